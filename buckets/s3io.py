@@ -1,0 +1,228 @@
+"""Streaming file objects over S3 objects: bounded memory whatever the object's size.
+
+Reading keeps one GET body open from the current position and reopens it (with a
+``Range`` header) only after a seek, so a sequential read costs one request and a read of
+``n`` bytes holds about ``n`` bytes. Writing sends parts of a multipart upload as they fill,
+and a small file becomes a single PUT.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+#: S3's smallest part size for every part but the last.
+MIN_PART_SIZE = 5 * 1024**2
+
+
+def translate_error(exc: Exception, key: str) -> OSError:
+    """A botocore failure as the ``OSError`` a Django storage user expects."""
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in ("404", "NoSuchKey", "NotFound") or status == 404:
+            return FileNotFoundError(f"S3 object {key!r} does not exist.")
+        if code in ("403", "AccessDenied") or status == 403:
+            return PermissionError(f"S3 refused access to {key!r} ({code}).")
+        return OSError(f"S3 error for {key!r}: {code} {err.get('Message', '')}".rstrip())
+    return OSError(f"S3 request for {key!r} failed: {exc}")
+
+
+class S3ObjectReader(io.RawIOBase):
+    """A seekable raw reader; wrap it in ``io.BufferedReader`` for ``read(n)``/``readline``."""
+
+    def __init__(self, client: Any, bucket: str, key: str, size: int | None = None) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._key = key
+        self._pos = 0
+        self._body: Any = None
+        self._size = size
+        self.name = key
+
+    @property
+    def size(self) -> int:
+        if self._size is None:
+            try:
+                head = self._client.head_object(Bucket=self._bucket, Key=self._key)
+            except (ClientError, BotoCoreError) as exc:
+                raise translate_error(exc, self._key) from exc
+            self._size = int(head["ContentLength"])
+        return self._size
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            new = offset
+        elif whence == io.SEEK_CUR:
+            new = self._pos + offset
+        elif whence == io.SEEK_END:
+            new = self.size + offset
+        else:
+            raise ValueError(f"invalid whence ({whence})")
+        if new < 0:
+            raise OSError("Negative seek position")
+        if new != self._pos:
+            self._close_body()
+            self._pos = new
+        return self._pos
+
+    def _open_body(self) -> None:
+        try:
+            response = self._client.get_object(
+                Bucket=self._bucket, Key=self._key, Range=f"bytes={self._pos}-"
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":
+                self._size = self._pos if self._size is None else self._size
+                self._body = None
+                return
+            raise translate_error(exc, self._key) from exc
+        except BotoCoreError as exc:
+            raise translate_error(exc, self._key) from exc
+        if self._size is None:
+            content_range = response.get("ContentRange") or ""
+            total = content_range.rpartition("/")[2]
+            if total.isdigit():
+                self._size = int(total)
+            elif self._pos == 0:
+                self._size = int(response["ContentLength"])
+        self._body = response["Body"]
+
+    def readinto(self, buffer: Any) -> int:
+        if self._size is not None and self._pos >= self._size:
+            return 0
+        if self._body is None:
+            self._open_body()
+            if self._body is None:
+                return 0
+        view = memoryview(buffer).cast("B")
+        try:
+            data = self._body.read(len(view))
+        except (BotoCoreError, OSError) as exc:
+            self._close_body()
+            raise translate_error(exc, self._key) from exc
+        n = len(data)
+        view[:n] = data
+        self._pos += n
+        return n
+
+    def _close_body(self) -> None:
+        if self._body is not None:
+            self._body.close()
+            self._body = None
+
+    def close(self) -> None:
+        self._close_body()
+        super().close()
+
+
+class S3ObjectWriter(io.RawIOBase):
+    """Write-only stream: parts go up as they fill; nothing is visible until ``close()``.
+
+    If anything fails, or the writer is discarded without ``close()``, the multipart upload
+    is aborted so no half-written object ever appears under the key.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        key: str,
+        extra_args: dict[str, Any] | None = None,
+        part_size: int = 8 * 1024**2,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._key = key
+        self._extra = dict(extra_args or {})
+        self._part_size = max(part_size, MIN_PART_SIZE)
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+        self._on_commit = on_commit
+        self.name = key
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        if isinstance(data, str):
+            raise TypeError("write() argument must be a bytes-like object, not str")
+        view = memoryview(data).cast("B")
+        self._buffer += view
+        while len(self._buffer) >= self._part_size:
+            chunk = bytes(self._buffer[: self._part_size])
+            del self._buffer[: self._part_size]
+            self._upload_part(chunk)
+        return len(view)
+
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._client, method)(Bucket=self._bucket, Key=self._key, **kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            self.abort()
+            raise translate_error(exc, self._key) from exc
+
+    def _upload_part(self, chunk: bytes) -> None:
+        if self._upload_id is None:
+            self._upload_id = self._call("create_multipart_upload", **self._extra)["UploadId"]
+        number = len(self._parts) + 1
+        response = self._call(
+            "upload_part", UploadId=self._upload_id, PartNumber=number, Body=chunk
+        )
+        self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
+
+    def abort(self) -> None:
+        """Drop everything written so far; the key is left as it was."""
+        upload_id, self._upload_id = self._upload_id, None
+        self._buffer = bytearray()
+        if upload_id is not None:
+            try:
+                self._client.abort_multipart_upload(
+                    Bucket=self._bucket, Key=self._key, UploadId=upload_id
+                )
+            except (ClientError, BotoCoreError):
+                pass  # S3's lifecycle rule for incomplete uploads is the backstop.
+        if not self.closed:
+            super().close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            if self._upload_id is None:
+                self._call("put_object", Body=bytes(self._buffer), **self._extra)
+            else:
+                if self._buffer:
+                    self._upload_part(bytes(self._buffer))
+                self._call(
+                    "complete_multipart_upload",
+                    UploadId=self._upload_id,
+                    MultipartUpload={"Parts": self._parts},
+                )
+                self._upload_id = None
+        finally:
+            self._buffer = bytearray()
+            super().close()
+        if self._on_commit is not None:
+            self._on_commit()
+
+    def __del__(self) -> None:
+        if self._upload_id is not None:
+            self.abort()

@@ -1,0 +1,435 @@
+"""``S3Storage``: Django's ``Storage`` API on boto3.
+
+Configured by the ``AWS`` settings dict and storage options (see ``buckets.conf``). Clients
+are made once per thread and storage; ``url()`` signs with a cached SigV4 key instead of a
+botocore round-trip; saves go through boto3's managed transfer; opens stream.
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import threading
+import weakref
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.core.files.base import File
+from django.core.files.storage import Storage
+from django.core.signals import setting_changed
+from django.utils import timezone as dj_timezone
+from django.utils.deconstruct import deconstructible
+from django.utils.functional import cached_property
+
+from . import conf, policy, signing
+from .names import clean_name, name_to_key, prefix_for
+from .s3io import S3ObjectReader, S3ObjectWriter, translate_error
+
+_live_storages: weakref.WeakSet[S3Storage] = weakref.WeakSet()
+
+
+class S3StorageFile(File):
+    """A Django ``File`` over a streaming S3 reader or writer.
+
+    Leaving a ``with`` block on an exception aborts a write instead of publishing half a file.
+    """
+
+    def __init__(self, file: Any, name: str, storage: S3Storage, mode: str) -> None:
+        super().__init__(file, name)
+        self._storage = storage
+        self.mode = mode
+
+    @property
+    def size(self) -> int:
+        raw = getattr(self.file, "raw", self.file)
+        if isinstance(raw, S3ObjectReader):
+            return raw.size
+        return self._storage.size(self.name or "")
+
+    def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> None:
+        if exc_type is not None and isinstance(self.file, S3ObjectWriter):
+            self.file.abort()
+        else:
+            self.close()
+
+
+@deconstructible(path="buckets.storage.S3Storage")
+class S3Storage(Storage):
+    """Files in an S3 (or S3-compatible) bucket."""
+
+    def __init__(self, **options: Any) -> None:
+        conf.check_option_names(options)
+        self._options = options
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        _live_storages.add(self)
+
+    # -- configuration -------------------------------------------------------------------
+
+    @cached_property
+    def settings(self) -> conf.S3Settings:
+        return conf.resolve(self._options)
+
+    def check_settings(self) -> None:
+        """Resolve the settings now: ``ImproperlyConfigured`` naming the key if they are wrong."""
+        self.settings  # noqa: B018
+
+    def _reset(self) -> None:
+        for attr in ("settings", "_session", "_url_template", "transfer_config"):
+            self.__dict__.pop(attr, None)
+        self._local = threading.local()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Clients, locks and thread-locals don't pickle; the options rebuild them.
+        return {"_options": self._options}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state["_options"])  # type: ignore[misc]
+
+    @property
+    def bucket_name(self) -> str:
+        return self.settings.bucket_name
+
+    @property
+    def location(self) -> str:
+        return self.settings.location
+
+    @property
+    def file_overwrite(self) -> bool:
+        return self.settings.file_overwrite
+
+    # -- boto3 ---------------------------------------------------------------------------
+
+    @cached_property
+    def _session(self) -> boto3.session.Session:
+        s = self.settings
+        return boto3.session.Session(
+            aws_access_key_id=s.access_key,
+            aws_secret_access_key=s.secret_key,
+            aws_session_token=s.security_token,
+            profile_name=s.session_profile,
+            region_name=s.region_name,
+        )
+
+    def _client_config(self) -> Config:
+        s = self.settings
+        config = Config(
+            signature_version=s.signature_version,
+            connect_timeout=s.connect_timeout,
+            read_timeout=s.read_timeout,
+            retries={"max_attempts": s.max_attempts, "mode": "standard"},
+            s3={"addressing_style": s.addressing_style} if s.addressing_style else None,
+        )
+        if s.client_config is not None:
+            config = config.merge(s.client_config)
+        return config
+
+    @property
+    def client(self) -> Any:
+        """This thread's boto3 S3 client, made once (sessions are not thread-safe; clients are)."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            with self._lock:
+                client = self._session.client(
+                    "s3",
+                    endpoint_url=self.settings.endpoint_url,
+                    verify=self.settings.verify,
+                    config=self._client_config(),
+                )
+            self._local.client = client
+        return client
+
+    @cached_property
+    def transfer_config(self) -> TransferConfig:
+        return self.settings.transfer_config or TransferConfig()
+
+    # -- names ---------------------------------------------------------------------------
+
+    def _key(self, name: str) -> str:
+        return name_to_key(name, self.location)
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        name = clean_name(name)
+        if not self.file_overwrite:
+            return super().get_available_name(name, max_length=max_length)
+        if max_length is not None and len(name) > max_length:
+            raise SuspiciousFileOperation(
+                f"The name {name!r} is longer than max_length={max_length}."
+            )
+        return name
+
+    # -- the Storage API -----------------------------------------------------------------
+
+    def _open(self, name: str, mode: str = "rb") -> File:
+        key = self._key(name)
+        if mode in ("rb", "r"):
+            reader = S3ObjectReader(self.client, self.bucket_name, key)
+            reader.size  # noqa: B018 -- fail now (FileNotFoundError), not on first read
+            buffered = io.BufferedReader(reader, buffer_size=256 * 1024)
+            return S3StorageFile(buffered, name, self, mode)
+        if mode in ("wb", "w"):
+            writer = S3ObjectWriter(
+                self.client,
+                self.bucket_name,
+                key,
+                extra_args=self._put_args(name),
+                part_size=self.transfer_config.multipart_chunksize,
+            )
+            return S3StorageFile(writer, name, self, mode)
+        raise ValueError(f"S3Storage opens files in 'rb' or 'wb' mode, not {mode!r}.")
+
+    def _put_args(self, name: str, content: Any = None) -> dict[str, Any]:
+        s = self.settings
+        args: dict[str, Any] = dict(s.object_parameters)
+        content_type = getattr(content, "content_type", None)
+        if not content_type:
+            content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        args.setdefault("ContentType", content_type)
+        if s.default_acl and "ACL" not in args:
+            args["ACL"] = s.default_acl
+        return args
+
+    def _save(self, name: str, content: Any) -> str:
+        if hasattr(content, "seek") and getattr(content, "seekable", lambda: True)():
+            content.seek(0)
+        fileobj = getattr(content, "file", content)
+        size = getattr(content, "size", None)
+        if (
+            not self.file_overwrite
+            and isinstance(size, int)
+            and size < self.transfer_config.multipart_threshold
+        ):
+            return self._save_if_absent(name, content, fileobj)
+        key = self._key(name)
+        try:
+            self.client.upload_fileobj(
+                fileobj,
+                self.bucket_name,
+                key,
+                ExtraArgs=self._put_args(name, content),
+                Config=self.transfer_config,
+            )
+        except (ClientError, BotoCoreError, ValueError) as exc:
+            raise translate_error(exc, key) from exc
+        return clean_name(name)
+
+    def _save_if_absent(self, name: str, content: Any, fileobj: Any) -> str:
+        """A single conditional PUT (``If-None-Match: *``), so a concurrent save of the same
+        name can never overwrite: on a conflict the file takes the next available name."""
+        conditional = True
+        for _ in range(20):
+            key = self._key(name)
+            args = self._put_args(name, content)
+            if conditional:
+                args["IfNoneMatch"] = "*"
+            fileobj.seek(0)
+            try:
+                self.client.put_object(Bucket=self.bucket_name, Key=key, Body=fileobj, **args)
+                return clean_name(name)
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code")
+                if code == "PreconditionFailed":
+                    name = self.get_available_name(name)
+                elif code == "NotImplemented" and conditional:
+                    conditional = False  # an S3 clone without conditional writes
+                else:
+                    raise translate_error(exc, key) from exc
+            except BotoCoreError as exc:
+                raise translate_error(exc, key) from exc
+        raise OSError(f"Could not find a free name for {name!r} after 20 attempts.")
+
+    def delete(self, name: str) -> None:
+        if not name:
+            raise ValueError("The name must be given to delete().")
+        key = self._key(name)
+        try:
+            self.client.delete_object(Bucket=self.bucket_name, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            err = translate_error(exc, key)
+            if not isinstance(err, FileNotFoundError):
+                raise err from exc
+
+    def _head(self, name: str) -> dict[str, Any]:
+        key = self._key(name)
+        try:
+            return self.client.head_object(Bucket=self.bucket_name, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate_error(exc, key) from exc
+
+    def exists(self, name: str) -> bool:
+        try:
+            self._head(name)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def size(self, name: str) -> int:
+        return int(self._head(name)["ContentLength"])
+
+    def get_modified_time(self, name: str) -> datetime:
+        modified: datetime = self._head(name)["LastModified"]
+        if modified.tzinfo is None:
+            modified = modified.replace(tzinfo=timezone.utc)
+        if dj_timezone.is_naive(dj_timezone.now()):  # USE_TZ = False
+            return dj_timezone.make_naive(modified)
+        return modified
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        prefix = prefix_for(path, self.location)
+        dirs: list[str] = []
+        files: list[str] = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket_name, Prefix=prefix, Delimiter="/"):
+                for common in page.get("CommonPrefixes", ()):
+                    dirs.append(common["Prefix"][len(prefix) :].rstrip("/"))
+                for obj in page.get("Contents", ()):
+                    entry = obj["Key"][len(prefix) :]
+                    if entry:
+                        files.append(entry)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate_error(exc, prefix) from exc
+        return dirs, files
+
+    # -- direct uploads ------------------------------------------------------------------
+
+    def _signing_credentials(self) -> Any:
+        """Current (possibly refreshed) credentials, frozen so key and token match."""
+        credentials = self._session.get_credentials()
+        if credentials is None:
+            raise ImproperlyConfigured(
+                "Signing needs S3 credentials: set AWS['ACCESS_KEY'] and AWS['SECRET_KEY'] "
+                "or provide them through boto3's credential chain."
+            )
+        return credentials.get_frozen_credentials()
+
+    def upload_url(self) -> str:
+        """Where a browser POSTs uploads: the bucket's URL, no trailing slash."""
+        host, prefix, _ = self._url_template
+        return f"{host}{prefix.rstrip('/')}"
+
+    def presigned_post(
+        self,
+        name: str,
+        *,
+        max_size: int | None = None,
+        min_size: int = 0,
+        content_type: str | None = None,
+        accept: Any = None,
+        expire: int | None = None,
+        success_action_status: int | None = None,
+    ) -> dict[str, Any]:
+        """``{"url", "fields"}`` for one browser upload of exactly ``name``.
+
+        The policy pins the key, the size (``max_size`` or ``MAX_FILE_SIZE``) and, when
+        ``accept`` restricts types, the declared ``content_type``. ``PolicyError`` (a
+        ``ValueError``) for a request that must not be signed.
+        """
+        s = self.settings
+        _, _, region = self._url_template
+        frozen = self._signing_credentials()
+        fields, _ = policy.build_post_policy(
+            bucket=self.bucket_name,
+            key=self._key(name),
+            access_key=frozen.access_key,
+            secret_key=frozen.secret_key,
+            token=frozen.token,
+            region=region,
+            max_size=min(max_size, s.max_file_size) if max_size else s.max_file_size,
+            min_size=min_size,
+            content_type=content_type,
+            accept=accept,
+            success_action_status=success_action_status,
+            expires=s.upload_expire if expire is None else expire,
+        )
+        return {"url": self.upload_url(), "fields": fields}
+
+    # -- URLs ----------------------------------------------------------------------------
+
+    @cached_property
+    def _url_template(self) -> tuple[str, str, str]:
+        """``(scheme://host, path prefix, region)`` as botocore resolves them for this bucket.
+
+        Asking botocore once (one presign, no I/O) keeps endpoint rules (path vs virtual
+        host, regions, custom endpoints) exactly botocore's; every later URL is formatting.
+        """
+        probe = self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket_name, "Key": "k"}, ExpiresIn=60
+        )
+        parts = urlsplit(probe)
+        prefix = parts.path[: -len("k")]
+        region = self.client.meta.region_name or "us-east-1"
+        for item in parts.query.split("&"):
+            if item.startswith("X-Amz-Credential="):
+                region = item.split("%2F")[2]
+        return f"{parts.scheme}://{parts.netloc}", prefix, region
+
+    def url(  # type: ignore[override]
+        self,
+        name: str,
+        parameters: dict[str, Any] | None = None,
+        expire: int | None = None,
+        http_method: str | None = None,
+    ) -> str:
+        """The object's URL: signed (``querystring_auth``), public, or on ``custom_domain``."""
+        s = self.settings
+        key = self._key(name)
+        if s.custom_domain:
+            return f"{s.url_protocol}//{s.custom_domain}/{signing.quote_path(key)}"
+        host, prefix, region = self._url_template
+        if not s.querystring_auth:
+            return f"{host}{prefix}{signing.quote_path(key)}"
+        frozen = self._signing_credentials()
+        return signing.presign_url(
+            method=http_method or "GET",
+            scheme_host=host,
+            path=prefix + key,
+            query=_query_params(parameters),
+            access_key=frozen.access_key,
+            secret_key=frozen.secret_key,
+            token=frozen.token,
+            region=region,
+            expires=s.querystring_expire if expire is None else expire,
+        )
+
+
+#: boto3 parameter names of GetObject that become query parameters of a signed URL.
+_QUERY_PARAMS = {
+    "VersionId": "versionId",
+    "ResponseContentDisposition": "response-content-disposition",
+    "ResponseContentType": "response-content-type",
+    "ResponseCacheControl": "response-cache-control",
+    "ResponseContentEncoding": "response-content-encoding",
+    "ResponseContentLanguage": "response-content-language",
+    "ResponseExpires": "response-expires",
+}
+
+
+def _query_params(parameters: dict[str, Any] | None) -> dict[str, str] | None:
+    if not parameters:
+        return None
+    query: dict[str, str] = {}
+    for name, value in parameters.items():
+        wire = _QUERY_PARAMS.get(name)
+        if wire is None:
+            raise ValueError(
+                f"url() does not support the parameter {name!r}; "
+                f"supported: {', '.join(_QUERY_PARAMS)}."
+            )
+        query[wire] = str(value)
+    return query
+
+
+def _reset_on_settings_change(*, setting: str, **kwargs: Any) -> None:
+    if setting == "AWS":
+        for storage in list(_live_storages):
+            storage._reset()
+
+
+setting_changed.connect(_reset_on_settings_change)

@@ -1,0 +1,1 @@
+"""A local stand-in for S3 for development and tests: no AWS account needed."""

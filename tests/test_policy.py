@@ -1,0 +1,524 @@
+"""buckets.policy: build a POST policy, verify forms as S3 does. No Django settings."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from buckets import policy, signing
+from buckets.policy import PolicyError, PostError, VerifiedPost
+
+NOW = datetime.datetime(2024, 2, 29, 23, 59, 58, tzinfo=datetime.timezone.utc)
+ACCESS = "AKIDEXAMPLE"
+SECRET = "secret/+key"
+REGION = "eu-west-1"
+BUCKET = "bucket"
+KEY = "staging/abc123/photo.png"
+
+
+def secret_for(access_key: str) -> str | None:
+    return {ACCESS: SECRET}.get(access_key)
+
+
+def build(**overrides):
+    options = dict(
+        bucket=BUCKET,
+        key=KEY,
+        access_key=ACCESS,
+        secret_key=SECRET,
+        region=REGION,
+        max_size=1000,
+        now=NOW,
+    )
+    options.update(overrides)
+    return policy.build_post_policy(**options)
+
+
+def verify(fields, **overrides):
+    options = dict(bucket=BUCKET, secret_for=secret_for, file_size=10, now=NOW)
+    options.update(overrides)
+    return policy.verify_post(fields, **options)
+
+
+def assert_error(result, code, status, message=None):
+    assert isinstance(result, PostError), result
+    assert not result.ok
+    assert (result.code, result.status) == (code, status), result
+    if message is not None:
+        assert result.message == message
+
+
+def resign(fields, document=None, raw_policy=None):
+    """Replace the policy and sign it properly, to reach the checks after the signature."""
+    fields = dict(fields)
+    if raw_policy is None:
+        raw_policy = base64.b64encode(json.dumps(document).encode()).decode()
+    fields["policy"] = raw_policy
+    date_stamp = fields["x-amz-date"][:8]
+    fields["x-amz-signature"] = signing.sign_policy(raw_policy, SECRET, date_stamp, REGION)
+    return fields
+
+
+# --------------------------------------------------------------------------
+# Build
+# --------------------------------------------------------------------------
+
+
+def test_build_fields_and_document():
+    fields, document = build(
+        min_size=1,
+        token="TOKEN",
+        content_type="image/png",
+        accept=["image/*", "application/pdf"],
+        success_action_status=201,
+    )
+    assert list(fields) == [
+        "key",
+        "Content-Type",
+        "success_action_status",
+        "x-amz-algorithm",
+        "x-amz-credential",
+        "x-amz-date",
+        "x-amz-security-token",
+        "policy",
+        "x-amz-signature",
+    ]
+    assert fields["key"] == KEY
+    assert fields["Content-Type"] == "image/png"
+    assert fields["success_action_status"] == "201"
+    assert fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
+    assert fields["x-amz-credential"] == "AKIDEXAMPLE/20240229/eu-west-1/s3/aws4_request"
+    assert fields["x-amz-date"] == "20240229T235958Z"
+    assert fields["x-amz-security-token"] == "TOKEN"
+    assert json.loads(base64.b64decode(fields["policy"])) == document
+    assert document == {
+        "expiration": "2024-03-01T00:09:58Z",
+        "conditions": [
+            {"bucket": BUCKET},
+            ["eq", "$key", KEY],
+            ["content-length-range", 1, 1000],
+            ["eq", "$Content-Type", "image/png"],
+            {"success_action_status": "201"},
+            {"x-amz-algorithm": "AWS4-HMAC-SHA256"},
+            {"x-amz-credential": "AKIDEXAMPLE/20240229/eu-west-1/s3/aws4_request"},
+            {"x-amz-date": "20240229T235958Z"},
+            {"x-amz-security-token": "TOKEN"},
+        ],
+    }
+    assert fields["x-amz-signature"] == signing.sign_policy(
+        fields["policy"], SECRET, "20240229", REGION
+    )
+
+
+def test_build_minimal_and_defaults():
+    fields, document = policy.build_post_policy(
+        bucket=BUCKET, key="k", access_key=ACCESS, secret_key=SECRET, region=REGION, now=NOW
+    )
+    assert set(fields) == {
+        "key",
+        "x-amz-algorithm",
+        "x-amz-credential",
+        "x-amz-date",
+        "policy",
+        "x-amz-signature",
+    }
+    assert ["content-length-range", 0, 5 * 1024**3] in document["conditions"]
+    assert document["expiration"] == "2024-03-01T00:09:58Z"  # 600 s default
+
+
+def test_build_naive_now_is_utc_and_expiry_setting():
+    naive = NOW.replace(tzinfo=None)
+    fields, document = build(now=naive, expires=3600)
+    assert fields["x-amz-date"] == "20240229T235958Z"
+    assert document["expiration"] == "2024-03-01T00:59:58Z"
+
+
+def test_build_uses_current_time_by_default():
+    before = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    fields, document = build(now=None)
+    after = datetime.datetime.now(datetime.timezone.utc)
+    stamp = datetime.datetime.strptime(fields["x-amz-date"], "%Y%m%dT%H%M%SZ").replace(
+        tzinfo=datetime.timezone.utc
+    )
+    assert before <= stamp <= after
+
+
+def test_content_type_single_wildcard_without_declared_type():
+    fields, document = build(accept=["image/*"])
+    assert "Content-Type" not in fields
+    assert ["starts-with", "$Content-Type", "image/"] in document["conditions"]
+    assert verify({**fields, "Content-Type": "image/webp"}).ok
+    assert_error(verify({**fields, "Content-Type": "text/html"}), "AccessDenied", 403)
+    assert_error(verify(fields), "AccessDenied", 403)  # the client must declare one
+
+
+def test_content_type_single_exact_without_declared_type():
+    fields, document = build(accept=["application/pdf"])
+    assert fields["Content-Type"] == "application/pdf"
+    assert ["eq", "$Content-Type", "application/pdf"] in document["conditions"]
+    assert verify(fields).ok
+
+
+def test_content_type_declared_without_accept_is_pinned():
+    fields, document = build(content_type="text/plain; charset=utf-8")
+    assert fields["Content-Type"] == "text/plain; charset=utf-8"
+    assert ["eq", "$Content-Type", "text/plain; charset=utf-8"] in document["conditions"]
+
+
+def test_content_type_any_pattern_means_no_restriction():
+    fields, document = build(accept=["*/*"])
+    assert "Content-Type" not in fields
+    assert not any("$Content-Type" in c for c in document["conditions"] if isinstance(c, list))
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(content_type="text/html", accept=["image/*", "application/pdf"]), "not accepted"),
+        (dict(accept=["image/*", "application/pdf"]), "must be declared"),
+        (dict(content_type="text/plain\r\nX-Evil: 1"), "Invalid content type"),
+        (dict(content_type=""), "Invalid content type"),
+        (dict(key=""), "empty"),
+        (dict(key="uploads/${filename}"), "filename"),
+        (dict(key="k" * 1025), "1024"),
+        (dict(min_size=10, max_size=9), "size range"),
+        (dict(min_size=-1), "size range"),
+        (dict(expires=0), "expires"),
+        (dict(success_action_status=302), "success_action_status"),
+    ],
+)
+def test_build_refuses(kwargs, match):
+    with pytest.raises(PolicyError, match=match):
+        build(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "content_type,accept,expected",
+    [
+        ("image/png", ["image/*"], True),
+        ("IMAGE/PNG", ["image/*"], True),
+        ("image/png", ["Image/PNG"], True),
+        ("application/pdf", ["image/*", "application/pdf"], True),
+        ("text/plain; charset=utf-8", ["text/plain"], True),
+        ("anything/at-all", ["*"], True),
+        ("anything/at-all", ["*/*"], True),
+        ("imagex/png", ["image/*"], False),
+        ("image", ["image/*"], False),
+        ("text/html", ["image/*", "application/pdf"], False),
+        ("application/pdf", [], False),
+    ],
+)
+def test_content_type_allowed(content_type, accept, expected):
+    assert policy.content_type_allowed(content_type, accept) is expected
+
+
+# --------------------------------------------------------------------------
+# Verify: accepted forms
+# --------------------------------------------------------------------------
+
+
+def test_round_trip():
+    fields, _ = build(token="TOKEN", content_type="image/png", success_action_status="201")
+    result = verify(fields)
+    assert isinstance(result, VerifiedPost) and result.ok
+    assert result.key == KEY
+    assert result.access_key == ACCESS
+    assert (result.min_size, result.max_size) == (0, 1000)
+    assert result.success_action_status == "201"
+    assert result.fields["content-type"] == "image/png"
+
+
+def test_round_trip_with_region_and_until_expiry():
+    fields, _ = build(expires=60)
+    assert verify(fields, region=REGION, now=NOW + datetime.timedelta(seconds=60)).ok
+    assert verify(fields, now=(NOW + datetime.timedelta(seconds=60)).replace(tzinfo=None)).ok
+
+
+def test_field_names_are_case_insensitive():
+    fields, _ = build(content_type="image/png")
+    shouted = {name.upper() if name != "policy" else name: v for name, v in fields.items()}
+    assert "KEY" in shouted and "CONTENT-TYPE" in shouted
+    assert verify(shouted).ok
+
+
+def test_exempt_fields():
+    fields, _ = build()
+    assert verify({**fields, "file": "ignored", "x-ignore-anything": "1", "X-Ignore-Other": "2"}).ok
+
+
+def test_size_boundaries_inclusive():
+    fields, _ = build(min_size=5, max_size=1000)
+    assert verify(fields, file_size=5).ok
+    assert verify(fields, file_size=1000).ok
+    too_big = verify(fields, file_size=1001)
+    assert_error(too_big, "EntityTooLarge", 400)
+    assert too_big.extra == {"ProposedSize": "1001", "MaxSizeAllowed": "1000"}
+    too_small = verify(fields, file_size=4)
+    assert_error(too_small, "EntityTooSmall", 400)
+    assert too_small.extra == {"ProposedSize": "4", "MinSizeAllowed": "5"}
+
+
+def test_two_phase_size_check():
+    fields, _ = build(max_size=100)
+    result = verify(fields, file_size=None)
+    assert result.ok
+    assert result.check_size(100) is None
+    assert_error(result.check_size(101), "EntityTooLarge", 400)
+
+
+def test_condition_forms():
+    fields, document = build()
+    fields["x-amz-meta-a"] = "exact"
+    fields["x-amz-meta-b"] = "prefix-and-more"
+    fields["x-amz-meta-c"] = "whatever"
+    fields["cache-control"] = "max-age=1"
+    document["conditions"] += [
+        {"x-amz-meta-a": "exact"},
+        ["starts-with", "$x-amz-meta-b", "prefix-"],
+        ["starts-with", "$x-amz-meta-c", ""],
+        ["starts-with", "$x-amz-meta-absent", ""],  # matches an absent field too
+        ["eq", "$Cache-Control", "max-age=1"],
+        ["starts-with", "$bucket", "buck"],
+        ["content-length-range", "0", "50"],  # also tightens the range
+    ]
+    signed = resign(fields, document)
+    result = verify(signed)
+    assert result.ok and result.max_size == 50
+    assert_error(verify(signed, file_size=51), "EntityTooLarge", 400)
+    for name, value in [
+        ("x-amz-meta-a", "Exact"),
+        ("x-amz-meta-b", "prefix"),
+        ("cache-control", "max-age=2"),
+    ]:
+        assert_error(verify({**signed, name: value}), "AccessDenied", 403)
+
+
+def test_filename_substitution():
+    fields, document = build()
+    fields["key"] = "uploads/${filename}"
+    document["conditions"][1] = ["starts-with", "$key", "uploads/"]
+    signed = resign(fields, document)
+    result = verify(signed, filename="a b.txt")
+    assert result.ok and result.key == "uploads/a b.txt"
+
+
+# --------------------------------------------------------------------------
+# Verify: every rejection, with S3's code and status
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["key", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"]
+)
+def test_missing_required_field(name):
+    fields, _ = build()
+    del fields[name]
+    result = verify(fields)
+    assert_error(result, "InvalidArgument", 400)
+    assert f"'{name}'" in result.message
+
+
+def test_empty_key():
+    fields, document = build()
+    fields["key"] = ""
+    document["conditions"][1] = ["starts-with", "$key", ""]
+    assert_error(verify(resign(fields, document)), "InvalidArgument", 400)
+
+
+def test_missing_policy_is_access_denied():
+    fields, _ = build()
+    del fields["policy"]
+    assert_error(verify(fields), "AccessDenied", 403, "Access Denied")
+    assert_error(verify({**fields, "policy": ""}), "AccessDenied", 403)
+
+
+def test_unsupported_algorithm():
+    fields, _ = build()
+    assert_error(verify({**fields, "x-amz-algorithm": "AWS4-HMAC-SHA1"}), "InvalidArgument", 400)
+
+
+@pytest.mark.parametrize(
+    "credential",
+    [
+        "AKIDEXAMPLE",
+        "AKIDEXAMPLE/20240229/eu-west-1/s3",
+        "AKIDEXAMPLE/20240229/eu-west-1/sqs/aws4_request",
+    ],
+)
+def test_malformed_credential(credential):
+    fields, _ = build()
+    assert_error(verify({**fields, "x-amz-credential": credential}), "InvalidArgument", 400)
+
+
+def test_wrong_region():
+    fields, _ = build()
+    assert_error(verify(fields, region="us-east-1"), "AuthorizationHeaderMalformed", 400)
+
+
+def test_unknown_access_key():
+    fields, _ = build(access_key="AKIDUNKNOWN")
+    assert_error(verify(fields), "InvalidAccessKeyId", 403)
+
+
+def test_tampered_signature():
+    fields, _ = build()
+    sig = fields["x-amz-signature"]
+    fields["x-amz-signature"] = sig[:-1] + ("0" if sig[-1] != "0" else "1")
+    assert_error(verify(fields), "SignatureDoesNotMatch", 403)
+
+
+def test_edited_policy():
+    fields, document = build(max_size=10)
+    document["conditions"][2] = ["content-length-range", 0, 10**9]
+    fields["policy"] = base64.b64encode(json.dumps(document).encode()).decode()
+    assert_error(verify(fields), "SignatureDoesNotMatch", 403)
+
+
+def test_wrong_secret():
+    fields, _ = build(secret_key="not-the-secret")
+    assert_error(verify(fields), "SignatureDoesNotMatch", 403)
+
+
+def test_expired():
+    fields, _ = build(expires=60)
+    result = verify(fields, now=NOW + datetime.timedelta(seconds=61))
+    assert_error(result, "AccessDenied", 403, "Invalid according to Policy: Policy expired.")
+
+
+def test_key_condition_violated():
+    fields, _ = build()
+    result = verify({**fields, "key": "staging/abc123/other.png"})
+    assert_error(result, "AccessDenied", 403)
+    assert result.message.startswith("Invalid according to Policy: Policy Condition failed:")
+    assert '"$key"' in result.message
+
+
+def test_wrong_bucket():
+    fields, _ = build()
+    assert_error(verify(fields, bucket="other-bucket"), "AccessDenied", 403)
+
+
+@pytest.mark.parametrize("value", ["text/html", "Image/png", "image/png ", None])
+def test_wrong_content_type(value):
+    fields, _ = build(content_type="image/png")
+    if value is None:
+        del fields["Content-Type"]
+    else:
+        fields["Content-Type"] = value
+    assert_error(verify(fields), "AccessDenied", 403)
+
+
+@pytest.mark.parametrize(
+    "name", ["x-amz-meta-foo", "acl", "success_action_redirect", "AWSAccessKeyId", "x-ignore"]
+)
+def test_field_not_in_policy(name):
+    fields, _ = build()
+    result = verify({**fields, name: "1"})
+    assert_error(
+        result,
+        "AccessDenied",
+        403,
+        f"Invalid according to Policy: Extra input fields: {name.lower()}",
+    )
+
+
+def test_duplicate_field_names():
+    fields, _ = build()
+    assert_error(verify({**fields, "KEY": KEY}), "InvalidArgument", 400)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "not base64!",
+        "YWJj=",  # bad padding
+        base64.b64encode(b"not json").decode(),
+        base64.b64encode(b"\xff\xfe").decode(),
+        base64.b64encode(b"[1, 2]").decode(),
+    ],
+)
+def test_malformed_policy(raw):
+    fields, _ = build()
+    assert_error(verify(resign(fields, raw_policy=raw)), "InvalidPolicyDocument", 400)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"conditions": []},
+        {"expiration": "tomorrow", "conditions": []},
+        {"expiration": "2024-02-30T00:00:00Z", "conditions": []},
+        {"expiration": 1700000000, "conditions": []},
+        {"expiration": "2030-01-01T00:00:00Z"},
+        {"expiration": "2030-01-01T00:00:00Z", "conditions": {"key": "k"}},
+        {"expiration": "2030-01-01T00:00:00Z", "conditions": [["matches", "$key", "k"]]},
+        {"expiration": "2030-01-01T00:00:00Z", "conditions": [["eq", "key", "k"]]},
+        {"expiration": "2030-01-01T00:00:00Z", "conditions": [["eq", "$key"]]},
+        {"expiration": "2030-01-01T00:00:00Z", "conditions": [["eq", "$key", 1]]},
+        {"expiration": "2030-01-01T00:00:00Z", "conditions": [{"key": 1}]},
+        {"expiration": "2030-01-01T00:00:00Z", "conditions": [{"key": "k", "acl": "x"}]},
+        {"expiration": "2030-01-01T00:00:00Z", "conditions": [["content-length-range", 5, 1]]},
+        {"expiration": "2030-01-01T00:00:00Z", "conditions": [["content-length-range", -1, 1]]},
+        {"expiration": "2030-01-01T00:00:00Z", "conditions": [["content-length-range", 0]]},
+        {"expiration": "2030-01-01T00:00:00Z", "conditions": [["content-length-range", 0, True]]},
+        {"expiration": "2030-01-01T00:00:00Z", "conditions": ["eq"]},
+    ],
+)
+def test_invalid_policy_document(document):
+    fields, _ = build()
+    assert_error(verify(resign(fields, document)), "InvalidPolicyDocument", 400)
+
+
+def test_expiration_formats_accepted():
+    fields, document = build()
+    for expiration in [
+        "2024-03-01T00:00:00Z",
+        "2024-03-01T00:00:00.000Z",
+        "2024-03-01T00:00:00.123456789Z",
+    ]:
+        document["expiration"] = expiration
+        assert verify(resign(fields, document)).ok, expiration
+
+
+# --------------------------------------------------------------------------
+# Properties
+# --------------------------------------------------------------------------
+
+
+keys = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60).filter(
+    lambda k: "${filename}" not in k
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    key=keys,
+    low=st.integers(0, 10**6),
+    span=st.integers(0, 10**6),
+    token=st.none() | st.text(max_size=20),
+)
+def test_round_trip_property(key, low, span, token):
+    high = low + span
+    fields, _ = build(key=key, min_size=low, max_size=high, token=token)
+    result = verify(fields, file_size=high)
+    assert result.ok and result.key == key
+    assert verify(fields, file_size=low).ok
+    assert_error(verify(fields, file_size=high + 1), "EntityTooLarge", 400)
+    if low:
+        assert_error(verify(fields, file_size=low - 1), "EntityTooSmall", 400)
+
+
+@settings(max_examples=100, deadline=None)
+@given(other=keys)
+def test_any_other_key_is_refused(other):
+    fields, _ = build()
+    result = verify({**fields, "key": other})
+    if other == KEY:
+        assert result.ok
+    else:
+        assert_error(result, "AccessDenied", 403)

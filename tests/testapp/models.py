@@ -1,0 +1,1 @@
+"""Models the tests use (the field tests add theirs here)."""
