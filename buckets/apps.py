@@ -12,3 +12,4 @@ class BucketsConfig(AppConfig):
     def ready(self) -> None:
         # Importing registers the system checks.
         from . import checks  # noqa: F401
+        from .test import checks as _fake_checks  # noqa: F401 -- warns if the fake is on in prod

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import mimetypes
+import os
+import stat
 import threading
 import weakref
 from datetime import datetime, timezone
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.core.files.base import File
@@ -27,7 +30,7 @@ from django.utils import timezone as dj_timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
 
-from . import conf, policy, signing
+from . import conf, object_urls, policy
 from .names import clean_name, name_to_key, prefix_for
 from .s3io import S3ObjectReader, S3ObjectWriter, translate_error
 
@@ -81,7 +84,15 @@ class S3Storage(Storage):
         self.settings  # noqa: B018
 
     def _reset(self) -> None:
-        for attr in ("settings", "_session", "_url_template", "transfer_config"):
+        for attr in (
+            "settings",
+            "_session",
+            "_url_template",
+            "_url_forms",
+            "_url_maker",
+            "_static_credentials",
+            "transfer_config",
+        ):
             self.__dict__.pop(attr, None)
         self._local = threading.local()
 
@@ -147,7 +158,12 @@ class S3Storage(Storage):
 
     @cached_property
     def transfer_config(self) -> TransferConfig:
-        return self.settings.transfer_config or TransferConfig()
+        if self.settings.transfer_config is not None:
+            return self.settings.transfer_config
+        config = TransferConfig()
+        # boto3 keeps up to 10 parts of a stream in memory (80 MiB); 4 keep the pipe full.
+        config.max_in_memory_upload_chunks = 4
+        return config
 
     # -- names ---------------------------------------------------------------------------
 
@@ -207,14 +223,17 @@ class S3Storage(Storage):
         ):
             return self._save_if_absent(name, content, fileobj)
         key = self._key(name)
+        args = self._put_args(name, content)
+        path = _disk_path(content, fileobj)
         try:
-            self.client.upload_fileobj(
-                fileobj,
-                self.bucket_name,
-                key,
-                ExtraArgs=self._put_args(name, content),
-                Config=self.transfer_config,
-            )
+            if path is not None:  # parts are read from disk as sent: far less memory
+                self.client.upload_file(
+                    path, self.bucket_name, key, ExtraArgs=args, Config=self.transfer_config
+                )
+            else:
+                self.client.upload_fileobj(
+                    fileobj, self.bucket_name, key, ExtraArgs=args, Config=self.transfer_config
+                )
         except (ClientError, BotoCoreError, ValueError) as exc:
             raise translate_error(exc, key) from exc
         return clean_name(name)
@@ -297,17 +316,57 @@ class S3Storage(Storage):
             raise translate_error(exc, prefix) from exc
         return dirs, files
 
+    def copy(self, src_name: str, dst_name: str) -> None:
+        """Server-side copy (multipart for large objects): no bytes pass through Django."""
+        src, dst = self._key(src_name), self._key(dst_name)
+        try:
+            self.client.copy(
+                {"Bucket": self.bucket_name, "Key": src},
+                self.bucket_name,
+                dst,
+                Config=self.transfer_config,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise translate_error(exc, src) from exc
+
+    def name_from_url(self, url: str) -> str | None:
+        """The storage name behind any URL this storage makes, or None when it is not ours.
+
+        Path-style, virtual-host and custom-domain URLs, signed or not, are recognised;
+        anything on another host, in another bucket, outside ``location`` or with a path
+        that escapes gives None. Nothing is fetched.
+        """
+        return object_urls.name_from_url(url, self._url_forms, self.location)
+
+    @cached_property
+    def _url_forms(self) -> list[tuple[str, str]]:
+        s = self.settings
+        host, prefix, region = self._url_template
+        return object_urls.url_forms(
+            bucket=self.bucket_name,
+            template=(host, prefix),
+            endpoint_url=s.endpoint_url,
+            region=region,
+            custom_domain=s.custom_domain,
+        )
+
     # -- direct uploads ------------------------------------------------------------------
 
     def _signing_credentials(self) -> Any:
-        """Current (possibly refreshed) credentials, frozen so key and token match."""
+        """Current credentials, frozen so key and token match; refreshed ones stay current."""
+        static = self.__dict__.get("_static_credentials")
+        if static is not None:
+            return static
         credentials = self._session.get_credentials()
         if credentials is None:
             raise ImproperlyConfigured(
                 "Signing needs S3 credentials: set AWS['ACCESS_KEY'] and AWS['SECRET_KEY'] "
                 "or provide them through boto3's credential chain."
             )
-        return credentials.get_frozen_credentials()
+        frozen = credentials.get_frozen_credentials()
+        if not isinstance(credentials, RefreshableCredentials):
+            self.__dict__["_static_credentials"] = frozen
+        return frozen
 
     def upload_url(self) -> str:
         """Where a browser POSTs uploads: the bucket's URL, no trailing slash."""
@@ -370,6 +429,24 @@ class S3Storage(Storage):
                 region = item.split("%2F")[2]
         return f"{parts.scheme}://{parts.netloc}", prefix, region
 
+    @cached_property
+    def _url_maker(self) -> object_urls.UrlMaker:
+        s = self.settings
+        host, prefix, region = self._url_template
+        public_base = None
+        if s.custom_domain:
+            public_base = f"{s.url_protocol}//{s.custom_domain}/"
+        elif not s.querystring_auth:
+            public_base = host + prefix
+        return object_urls.UrlMaker(
+            host=host,
+            prefix=prefix,
+            region=region,
+            location=self.location,
+            public_base=public_base,
+            expires=s.querystring_expire,
+        )
+
     def url(  # type: ignore[override]
         self,
         name: str,
@@ -378,52 +455,27 @@ class S3Storage(Storage):
         http_method: str | None = None,
     ) -> str:
         """The object's URL: signed (``querystring_auth``), public, or on ``custom_domain``."""
-        s = self.settings
-        key = self._key(name)
-        if s.custom_domain:
-            return f"{s.url_protocol}//{s.custom_domain}/{signing.quote_path(key)}"
-        host, prefix, region = self._url_template
-        if not s.querystring_auth:
-            return f"{host}{prefix}{signing.quote_path(key)}"
-        frozen = self._signing_credentials()
-        return signing.presign_url(
-            method=http_method or "GET",
-            scheme_host=host,
-            path=prefix + key,
-            query=_query_params(parameters),
-            access_key=frozen.access_key,
-            secret_key=frozen.secret_key,
-            token=frozen.token,
-            region=region,
-            expires=s.querystring_expire if expire is None else expire,
+        return self._url_maker.url(
+            name, self._signing_credentials, parameters, expire, http_method or "GET"
         )
 
 
-#: boto3 parameter names of GetObject that become query parameters of a signed URL.
-_QUERY_PARAMS = {
-    "VersionId": "versionId",
-    "ResponseContentDisposition": "response-content-disposition",
-    "ResponseContentType": "response-content-type",
-    "ResponseCacheControl": "response-cache-control",
-    "ResponseContentEncoding": "response-content-encoding",
-    "ResponseContentLanguage": "response-content-language",
-    "ResponseExpires": "response-expires",
-}
-
-
-def _query_params(parameters: dict[str, Any] | None) -> dict[str, str] | None:
-    if not parameters:
+def _disk_path(content: Any, fileobj: Any) -> str | None:
+    """The path of a file on disk behind ``content``, if it is one, else None."""
+    temporary = getattr(content, "temporary_file_path", None)
+    if callable(temporary):
+        return str(temporary())
+    name = getattr(fileobj, "name", None)
+    fileno = getattr(fileobj, "fileno", None)
+    if not isinstance(name, str) or not callable(fileno):
         return None
-    query: dict[str, str] = {}
-    for name, value in parameters.items():
-        wire = _QUERY_PARAMS.get(name)
-        if wire is None:
-            raise ValueError(
-                f"url() does not support the parameter {name!r}; "
-                f"supported: {', '.join(_QUERY_PARAMS)}."
-            )
-        query[wire] = str(value)
-    return query
+    try:
+        opened, on_disk = os.fstat(fileno()), os.stat(name)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    if (opened.st_dev, opened.st_ino) != (on_disk.st_dev, on_disk.st_ino):
+        return None
+    return name if stat.S_ISREG(opened.st_mode) else None
 
 
 def _reset_on_settings_change(*, setting: str, **kwargs: Any) -> None:

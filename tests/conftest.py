@@ -13,3 +13,20 @@ pytest_plugins = ["tests.rgw"]
 def storage(rgw: Any, bucket: str) -> S3Storage:
     """An ``S3Storage`` on a fresh RGW bucket."""
     return S3Storage(**rgw.storage_options(bucket))
+
+
+@pytest.fixture
+def s3_default(settings: Any, rgw: Any, bucket: str) -> S3Storage:
+    """Point the ``AWS`` setting and the default storage at a fresh RGW bucket."""
+    settings.AWS = {
+        "BUCKET": bucket,
+        "ACCESS_KEY": rgw.access_key,
+        "SECRET_KEY": rgw.secret_key,
+        "REGION": rgw.region,
+        "ENDPOINT_URL": rgw.endpoint_url,
+        "ADDRESSING_STYLE": "path",
+    }
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "buckets.storage.S3Storage"}}
+    from django.core.files.storage import default_storage
+
+    return default_storage  # type: ignore[return-value]

@@ -1,1 +1,34 @@
-"""Models the tests use (the field tests add theirs here)."""
+"""Models the tests use."""
+
+from django.db import models
+
+from buckets.fields import S3FileField
+
+
+class Document(models.Model):
+    """The original README's model."""
+
+    name = models.CharField(max_length=200)
+    file = S3FileField()
+
+
+class Avatar(models.Model):
+    """A field with limits the upload policy enforces."""
+
+    image = S3FileField(
+        upload_to="avatars/", max_size=1024 * 1024, accepted_types=["image/*"], blank=True
+    )
+    pdf = S3FileField(
+        upload_to="pdfs/", max_size=2048, accepted_types=["application/pdf"], blank=True
+    )
+
+
+class Album(models.Model):
+    """A parent with an inline of photos, for admin inline tests."""
+
+    title = models.CharField(max_length=100)
+
+
+class Photo(models.Model):
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="photos")
+    image = S3FileField(upload_to="photos/", accepted_types=["image/*"], blank=True)

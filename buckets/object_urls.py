@@ -1,0 +1,191 @@
+"""Object URLs, both ways: making them fast, and recognising our own.
+
+``UrlMaker`` formats public and custom-domain URLs as plain strings and signs the others
+with :mod:`buckets.signing`; a name that needs no escaping skips every general-purpose step.
+
+``name_from_url`` lets a model be given a URL and store the key. Every URL form a storage
+can produce (path-style, virtual-host, the AWS global and regional hosts, a custom domain;
+signed or not) maps back to a key. Anything else, or anything that would escape (``..``,
+another bucket, userinfo tricks, odd schemes), is not ours: None. Pure string work:
+nothing is ever fetched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import SuspiciousFileOperation
+
+from . import signing
+from .names import MAX_KEY_BYTES, clean_name, name_to_key
+
+#: Names made only of these characters need no escaping in a URL path.
+_PLAIN = re.compile(r"[A-Za-z0-9_.~/-]+")
+
+#: boto3 parameter names of GetObject that become query parameters of a signed URL.
+QUERY_PARAMS = {
+    "VersionId": "versionId",
+    "ResponseContentDisposition": "response-content-disposition",
+    "ResponseContentType": "response-content-type",
+    "ResponseCacheControl": "response-cache-control",
+    "ResponseContentEncoding": "response-content-encoding",
+    "ResponseContentLanguage": "response-content-language",
+    "ResponseExpires": "response-expires",
+}
+
+
+def query_params(parameters: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """boto3-style ``url(parameters=...)`` names as S3 query parameters; unknown ones raise."""
+    if not parameters:
+        return None
+    query: dict[str, str] = {}
+    for name, value in parameters.items():
+        wire = QUERY_PARAMS.get(name)
+        if wire is None:
+            raise ValueError(
+                f"url() does not support the parameter {name!r}; "
+                f"supported: {', '.join(QUERY_PARAMS)}."
+            )
+        query[wire] = str(value)
+    return query
+
+
+@dataclasses.dataclass(frozen=True)
+class UrlMaker:
+    """Everything ``url()`` needs, resolved once per storage; each URL is then formatting.
+
+    ``host`` is ``scheme://host[:port]`` and ``prefix`` the path before the key, as botocore
+    resolves them; ``public_base`` is set when URLs are unsigned (``querystring_auth`` off,
+    or a custom domain).
+    """
+
+    host: str
+    prefix: str
+    region: str
+    location: str
+    public_base: str | None
+    expires: int
+
+    @property
+    def _room(self) -> int:
+        return MAX_KEY_BYTES - (len(self.location) + 1 if self.location else 0)
+
+    def key(self, name: str) -> tuple[str, str]:
+        """``(raw key, escaped key)`` for a storage name; ``SuspiciousFileOperation`` if unsafe."""
+        if (
+            _PLAIN.fullmatch(name)
+            and name[0] != "/"
+            and "/../" not in f"/{name}/"
+            and len(name) <= self._room
+        ):
+            key = f"{self.location}/{name}" if self.location else name
+            return key, key
+        key = name_to_key(name, self.location)
+        return key, signing.quote_path(key)
+
+    def url(
+        self,
+        name: str,
+        credentials: Callable[[], Any],
+        parameters: Mapping[str, Any] | None = None,
+        expire: int | None = None,
+        method: str = "GET",
+    ) -> str:
+        key, escaped = self.key(name)
+        if self.public_base is not None:
+            return self.public_base + escaped
+        frozen = credentials()
+        return signing.presign_url(
+            method=method,
+            scheme_host=self.host,
+            path=self.prefix + key,
+            query=query_params(parameters),
+            access_key=frozen.access_key,
+            secret_key=frozen.secret_key,
+            token=frozen.token,
+            region=self.region,
+            expires=self.expires if expire is None else expire,
+        )
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> str | None:
+    """``host[:port]`` of an http(s) URL (default port dropped), or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    if "@" in parts.netloc:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname
+    if port is not None and port != _DEFAULT_PORTS[parts.scheme]:
+        host = f"{host}:{port}"
+    return host
+
+
+def url_forms(
+    *,
+    bucket: str,
+    template: tuple[str, str],
+    endpoint_url: str | None,
+    region: str,
+    custom_domain: str | None,
+) -> list[tuple[str, str]]:
+    """``(host[:port], path prefix)`` pairs under which this bucket's objects are found."""
+    forms: list[tuple[str, str]] = []
+    origin = _origin(template[0])
+    if origin:
+        forms.append((origin, template[1]))
+    path_style = f"/{bucket}/"
+    if endpoint_url:
+        origin = _origin(endpoint_url)
+        if origin:
+            forms += [(origin, path_style), (f"{bucket}.{origin}", "/")]
+    else:
+        for host in (
+            "s3.amazonaws.com",
+            f"s3.{region}.amazonaws.com",
+            f"s3-{region}.amazonaws.com",
+            f"s3.dualstack.{region}.amazonaws.com",
+        ):
+            forms += [(host, path_style), (f"{bucket}.{host}", "/")]
+    if custom_domain:
+        host, _, path = custom_domain.partition("/")
+        origin = _origin(f"https://{host}")
+        if origin:
+            forms.append((origin, "/" + (path.strip("/") + "/" if path.strip("/") else "")))
+    return list(dict.fromkeys(forms))  # unique, in order
+
+
+def name_from_url(url: str, forms: list[tuple[str, str]], location: str = "") -> str | None:
+    """The storage name (key without ``location``) for ``url``, or None when it is not ours."""
+    if not isinstance(url, str) or any(c in url for c in "\\\r\n\t\x00"):
+        return None
+    origin = _origin(url)
+    if origin is None:
+        return None
+    path = urlsplit(url).path
+    for host, prefix in forms:
+        if origin == host and path.startswith(prefix):
+            key = unquote(path[len(prefix) :])
+            break
+    else:
+        return None
+    if location:
+        if not key.startswith(location + "/"):
+            return None
+        key = key[len(location) + 1 :]
+    try:
+        name = clean_name(key)
+    except SuspiciousFileOperation:
+        return None
+    return name if name.strip("/") else None

@@ -1,0 +1,405 @@
+"""``FakeS3Storage``: the ``S3Storage`` interface on the local disk, for development and tests.
+
+Objects are files under ``MEDIA_ROOT/<root>`` (storage option ``root``, default ``"s3"``;
+an absolute path is used as is). Names follow the very same key rules as ``S3Storage``
+(:mod:`buckets.names`); the disk adds a few of its own and makes every write atomic
+(:mod:`buckets.test.disk`). Upload policies are signed by
+:func:`buckets.policy.build_post_policy`, as ``S3Storage`` signs them, and checked by the
+fake endpoint (:mod:`buckets.test.views`) with :func:`buckets.policy.verify_post`.
+
+Configuration: the ``AWS`` dict and ``S3Storage``'s storage options are read the same way
+(unknown keys are errors), so changing the backend path is the only switch; options that
+only matter to a real server (``endpoint_url``, ``custom_domain``...) are accepted and
+ignored. Without ``AWS['BUCKET']`` the bucket is ``"fake-bucket"``; without keys, the key
+pair is derived from ``SECRET_KEY``; without ``REGION``, ``us-east-1``. ``url()`` is
+``MEDIA_URL`` (``/media/`` when unset) + ``s3/uploads/`` + the quoted key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import mimetypes
+import os
+import stat
+import weakref
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.core.files.base import File
+from django.core.files.storage import Storage
+from django.core.signals import setting_changed
+from django.http.request import split_domain_port, validate_host
+from django.utils import timezone as dj_timezone
+from django.utils.crypto import salted_hmac
+from django.utils.deconstruct import deconstructible
+from django.utils.functional import cached_property
+
+from .. import conf, policy, signing
+from ..names import clean_name, name_to_key, prefix_for
+from . import checks  # noqa: F401 -- registers the DEBUG = False warning
+from .disk import CHUNK_SIZE, TMP_DIR, AtomicWriter, Disk, Spooled, read_meta
+
+__all__ = ["TMP_DIR", "FakeS3Storage", "Spooled", "read_meta"]
+
+DEFAULT_BUCKET = "fake-bucket"
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ROOT = "s3"
+#: The object URL path under ``MEDIA_URL`` (the upload endpoint is the same without the key).
+URL_PATH = "s3/uploads/"
+
+#: boto3 ``GetObject`` parameter names ``url(parameters=...)`` accepts, as query names.
+QUERY_PARAMS = {
+    "ResponseContentDisposition": "response-content-disposition",
+    "ResponseContentType": "response-content-type",
+    "ResponseCacheControl": "response-cache-control",
+    "ResponseContentEncoding": "response-content-encoding",
+    "ResponseContentLanguage": "response-content-language",
+    "ResponseExpires": "response-expires",
+}
+
+_live_storages: weakref.WeakSet[FakeS3Storage] = weakref.WeakSet()
+
+
+def media_url() -> str:
+    """``MEDIA_URL``, or ``/media/`` when unset: the fake always has somewhere to live."""
+    url = django_settings.MEDIA_URL or "/media/"
+    return url if url.endswith("/") else url + "/"
+
+
+def media_path() -> str:
+    """The path part of ``MEDIA_URL`` without the leading ``/`` (for URL patterns)."""
+    return urlsplit(media_url()).path.lstrip("/")
+
+
+class FakeS3File(File):
+    """A ``File`` whose ``with`` block aborts a write on an exception, as ``S3StorageFile``."""
+
+    def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> None:
+        if exc_type is not None and isinstance(self.file, AtomicWriter):
+            self.file.abort()
+        else:
+            self.close()
+
+
+@deconstructible(path="buckets.test.storage.FakeS3Storage")
+class FakeS3Storage(Storage):
+    """Objects as files under ``MEDIA_ROOT/<root>``, served and uploaded like S3 objects."""
+
+    def __init__(self, **options: Any) -> None:
+        self._root_option = options.pop("root", None)
+        conf.check_option_names(options)
+        self._options = options
+        _live_storages.add(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_options": self._options, "_root_option": self._root_option}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        options = dict(state["_options"])
+        if state["_root_option"] is not None:
+            options["root"] = state["_root_option"]
+        self.__init__(**options)  # type: ignore[misc]
+
+    def _reset(self) -> None:
+        for attr in ("settings", "root", "disk"):
+            self.__dict__.pop(attr, None)
+
+    # -- configuration -------------------------------------------------------------------
+
+    @cached_property
+    def settings(self) -> conf.S3Settings:
+        """The same settings object as ``S3Storage``'s, with the fake's defaults filled in."""
+        aws = conf.read_aws_dict()
+        options = dict(self._options)
+        if not options.get("bucket_name") and not aws.get("bucket_name"):
+            options["bucket_name"] = DEFAULT_BUCKET
+        resolved = conf.resolve(options)
+        changes: dict[str, Any] = {"region_name": resolved.region_name or DEFAULT_REGION}
+        if not resolved.access_key:
+            secret = django_settings.SECRET_KEY
+            digest = salted_hmac("buckets.test.access-key", "", secret=secret).hexdigest()
+            changes["access_key"] = "FAKE" + digest[:16].upper()
+            changes["secret_key"] = salted_hmac(
+                "buckets.test.secret-key", "", secret=secret, algorithm="sha256"
+            ).hexdigest()[:40]
+        return dataclasses.replace(resolved, **changes)
+
+    def check_settings(self) -> None:
+        """Resolve the settings now: ``ImproperlyConfigured`` naming the key if wrong."""
+        self.settings  # noqa: B018
+
+    @cached_property
+    def root(self) -> str:
+        """The absolute directory holding the objects (not created until a write)."""
+        option = self._root_option if self._root_option is not None else DEFAULT_ROOT
+        if os.path.isabs(option):
+            return os.path.normpath(option)
+        if not django_settings.MEDIA_ROOT:
+            raise ImproperlyConfigured(
+                "FakeS3Storage keeps files under MEDIA_ROOT: set MEDIA_ROOT, "
+                "or give the storage an absolute 'root' option."
+            )
+        return os.path.normpath(os.path.join(str(django_settings.MEDIA_ROOT), option))
+
+    @property
+    def bucket_name(self) -> str:
+        return self.settings.bucket_name
+
+    @property
+    def location(self) -> str:
+        return self.settings.location
+
+    @property
+    def file_overwrite(self) -> bool:
+        return self.settings.file_overwrite
+
+    @property
+    def region(self) -> str:
+        return self.settings.region_name or DEFAULT_REGION
+
+    def secret_for(self, access_key: str) -> str | None:
+        """The secret of this fake's one key pair, for ``policy.verify_post``."""
+        return self.settings.secret_key if access_key == self.settings.access_key else None
+
+    @cached_property
+    def disk(self) -> Disk:
+        """The files under the root: key checks, atomic writes (``buckets.test.disk``)."""
+        return Disk(self.root)
+
+    # -- keys and paths ------------------------------------------------------------------
+
+    def _key(self, name: str) -> str:
+        return name_to_key(name, self.location)
+
+    def key_path(self, key: str) -> str:
+        """The file holding ``key`` (``SuspiciousFileOperation`` if none safely can)."""
+        return self.disk.key_path(key)
+
+    def _path(self, name: str) -> str:
+        return self.disk.key_path(self._key(name))
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _save(self, name: str, content: Any) -> str:
+        if hasattr(content, "seek") and getattr(content, "seekable", lambda: True)():
+            content.seek(0)
+        content_type = getattr(content, "content_type", None)
+        if not content_type:
+            content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        chunks = (
+            content.chunks(CHUNK_SIZE)
+            if hasattr(content, "chunks")
+            else iter(lambda: content.read(CHUNK_SIZE), b"")
+        )
+        self._path(name)  # refuse a bad name before writing anything
+        spooled = self.disk.spool(chunks, content_type)
+        try:
+            for _ in range(20):
+                try:
+                    self.disk.publish(spooled.path, self._key(name), overwrite=self.file_overwrite)
+                except FileExistsError:  # taken meanwhile: never overwrite, pick another
+                    name = self.get_available_name(name)
+                    continue
+                return clean_name(name)
+        finally:
+            self.disk.discard(spooled)
+        raise OSError(f"Could not find a free name for {name!r} after 20 attempts.")
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        name = clean_name(name)
+        if not self.file_overwrite:
+            return super().get_available_name(name, max_length=max_length)
+        if max_length is not None and len(name) > max_length:
+            raise SuspiciousFileOperation(
+                f"The name {name!r} is longer than max_length={max_length}."
+            )
+        return name
+
+    def copy(self, src_name: str, dst_name: str) -> None:
+        """Server-side copy, as S3's CopyObject: ``dst_name`` is replaced if it exists."""
+        src = self._path(src_name)
+        dst_key = self._key(dst_name)
+        self.disk.key_path(dst_key)
+        content_type, _ = read_meta(src)
+        try:
+            with open(src, "rb") as fh:
+                spooled = self.disk.spool(iter(lambda: fh.read(CHUNK_SIZE), b""), content_type)
+        except IsADirectoryError as exc:
+            raise FileNotFoundError(errno.ENOENT, "No such key", src_name) from exc
+        try:
+            self.disk.publish(spooled.path, dst_key, overwrite=True)
+        finally:
+            self.disk.discard(spooled)
+
+    # -- the Storage API -----------------------------------------------------------------
+
+    def _open(self, name: str, mode: str = "rb") -> File:
+        if mode in ("rb", "r"):
+            path = self._path(name)
+            try:
+                return FakeS3File(open(path, "rb"), name)
+            except IsADirectoryError as exc:
+                raise FileNotFoundError(errno.ENOENT, "No such key", name) from exc
+        if mode in ("wb", "w"):
+            key = self._key(name)
+            self.disk.key_path(key)
+            content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            writer: Any = AtomicWriter(self.disk, key, content_type)
+            return FakeS3File(writer, name)
+        raise ValueError(f"FakeS3Storage opens files in 'rb' or 'wb' mode, not {mode!r}.")
+
+    def delete(self, name: str) -> None:
+        if not name:
+            raise ValueError("The name must be given to delete().")
+        self.disk.remove(self._key(name))
+
+    def _stat(self, name: str) -> os.stat_result:
+        result = os.stat(self._path(name))
+        if not stat.S_ISREG(result.st_mode):
+            raise FileNotFoundError(errno.ENOENT, "No such key", name)
+        return result
+
+    def exists(self, name: str) -> bool:
+        return os.path.isfile(self._path(name))
+
+    def size(self, name: str) -> int:
+        return self._stat(name).st_size
+
+    def get_modified_time(self, name: str) -> datetime:
+        modified = datetime.fromtimestamp(self._stat(name).st_mtime, tz=timezone.utc)
+        if dj_timezone.is_naive(dj_timezone.now()):  # USE_TZ = False
+            return dj_timezone.make_naive(modified)
+        return modified
+
+    def path(self, name: str) -> str:
+        """Not supported, as on ``S3Storage``: code relying on it would break in production."""
+        raise NotImplementedError("FakeS3Storage, like S3Storage, has no local paths.")
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        return self.disk.listdir(prefix_for(path, self.location))
+
+    # -- URLs and uploads ----------------------------------------------------------------
+
+    def base_url(self) -> str:
+        """``MEDIA_URL`` + ``s3/uploads/``: objects are served below it."""
+        return media_url() + URL_PATH
+
+    def key_url(self, key: str) -> str:
+        return self.base_url() + signing.quote_path(key)
+
+    def url(  # type: ignore[override]
+        self,
+        name: str,
+        parameters: dict[str, Any] | None = None,
+        expire: int | None = None,
+        http_method: str | None = None,
+    ) -> str:
+        """``MEDIA_URL`` + ``s3/uploads/`` + the quoted key (+ ``response-*`` parameters)."""
+        url = self.key_url(self._key(name))
+        if parameters:
+            query = []
+            for pname, value in parameters.items():
+                wire = QUERY_PARAMS.get(pname)
+                if wire is None:
+                    raise ValueError(
+                        f"url() does not support the parameter {pname!r}; "
+                        f"supported: {', '.join(QUERY_PARAMS)}."
+                    )
+                query.append(f"{wire}={signing.quote_query(str(value))}")
+            url += "?" + "&".join(query)
+        return url
+
+    def name_from_url(self, url: str) -> str | None:
+        """The storage name behind a URL this storage produces, or None if it is not ours.
+
+        Accepts the relative form and absolute forms on a host this site answers to
+        (``ALLOWED_HOSTS``), or on ``MEDIA_URL``'s host when that is absolute.
+        """
+        if not isinstance(url, str):
+            return None
+        parts = urlsplit(url)
+        base = urlsplit(self.base_url())
+        if parts.scheme or parts.netloc:
+            if parts.scheme not in ("http", "https") or "@" in parts.netloc:
+                return None
+            if base.netloc:
+                if parts.netloc.lower() != base.netloc.lower():
+                    return None
+            else:
+                domain, _ = split_domain_port(parts.netloc.lower())
+                allowed = list(django_settings.ALLOWED_HOSTS)
+                if django_settings.DEBUG and not allowed:
+                    allowed = [".localhost", "127.0.0.1", "[::1]"]
+                if not domain or not validate_host(domain, allowed):
+                    return None
+        elif not parts.path.startswith("/"):
+            return None
+        if not parts.path.startswith(base.path):
+            return None
+        try:
+            key = unquote(parts.path[len(base.path) :], errors="strict")
+        except UnicodeDecodeError:
+            return None
+        location = self.location
+        if location:
+            if not key.startswith(location + "/"):
+                return None
+            name = key[len(location) + 1 :]
+        else:
+            name = key
+        try:
+            self.disk.key_path(name_to_key(name, location))
+        except (SuspiciousFileOperation, ValueError):
+            return None
+        return name
+
+    def upload_url(self) -> str:
+        """Where a browser POSTs uploads (no trailing slash, as ``S3Storage.upload_url``)."""
+        return self.base_url().rstrip("/")
+
+    def presigned_post(
+        self,
+        name: str,
+        *,
+        max_size: int | None = None,
+        min_size: int = 0,
+        content_type: str | None = None,
+        accept: Any = None,
+        expire: int | None = None,
+        success_action_status: int | None = None,
+    ) -> dict[str, Any]:
+        """``{"url", "fields"}`` for one upload of exactly ``name``, as ``S3Storage`` signs it."""
+        s = self.settings
+        key = self._key(name)
+        self.disk.key_path(key)
+        fields, _ = policy.build_post_policy(
+            bucket=self.bucket_name,
+            key=key,
+            access_key=s.access_key or "",
+            secret_key=s.secret_key or "",
+            token=s.security_token,
+            region=self.region,
+            max_size=min(max_size, s.max_file_size) if max_size else s.max_file_size,
+            min_size=min_size,
+            content_type=content_type,
+            accept=accept,
+            success_action_status=success_action_status,
+            expires=s.upload_expire if expire is None else expire,
+        )
+        return {"url": self.upload_url(), "fields": fields}
+
+
+_RESET_ON = {"MEDIA_ROOT", "MEDIA_URL", "AWS", "SECRET_KEY"}
+
+
+def _reset_on_settings_change(*, setting: str, **kwargs: Any) -> None:
+    if setting in _RESET_ON:
+        for storage in list(_live_storages):
+            storage._reset()
+
+
+setting_changed.connect(_reset_on_settings_change)

@@ -1,0 +1,270 @@
+"""The server's side of a direct upload: file names, field tokens and staging names.
+
+The browser uploads straight to the bucket, so Django never sees the bytes; what it controls
+is *where* they may land and *which* model field they are for. Three pieces do that:
+
+``clean_filename(filename)``
+    The client's file name made safe to be the last segment of a key: Django's
+    ``get_valid_filename`` rules (spaces become ``_``; only letters, digits, ``_``, ``-`` and
+    ``.`` are kept), with Unicode letters kept (NFC-normalised), only the last path segment
+    of a ``/`` or ``\\`` path, and at most :data:`MAX_FILENAME_LENGTH` characters with the
+    extension kept. A name that cleans to nothing raises :class:`InvalidFilename`.
+
+``field_token(field)`` / ``resolve_field_token(token)``
+    The widget's opaque ``field`` value: ``django.core.signing.TimestampSigner`` with this
+    module's own salt over ``"<app_label>.<model_name>.<field_name>"``. It is signed so a
+    client cannot pick another field's (looser) limits or permission, and timestamped so an
+    old page stops working after :func:`field_token_max_age` seconds.
+
+``new_upload_name(...)`` / ``check_upload_name(...)``
+    The staging name a signed upload goes to::
+
+        <upload_prefix><nonce><field mac><user mac>/<clean filename>
+        uploads/9f86d081884c7d65a3b1c2d4e5f607180d1e2f3a4b5c6d7e/report.pdf
+
+    Each part is 16 lower-case hex digits. ``nonce`` comes from :mod:`secrets` (64 random
+    bits: two users uploading ``file.txt`` at once get two keys, and nobody can guess the
+    key of someone else's upload). The two MACs are the first 16 hex digits of
+    ``django.utils.crypto.salted_hmac`` (SHA-256, ``SECRET_KEY``, one salt each) over
+    ``(field_label or "", prefix + nonce + "/" + filename)`` (the *field mac*) and
+    ``(field_label or "", user pk or "", prefix + nonce + "/" + filename)`` (the *user
+    mac*; anonymous users have no pk), each part written as ``<length>:<part>,``. So the
+    whole name is bound to the field it was signed for and to the user who asked: the form
+    field accepts a posted name only if it came from a signed upload for that field (and,
+    when the form knows its user, that user). Keys in ``SECRET_KEY_FALLBACKS`` are accepted
+    when checking. The policy S3 enforces pins the exact key, so nothing else can be
+    uploaded under that name.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import re
+import secrets
+import unicodedata
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.crypto import constant_time_compare
+from django.utils.encoding import force_bytes
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.db.models import Field
+
+__all__ = [
+    "FIELD_TOKEN_MAX_AGE",
+    "MAX_FILENAME_LENGTH",
+    "InvalidFieldToken",
+    "InvalidFilename",
+    "check_upload_name",
+    "clean_filename",
+    "field_label",
+    "field_token",
+    "field_token_max_age",
+    "new_upload_name",
+    "resolve_field_token",
+]
+
+#: Longest cleaned file name, in characters (the extension is kept when shortening).
+MAX_FILENAME_LENGTH = 150
+#: Extensions longer than this are not treated as extensions when shortening a name.
+_MAX_EXTENSION_LENGTH = 16
+#: Default lifetime of a field token (seconds): a form page may stay open for a working day.
+FIELD_TOKEN_MAX_AGE = 24 * 60 * 60
+
+_TOKEN_SALT = "buckets.uploads.field-token"
+_FIELD_MAC_SALT = "buckets.uploads.staging-name.field"
+_USER_MAC_SALT = "buckets.uploads.staging-name.user"
+_PART_HEX = 16  # nonce, field mac and user mac: 64 bits each
+_SEGMENT_RE = re.compile(rf"[0-9a-f]{{{3 * _PART_HEX}}}\Z")
+_UNSAFE_RE = re.compile(r"[^-\w.]")
+_SPACES_RE = re.compile(r"\s+")
+
+
+class InvalidFilename(ValueError):
+    """The client's file name cannot be turned into a safe key segment."""
+
+
+class InvalidFieldToken(ValueError):
+    """A field token that is forged, garbled, expired or names no upload field."""
+
+
+# -- file names ------------------------------------------------------------------------
+
+
+def clean_filename(filename: str) -> str:
+    """The last segment of a staging key, made from the client's file name.
+
+    Django's ``get_valid_filename`` rules, but Unicode letters survive (NFC first, so a
+    decomposed ``é`` does not lose its accent): a client's ``C:\\Users\\me\\Relevé été.pdf``
+    becomes ``Relevé_été.pdf``. Directory parts never survive, so the client cannot choose a
+    folder; control characters, NUL and every other symbol go. Raises
+    :class:`InvalidFilename` when nothing usable is left (``""``, ``"."``, ``"../"``...).
+    """
+    if not isinstance(filename, str):
+        raise InvalidFilename(_("The file name must be a string."))
+    name = unicodedata.normalize("NFC", filename.replace("\\", "/")).rsplit("/", 1)[-1]
+    name = _SPACES_RE.sub("_", name.strip())
+    name = _UNSAFE_RE.sub("", name)
+    if len(name) > MAX_FILENAME_LENGTH:
+        stem, dot, ext = name.rpartition(".")
+        if dot and stem and len(ext) < _MAX_EXTENSION_LENGTH:
+            name = f"{stem[: MAX_FILENAME_LENGTH - len(ext) - 1]}.{ext}"
+        else:
+            name = name[:MAX_FILENAME_LENGTH]
+    if name.strip(".") == "":
+        raise InvalidFilename(_("The file name has no usable characters."))
+    return name
+
+
+# -- field tokens ----------------------------------------------------------------------
+
+
+def field_label(field: Field) -> str:
+    """``"app_label.model_name.field_name"`` of a model field (what tokens and MACs name)."""
+    model = getattr(field, "model", None)
+    if model is None or not getattr(field, "name", None):
+        raise ValueError("Only a field attached to a model has a label.")
+    return f"{model._meta.label_lower}.{field.name}"
+
+
+def field_token_max_age() -> int:
+    """Seconds a field token stays valid: ``BUCKETS_FIELD_TOKEN_MAX_AGE``, read per call."""
+    return int(getattr(settings, "BUCKETS_FIELD_TOKEN_MAX_AGE", FIELD_TOKEN_MAX_AGE))
+
+
+def _token_signer() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=_TOKEN_SALT)
+
+
+def field_token(field: Field) -> str:
+    """The signed, timestamped token a widget sends as ``field`` to get this field's rules."""
+    return _token_signer().sign(field_label(field))
+
+
+def resolve_field_token(token: str, max_age: int | None = None) -> Any:
+    """The model field a :func:`field_token` names.
+
+    Raises :class:`InvalidFieldToken` (with a message fit for the user) when the token was
+    not made here, is garbled, is older than ``max_age`` (default
+    :func:`field_token_max_age`) or names a field that no longer exists or is not an
+    ``S3FileField``.
+    """
+    from .fields import S3FileField  # here: the field module may import this one
+
+    if not isinstance(token, str) or not token:
+        raise InvalidFieldToken(_("Invalid field token."))
+    age = field_token_max_age() if max_age is None else max_age
+    try:
+        label = _token_signer().unsign(token, max_age=age)
+    except signing.SignatureExpired as exc:
+        raise InvalidFieldToken(_("The upload form has expired. Reload the page.")) from exc
+    except (signing.BadSignature, ValueError, TypeError, UnicodeError) as exc:
+        # BadSignature for a forged token; the others for garbage that reaches the decoder.
+        raise InvalidFieldToken(_("Invalid field token.")) from exc
+    parts = label.split(".")
+    if len(parts) != 3:
+        raise InvalidFieldToken(_("Invalid field token."))
+    app_label, model_name, field_name = parts
+    try:
+        field = apps.get_model(app_label, model_name)._meta.get_field(field_name)
+    except (LookupError, FieldDoesNotExist) as exc:
+        raise InvalidFieldToken(_("The upload form names an unknown field.")) from exc
+    if not isinstance(field, S3FileField):
+        raise InvalidFieldToken(_("The upload form names an unknown field."))
+    return field
+
+
+# -- staging names ---------------------------------------------------------------------
+
+
+def _user_pk(user: Any) -> str:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    pk = getattr(user, "pk", None)
+    return "" if pk is None else str(pk)
+
+
+@functools.lru_cache(maxsize=8)
+def _salted_key(salt: str, secret: str) -> bytes:
+    """The key ``salted_hmac`` derives (SHA-256 of salt + secret), computed once per secret."""
+    return hashlib.sha256(force_bytes(salt) + force_bytes(secret)).digest()
+
+
+def _mac(salt: str, parts: tuple[str, ...], secret: str | None = None) -> str:
+    """``salted_hmac(salt, message, secret, algorithm="sha256")``, truncated; with the
+    derived key cached and the one-shot C HMAC, as the view signs on every request."""
+    # Each part is length-prefixed, so no two different tuples give the same message.
+    message = "".join(f"{len(part)}:{part}," for part in parts)
+    key = _salted_key(salt, settings.SECRET_KEY if secret is None else secret)
+    return hmac.digest(key, message.encode("utf-8", "surrogatepass"), "sha256").hex()[:_PART_HEX]
+
+
+def _field_mac(bare_name: str, field_label: str | None, secret: str | None = None) -> str:
+    return _mac(_FIELD_MAC_SALT, (field_label or "", bare_name), secret)
+
+
+def _user_mac(bare_name: str, field_label: str | None, user: Any, secret: str | None = None) -> str:
+    return _mac(_USER_MAC_SALT, (field_label or "", _user_pk(user), bare_name), secret)
+
+
+def new_upload_name(
+    filename: str, *, field_label: str | None, user: Any, prefix: str = "uploads/"
+) -> str:
+    """A fresh staging name ``<prefix><nonce><macs>/<clean filename>`` (see the module doc).
+
+    ``prefix`` is the storage's ``settings.upload_prefix``; ``field_label`` is
+    :func:`field_label` of the field the upload is for (None for a plain upload) and
+    ``user`` the requesting user (an anonymous user, or None, binds to "no user"). Raises
+    :class:`InvalidFilename` when the file name cleans to nothing.
+    """
+    clean = clean_filename(filename)
+    nonce = secrets.token_hex(_PART_HEX // 2)
+    bare = f"{prefix}{nonce}/{clean}"
+    field_mac = _field_mac(bare, field_label)
+    user_mac = _user_mac(bare, field_label, user)
+    return f"{prefix}{nonce}{field_mac}{user_mac}/{clean}"
+
+
+def check_upload_name(
+    name: Any, *, field_label: str | None, user: Any, prefix: str | None = None
+) -> bool:
+    """Whether ``name`` was made by :func:`new_upload_name` for this field (and user).
+
+    For the form field: a posted value is accepted as a new upload only when this is True,
+    so a user cannot point a record at an object uploaded for another field or person.
+    ``user`` is the user the upload must have been signed for (an ``AnonymousUser`` for an
+    anonymous upload), or None when the form does not know its user: then only the field
+    binding is checked, and the random part (seen only by the uploader's browser) is what
+    keeps others out. ``prefix``, when given, must also match (the storage's current
+    ``upload_prefix``). Never raises: any other input, of any type, is simply False.
+    """
+    if not isinstance(name, str):
+        return False
+    head, sep, filename = name.rpartition("/")
+    if not sep or not filename:
+        return False
+    base, slash, segment = head.rpartition("/")
+    name_prefix = f"{base}/" if slash else ""
+    if prefix is not None and name_prefix != prefix:
+        return False
+    if not _SEGMENT_RE.match(segment):
+        return False
+    nonce = segment[:_PART_HEX]
+    field_mac = segment[_PART_HEX : 2 * _PART_HEX]
+    user_mac = segment[2 * _PART_HEX :]
+    bare = f"{name_prefix}{nonce}/{filename}"
+    # SECRET_KEY_FALLBACKS, as django.core.signing does: rotating the key does not break
+    # uploads signed minutes before.
+    for secret in (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", ())):
+        if constant_time_compare(field_mac, _field_mac(bare, field_label, secret)):
+            return user is None or constant_time_compare(
+                user_mac, _user_mac(bare, field_label, user, secret)
+            )
+    return False

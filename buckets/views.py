@@ -1,0 +1,265 @@
+"""``POST /s3/signed-url/``: sign one direct upload to the bucket.
+
+The view decides who may upload what, where, how big and of which type, and writes that into
+a POST policy the bucket itself enforces (the browser then sends the file straight to S3):
+
+* the key is chosen here (:func:`buckets.uploads.new_upload_name`): the storage's staging
+  prefix, a random part bound to the field and user, the cleaned file name;
+* the size is capped by the field's ``max_size``, else ``AWS["MAX_FILE_SIZE"]``, else S3's
+  5 GiB, and must be at least 1 byte (Django's file fields refuse empty files too);
+* the field's ``accepted_types`` pin the ``Content-Type`` (the declared type, or the one the
+  file name implies);
+* the policy expires after the storage's ``upload_expire`` seconds.
+
+Errors are JSON objects mapping the bad input to a list of messages, as a Django form's
+errors: 400 ``{"key": ["This field is required."]}``; errors that belong to no input use
+``"detail"``: 400 for a malformed body, 403 when the permission check refuses, 405 for a
+method other than POST. No input makes the view fail with a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import re
+from typing import Any
+
+from django.core.exceptions import (
+    ImproperlyConfigured,
+    RequestDataTooBig,
+    SuspiciousFileOperation,
+    TooManyFieldsSent,
+)
+from django.core.files.storage import default_storage
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext as _
+
+from .permissions import may_upload
+from .policy import S3_MAX_POST_SIZE, content_type_allowed
+from .uploads import (
+    InvalidFieldToken,
+    InvalidFilename,
+    clean_filename,
+    field_label,
+    new_upload_name,
+    resolve_field_token,
+)
+
+__all__ = ["signed_url"]
+
+INPUTS = ("key", "field", "content_type", "size")
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_CONTENT_TYPE_RE = re.compile(rf"{_TOKEN}/{_TOKEN}(?:\s*;[\x20-\x7e]*)?\Z")
+_MAX_CONTENT_TYPE = 255
+_MAX_SIZE_DIGITS = 20
+
+Errors = dict[str, list[str]]
+
+
+class _BadBody(Exception):
+    """The body cannot be read as the JSON object or form the view expects."""
+
+
+#: Answers carry signed credentials for one user: never to be stored by any cache. (Set
+#: directly: ``add_never_cache_headers`` parses and formats dates, a tenth of the view.)
+_NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def _json(status: int, data: dict[str, Any]) -> JsonResponse:
+    response = JsonResponse(data, status=status)
+    response.headers["Cache-Control"] = _NO_STORE
+    return response
+
+
+def _error(status: int, errors: Errors) -> JsonResponse:
+    return _json(status, dict(errors))
+
+
+def _read_body(request: HttpRequest) -> dict[str, Any]:
+    """The inputs, from a form-encoded/multipart body or else a JSON object."""
+    if request.content_type in _FORM_TYPES:
+        try:
+            post = request.POST
+        except (MultiPartParserError, RequestDataTooBig, TooManyFieldsSent, OSError) as exc:
+            raise _BadBody(_("The request body could not be read.")) from exc
+        return {name: post.get(name) for name in INPUTS if name in post}
+    try:
+        data = json.loads(request.body)
+    except (RequestDataTooBig, OSError) as exc:
+        raise _BadBody(_("The request body could not be read.")) from exc
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError...
+        raise _BadBody(_("The request body is not valid JSON.")) from exc
+    if not isinstance(data, dict):
+        raise _BadBody(_("The request body must be a JSON object."))
+    return data
+
+
+def _optional_str(value: Any) -> str | None:
+    """None for an absent or empty input, else the string (``TypeError`` for other types)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise TypeError
+    return value
+
+
+def _parse_size(value: Any) -> int | None:
+    """A declared size in bytes: an integer, or its digits (forms send strings)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if (
+        isinstance(value, str)
+        and value.isascii()
+        and value.isdigit()
+        and len(value) <= _MAX_SIZE_DIGITS
+    ):
+        return int(value)
+    raise ValueError
+
+
+def _accepted_patterns(field: Any) -> list[str]:
+    """The field's accepted types; empty when it accepts everything."""
+    patterns = [p.strip() for p in getattr(field, "accepted_types", None) or () if p.strip()]
+    return [] if any(p in ("*", "*/*") for p in patterns) else patterns
+
+
+def _choose_content_type(
+    declared: str | None, filename: str, accepted: list[str], errors: Errors
+) -> str | None:
+    """The type to pin in the policy: the declared one, else the one the name implies.
+
+    With restricted types the pinned type must be accepted; if nothing was declared and
+    the name implies nothing usable, a single exact accepted type is pinned as is, and
+    otherwise the client must declare the type.
+    """
+    listed = ", ".join(accepted)
+    if declared is not None:
+        if accepted and not content_type_allowed(declared, accepted):
+            errors.setdefault("content_type", []).append(
+                _("Files of type %(type)s are not accepted here (accepted: %(accepted)s).")
+                % {"type": declared, "accepted": listed}
+            )
+        return declared
+    guessed = mimetypes.guess_type(filename, strict=False)[0]
+    if not accepted:
+        return guessed
+    if guessed is not None:
+        if content_type_allowed(guessed, accepted):
+            return guessed
+        errors.setdefault("content_type", []).append(
+            _("Files of type %(type)s are not accepted here (accepted: %(accepted)s).")
+            % {"type": guessed, "accepted": listed}
+        )
+        return None
+    if len(accepted) == 1 and "*" not in accepted[0]:
+        return None  # the policy pins the one accepted type itself
+    errors.setdefault("content_type", []).append(
+        _("Declare the file's content type (accepted: %(accepted)s).") % {"accepted": listed}
+    )
+    return None
+
+
+def signed_url(request: HttpRequest) -> HttpResponse:
+    """Answer ``{"url", "fields"}`` for one upload, or a JSON error (see the module doc)."""
+    if request.method != "POST":
+        response = _error(405, {"detail": [_("Method not allowed: use POST.")]})
+        response["Allow"] = "POST"
+        return response
+    try:
+        data = _read_body(request)
+    except _BadBody as exc:
+        return _error(400, {"detail": [str(exc)]})
+
+    errors: Errors = {}
+    field = None
+    try:
+        token = _optional_str(data.get("field"))
+        if token is not None:
+            field = resolve_field_token(token)
+    except (TypeError, InvalidFieldToken) as exc:
+        message = str(exc) if isinstance(exc, InvalidFieldToken) else _("Invalid field token.")
+        errors["field"] = [message]
+
+    if not errors and not may_upload(request, field):
+        return _error(403, {"detail": [_("You do not have permission to upload files.")]})
+
+    key = data.get("key")
+    filename = ""
+    if key is None or (isinstance(key, str) and not key.strip()):
+        errors["key"] = [_("This field is required.")]
+    elif not isinstance(key, str):
+        errors["key"] = [_("Enter a file name.")]
+    else:
+        try:
+            filename = clean_filename(key)
+        except InvalidFilename as exc:
+            errors["key"] = [str(exc)]
+
+    declared: str | None = None
+    try:
+        declared = _optional_str(data.get("content_type"))
+        if declared is not None and (
+            len(declared) > _MAX_CONTENT_TYPE or not _CONTENT_TYPE_RE.match(declared)
+        ):
+            raise TypeError
+    except TypeError:
+        errors["content_type"] = [_("Enter a valid content type, such as image/png.")]
+        declared = None
+
+    size = None
+    try:
+        size = _parse_size(data.get("size"))
+    except ValueError:
+        errors["size"] = [_("Enter the file size as a whole number of bytes.")]
+
+    if "field" in errors:  # without the field, its storage and limits are unknown
+        return _error(400, errors)
+    storage = default_storage if field is None else field.storage
+    storage_settings = getattr(storage, "settings", None)
+    upload_prefix = getattr(storage_settings, "upload_prefix", None)
+    if upload_prefix is None or not hasattr(storage, "presigned_post"):
+        raise ImproperlyConfigured(
+            f"Direct uploads need a storage with presigned_post() and settings.upload_prefix "
+            f"(buckets.storage.S3Storage or buckets.test.storage.FakeS3Storage), not {storage!r}."
+        )
+    storage_max = getattr(storage_settings, "max_file_size", None) or S3_MAX_POST_SIZE
+    field_max = getattr(field, "max_size", None)
+    limit = min(field_max, storage_max) if field_max else storage_max
+    if size is not None and size > limit:
+        errors["size"] = [
+            _("The file is too large (%(size)s bytes); the limit is %(limit)s bytes.")
+            % {"size": size, "limit": limit}
+        ]
+    elif size == 0:
+        errors["size"] = [_("The submitted file is empty.")]
+
+    accepted = _accepted_patterns(field)
+    content_type = None
+    if filename and "content_type" not in errors:
+        content_type = _choose_content_type(declared, filename, accepted, errors)
+    if errors:
+        return _error(400, errors)
+
+    name = new_upload_name(
+        filename,
+        field_label=None if field is None else field_label(field),
+        user=getattr(request, "user", None),
+        prefix=upload_prefix,
+    )
+    try:
+        signed = storage.presigned_post(
+            name,
+            max_size=field_max or None,
+            min_size=1,
+            content_type=content_type,
+            accept=accepted or None,
+        )
+    except SuspiciousFileOperation:
+        return _error(400, {"key": [_("The file name is too long.")]})
+    except ValueError as exc:  # PolicyError; not expected: the checks above mirror the policy's
+        return _error(400, {"detail": [str(exc)]})
+    return _json(200, {"url": signed["url"], "fields": signed["fields"]})

@@ -1,0 +1,209 @@
+"""``S3FileWidget``: a hidden input that carries the value, and a nameless file chooser.
+
+The file input has no ``name``, so the browser never sends file bytes to Django: the
+JavaScript (``buckets/js/upload.js``) asks the signed-URL view for a policy, uploads the file
+straight to the bucket and writes the resulting storage name into the hidden input.
+Rendered from ``buckets/widgets/s3file.html`` (override it like any template); every
+message the script shows comes from this module or the template, so it is translated with
+the rest of the site.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext, ngettext
+
+from . import uploads
+from .files import S3File
+
+#: Friendly names for whole media families (``image/*``) in the chooser's hint.
+_FAMILIES = {
+    "image": lambda: gettext("images"),
+    "video": lambda: gettext("videos"),
+    "audio": lambda: gettext("audio files"),
+    "text": lambda: gettext("text files"),
+}
+
+
+def describe_types(patterns: list[str]) -> str:
+    """``["image/*", "application/pdf"]`` -> ``"images, PDF"``: the hint a person reads."""
+    names = []
+    for pattern in patterns:
+        family, _, subtype = pattern.partition("/")
+        if subtype == "*" and family in _FAMILIES:
+            names.append(_FAMILIES[family]())
+        elif subtype and subtype.isalnum() and len(subtype) <= 5:
+            names.append(subtype.upper())
+        else:
+            names.append(pattern)
+    return ", ".join(names)
+
+
+def _messages() -> dict[str, Any]:
+    """Every string the script may show, in the active language.
+
+    Placeholders are ``%(name)s`` (as in Django's own catalogs); the script fills them.
+    """
+    return {
+        "uploading": gettext("Uploading %(name)s…"),
+        "progress": gettext("%(percent)s%% uploaded"),
+        "uploaded": gettext("%(name)s uploaded. Save the form to keep it."),
+        "removed": gettext("File removed. Save the form to apply."),
+        "cancelled": gettext("Upload cancelled. The previous value is kept."),
+        "busy": gettext("Wait for the upload to finish, or cancel it, before saving."),
+        "one_file": gettext("Please choose a single file."),
+        "too_large": gettext("“%(name)s” is too large (%(size)s). The limit is %(limit)s."),
+        "empty": gettext("“%(name)s” is empty. Please choose a file with content."),
+        "wrong_type": gettext(
+            "“%(name)s” is not an accepted type of file (%(type)s). Accepted: %(accepted)s."
+        ),
+        "unknown_type": gettext("unknown type"),
+        "forbidden": gettext("You do not have permission to upload files here."),
+        "csrf": gettext(
+            "The page's security token is missing or has expired. Reload the page and try again."
+        ),
+        "refused": gettext("The upload was refused: %(reason)s"),
+        "server_error": gettext(
+            "The server could not prepare the upload (error %(status)s). Please try again."
+        ),
+        "server_unreachable": gettext(
+            "The server could not be reached. Check your connection and try again."
+        ),
+        "s3_too_large": gettext("The storage refused the file: it is larger than allowed here."),
+        "s3_too_small": gettext("The storage refused the file: it is empty or too small."),
+        "s3_denied": gettext(
+            "The storage refused the upload (access denied). The upload permission may have "
+            "expired, or the file does not match what this field accepts."
+        ),
+        "s3_signature": gettext(
+            "The storage rejected the upload's signature. The site's storage credentials "
+            "may be misconfigured."
+        ),
+        "s3_expired": gettext("The upload permission expired before the file arrived."),
+        "s3_no_bucket": gettext("The storage bucket for this site does not exist."),
+        "s3_other": gettext("The storage refused the upload (%(code)s, HTTP %(status)s)."),
+        "network": gettext(
+            "The bucket refused the upload or could not be reached. Its CORS rule may not "
+            "allow uploads from this site, or the connection was lost."
+        ),
+        "sizes": [
+            ngettext("%(size)d byte", "%(size)d bytes", 2),
+            gettext("%s KB"),
+            gettext("%s MB"),
+            gettext("%s GB"),
+        ],
+    }
+
+
+class S3FileWidget(forms.Widget):
+    template_name = "buckets/widgets/s3file.html"
+    needs_multipart_form = False
+
+    class Media:
+        js = ("buckets/js/upload.js",)
+        css = {"all": ("buckets/css/upload.css",)}
+
+    def __init__(self, attrs: dict[str, Any] | None = None, model_field: Any = None) -> None:
+        super().__init__(attrs)
+        self.model_field = model_field
+
+    def format_value(self, value: Any) -> str:
+        if isinstance(value, S3File):
+            return value.name or ""
+        return "" if value is None else str(value)
+
+    def id_for_label(self, id_: str) -> str:
+        # The <label> belongs to the chooser a person operates, not the hidden input.
+        return f"{id_}_file" if id_ else id_
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        return False  # a hidden input can't be "required" in the browser's sense
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return data.get(name)
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data
+
+    def _limit(self, storage: Any) -> int | None:
+        """The largest accepted upload: the field's ``max_size`` capped by the storage's."""
+        field_max = getattr(self.model_field, "max_size", None) or None
+        try:
+            storage_max = getattr(getattr(storage, "settings", None), "max_file_size", None)
+        except Exception:  # noqa: BLE001 -- a misconfigured storage must not break the page
+            storage_max = None
+        limits = [n for n in (field_max, storage_max) if isinstance(n, int) and n > 0]
+        return min(limits) if limits else None
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        current = widget["value"] or ""
+        field = self.model_field
+        storage = field.storage if field is not None else None
+        file_url = ""
+        key_prefix = ""
+        if storage is not None:
+            try:
+                location = getattr(storage, "location", "") or ""
+                key_prefix = f"{location.strip('/')}/" if location.strip("/") else ""
+                if current:
+                    file_url = storage.url(current)
+            except Exception:  # noqa: BLE001 -- a bad stored value must not break the page
+                file_url = ""
+        try:
+            signed_url = reverse("s3_signed_url")
+        except NoReverseMatch:
+            signed_url = ""
+        accepted = [t for t in getattr(field, "accepted_types", None) or [] if t]
+        limit = self._limit(storage)
+        hint = ""
+        if accepted and limit:
+            hint = gettext("Accepted: %(types)s, up to %(size)s") % {
+                "types": describe_types(accepted),
+                "size": filesizeformat(limit),
+            }
+        elif accepted:
+            hint = gettext("Accepted: %(types)s") % {"types": describe_types(accepted)}
+        elif limit:
+            hint = gettext("Any type of file, up to %(size)s") % {"size": filesizeformat(limit)}
+        attrs = widget["attrs"]
+        base_id = attrs.get("id", "") or f"s3file_{name}"
+        # Help text and error state belong to the control a person operates.
+        described_by = [f"{base_id}_s3hint", f"{base_id}_s3error"]
+        for ref in str(attrs.pop("aria-describedby", "") or "").split():
+            if ref not in described_by:
+                described_by.append(ref)
+        invalid = attrs.pop("aria-invalid", None)
+        header = getattr(settings, "CSRF_HEADER_NAME", "HTTP_X_CSRFTOKEN")
+        if header.startswith("HTTP_"):
+            header = header[5:]
+        messages = _messages()
+        messages["accepted"] = describe_types(accepted)
+        widget.update(
+            {
+                "filename": posixpath.basename(current),
+                "file_url": file_url,
+                "signed_url": signed_url,
+                "token": uploads.field_token(field) if field is not None else "",
+                "max_size": limit or "",
+                "accept": ",".join(accepted),
+                "key_prefix": key_prefix,
+                "hint": hint,
+                "file_id": self.id_for_label(attrs.get("id", "") or base_id),
+                "base_id": base_id,
+                "described_by": " ".join(described_by),
+                "invalid": bool(invalid) and str(invalid) != "false",
+                "csrf_cookie": getattr(settings, "CSRF_COOKIE_NAME", "csrftoken"),
+                "csrf_header": header.replace("_", "-"),
+                "messages_json": json.dumps(messages, ensure_ascii=False),
+            }
+        )
+        return context

@@ -1,0 +1,17 @@
+"""URLs of the browser tests: the signed-URL view, plain form pages and an admin site."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, include, path
+
+from . import admin, views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("buckets.urls")),
+    path("admin/", admin.site.urls),
+    path("documents/new/", views.document, name="document_add"),
+    path("documents/<int:pk>/", views.document, name="document_edit"),
+    path("avatars/new/", views.avatar, name="avatar_add"),
+    path("avatars/<int:pk>/", views.avatar, name="avatar_edit"),
+    path("batch/", views.documents, name="documents"),
+]

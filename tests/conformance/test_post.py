@@ -1,0 +1,344 @@
+"""POST uploads: the same requests to RGW and to the fake, the same answers.
+
+Each case builds a form with the storage's ``presigned_post`` (or a hand-signed policy for
+conditions it never writes), changes one thing, posts it with ``requests`` and asserts the
+status, the error ``<Code>`` and whether the object exists afterwards.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import xml.etree.ElementTree as ET
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from buckets import policy
+
+from .conftest import Target, assert_error, error_code, past, per_target
+
+pytestmark = pytest.mark.rgw
+
+MD5_HELLO = hashlib.md5(b"hello").hexdigest()
+
+
+# -- accepted ------------------------------------------------------------------------------
+
+
+def test_valid_post_answers_204_and_stores_the_bytes(target: Target) -> None:
+    response = target.post(target.presigned("docs/hello.txt"))
+    assert response.status_code == 204, response.text
+    assert response.content == b""
+    assert target.get("docs/hello.txt")[0] == b"hello"
+    # AWS sends ETag (the quoted MD5) and Location on every successful POST; upload
+    # clients (Uppy) wait for ETag. Ceph RGW 16 sends neither: the fake follows AWS.
+    etag = per_target(target, aws=f'"{MD5_HELLO}"', rgw=None)
+    assert response.headers.get("ETag") == etag
+    location = response.headers.get("Location")
+    if target.name == "rgw":
+        assert location is None
+    else:
+        assert location is not None and location.startswith("http")
+        assert location.endswith("/docs%2Fhello.txt")
+
+
+def test_status_201_returns_post_response_xml(target: Target) -> None:
+    key = "uni/é 漢字 +%.txt"
+    response = target.post(target.presigned(key, success_action_status=201))
+    assert response.status_code == 201, response.text
+    root = ET.fromstring(response.content)
+    assert root.tag.rpartition("}")[2] == "PostResponse"
+    ns = root.tag.partition("}")[0] + "}" if root.tag.startswith("{") else ""
+    assert root.findtext(f"{ns}Key") == key  # read <Key>; never parse <Location>
+    assert root.findtext(f"{ns}Bucket") == target.bucket
+    assert (root.findtext(f"{ns}Location") or "").startswith("http")
+    # AWS quotes the ETag in the XML as in the header; RGW 16 leaves the quotes out.
+    expected = per_target(target, aws=f'"{MD5_HELLO}"', rgw=MD5_HELLO)
+    assert root.findtext(f"{ns}ETag") == expected
+    assert target.exists(key)
+
+
+def test_status_200_has_an_empty_body(target: Target) -> None:
+    response = target.post(target.presigned("two-hundred.txt", success_action_status=200))
+    assert (response.status_code, response.content) == (200, b"")
+    assert target.exists("two-hundred.txt")
+
+
+def test_unknown_success_action_status_falls_back_to_204(target: Target) -> None:
+    fields = target.custom(
+        [["eq", "$key", "s299.txt"], {"success_action_status": "299"}],
+        {"key": "s299.txt", "success_action_status": "299"},
+    )
+    assert target.post(fields).status_code == 204
+    assert target.exists("s299.txt")
+
+
+def test_success_action_redirect_answers_303_with_bucket_key_etag(target: Target) -> None:
+    redirect = "http://app.example/done"
+    fields = target.custom(
+        [
+            ["eq", "$key", "r/x y.txt"],
+            {"success_action_redirect": redirect},
+            {"success_action_status": "201"},  # the redirect wins over the status
+        ],
+        {"key": "r/x y.txt", "success_action_redirect": redirect, "success_action_status": "201"},
+    )
+    response = target.post(fields)
+    assert response.status_code == 303, response.text
+    location = urlsplit(response.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == redirect
+    assert parse_qs(location.query) == {
+        "bucket": [target.bucket],
+        "key": ["r/x y.txt"],
+        "etag": [f'"{MD5_HELLO}"'],
+    }
+    assert target.exists("r/x y.txt")
+
+
+def test_starts_with_conditions(target: Target) -> None:
+    fields = target.custom(
+        [["starts-with", "$key", "up/"], ["starts-with", "$Content-Type", "image/"]],
+        {"key": "up/pic.png", "Content-Type": "image/png"},
+    )
+    assert target.post(fields, b"\x89PNG").status_code == 204
+    assert target.get("up/pic.png") == (b"\x89PNG", "image/png")
+
+
+def test_starts_with_condition_failing(target: Target) -> None:
+    fields = target.custom([["starts-with", "$key", "up/"]], {"key": "down/pic.png"})
+    assert_error(target.post(fields), 403, "AccessDenied")
+    assert not target.exists("down/pic.png")
+
+
+def test_filename_variable_is_substituted(target: Target) -> None:
+    fields = target.custom([["starts-with", "$key", "fn/"]], {"key": "fn/${filename}"})
+    assert target.post(fields, filename="report 1.pdf").status_code == 204
+    assert target.exists("fn/report 1.pdf")
+
+
+def test_x_ignore_fields_need_no_condition(target: Target) -> None:
+    fields = {**target.presigned("ign.txt"), "x-ignore-tracking": "42"}
+    assert target.post(fields).status_code == 204
+    assert target.exists("ign.txt")
+
+
+def test_field_names_are_case_insensitive(target: Target) -> None:
+    fields = target.presigned("case.txt")
+    fields["KEY"] = fields.pop("key")
+    assert target.post(fields).status_code == 204
+    assert target.exists("case.txt")
+
+
+def test_fields_after_the_file_are_ignored(target: Target) -> None:
+    # Not in the policy, so it would be refused before the file; after it, S3 ignores it.
+    response = target.post(target.presigned("after.txt"), after={"not-in-policy": "1"})
+    assert response.status_code == 204, response.text
+    assert target.exists("after.txt")
+
+
+def test_empty_file_allowed_when_min_is_zero(target: Target) -> None:
+    assert target.post(target.presigned("empty.txt"), b"").status_code == 204
+    assert target.get("empty.txt")[0] == b""
+
+
+def test_size_limits_are_inclusive(target: Target) -> None:
+    assert target.post(target.presigned("max.txt", max_size=5)).status_code == 204
+    assert target.post(target.presigned("min.txt", min_size=5, max_size=9)).status_code == 204
+    assert target.exists("max.txt") and target.exists("min.txt")
+
+
+def test_content_type_field_becomes_the_object_type(target: Target) -> None:
+    fields = target.presigned("typed.csv", content_type="text/csv")
+    assert target.post(fields, b"a,b").status_code == 204
+    assert target.get("typed.csv") == (b"a,b", "text/csv")
+
+
+def test_without_content_type_field_the_part_type_is_ignored(target: Target) -> None:
+    """S3 takes the type from the form field only; the file part's header does not count."""
+    fields = list(target.presigned("untyped.png").items())
+    parts = [(k, (None, v)) for k, v in fields] + [("file", ("x.png", b"img", "image/png"))]
+    assert requests.post(target.url, files=parts, timeout=30).status_code == 204
+    assert target.get("untyped.png") == (b"img", "binary/octet-stream")
+
+
+def test_second_post_to_a_key_replaces_it(target: Target) -> None:
+    assert target.post(target.presigned("same.txt"), b"one").status_code == 204
+    assert target.post(target.presigned("same.txt"), b"two").status_code == 204
+    assert target.get("same.txt")[0] == b"two"
+    assert target.keys() == ["same.txt"]
+
+
+# -- refused -------------------------------------------------------------------------------
+
+
+def test_above_max_size(target: Target) -> None:
+    response = target.post(target.presigned("big.txt", max_size=4))
+    assert_error(response, 400, "EntityTooLarge")
+    assert target.keys() == []
+
+
+def test_below_min_size(target: Target) -> None:
+    response = target.post(target.presigned("small.txt", min_size=6, max_size=100))
+    assert_error(response, 400, "EntityTooSmall")
+    assert target.keys() == []
+
+
+def test_key_not_matching_its_condition(target: Target) -> None:
+    fields = target.presigned("mine.txt")
+    fields["key"] = "theirs.txt"
+    assert_error(target.post(fields), 403, "AccessDenied")
+    assert target.keys() == []
+
+
+def test_wrong_content_type(target: Target) -> None:
+    fields = target.presigned("doc.pdf", content_type="application/pdf")
+    fields["Content-Type"] = "text/html"
+    assert_error(target.post(fields), 403, "AccessDenied")
+    assert target.keys() == []
+
+
+def test_expired_policy(target: Target) -> None:
+    fields, _ = policy.build_post_policy(
+        bucket=target.bucket,
+        key="late.txt",
+        access_key=target.access_key,
+        secret_key=target.secret_key,
+        region=target.region,
+        expires=60,
+        now=past(minutes=20),
+    )
+    assert_error(target.post(fields), 403, "AccessDenied")
+    assert target.keys() == []
+
+
+def test_tampered_signature(target: Target) -> None:
+    fields = target.presigned("t.txt")
+    sig = fields["x-amz-signature"]
+    fields["x-amz-signature"] = sig[:-1] + ("0" if sig[-1] != "0" else "1")
+    # AWS: SignatureDoesNotMatch; Ceph RGW 16: AccessDenied. Both 403.
+    code = per_target(target, aws="SignatureDoesNotMatch", rgw="AccessDenied")
+    assert_error(target.post(fields), 403, code)
+    assert target.keys() == []
+
+
+def test_edited_policy(target: Target) -> None:
+    fields = target.presigned("e.txt", max_size=3)
+    document = json.loads(base64.b64decode(fields["policy"]))
+    document["conditions"] = [
+        ["content-length-range", 0, 100]
+        if isinstance(c, list) and c[0] == "content-length-range"
+        else c
+        for c in document["conditions"]
+    ]
+    fields["policy"] = base64.b64encode(json.dumps(document).encode()).decode()
+    code = per_target(target, aws="SignatureDoesNotMatch", rgw="AccessDenied")
+    assert_error(target.post(fields), 403, code)
+    assert target.keys() == []
+
+
+def test_field_not_in_policy(target: Target) -> None:
+    fields = {**target.presigned("x.txt"), "x-amz-meta-owner": "mallory"}
+    assert_error(target.post(fields), 403, "AccessDenied")
+    assert target.keys() == []
+
+
+def test_wrong_secret(target: Target) -> None:
+    fields = target.custom([["eq", "$key", "w.txt"]], {"key": "w.txt"}, secret_key="not-it")
+    code = per_target(target, aws="SignatureDoesNotMatch", rgw="AccessDenied")
+    assert_error(target.post(fields), 403, code)
+    assert target.keys() == []
+
+
+def test_unknown_access_key(target: Target) -> None:
+    fields, _ = policy.build_post_policy(
+        bucket=target.bucket,
+        key="u.txt",
+        access_key="NOSUCHKEY",
+        secret_key="whatever",
+        region=target.region,
+    )
+    # AWS: InvalidAccessKeyId; Ceph RGW 16: AccessDenied. Both 403.
+    code = per_target(target, aws="InvalidAccessKeyId", rgw="AccessDenied")
+    assert_error(target.post(fields), 403, code)
+    assert target.keys() == []
+
+
+def test_missing_policy(target: Target) -> None:
+    fields = target.presigned("np.txt")
+    del fields["policy"]
+    assert_error(target.post(fields), 403, "AccessDenied")
+    assert target.keys() == []
+
+
+def test_policy_for_another_bucket(target: Target) -> None:
+    fields, _ = policy.build_post_policy(
+        bucket="some-other-bucket",
+        key="ob.txt",
+        access_key=target.access_key,
+        secret_key=target.secret_key,
+        region=target.region,
+    )
+    assert_error(target.post(fields), 403, "AccessDenied")
+    assert target.keys() == []
+
+
+def test_empty_key(target: Target) -> None:
+    fields = target.custom([["starts-with", "$key", ""]], {"key": ""})
+    assert_error(target.post(fields), 400, "InvalidArgument")
+    assert target.keys() == []
+
+
+def test_key_after_the_file(target: Target) -> None:
+    """S3 reads the form up to the file: a key sent after it is missing."""
+    response = target.post(target.presigned("late-key.txt"), file_first=True)
+    assert_error(response, 400, "InvalidArgument")
+    assert target.keys() == []
+
+
+def test_no_file_part(target: Target) -> None:
+    response = target.post(target.presigned("nofile.txt"), with_file=False)
+    # AWS: 400 InvalidArgument "POST requires exactly one file upload per request."
+    # Ceph RGW 16 accepts the form and stores an empty object.
+    status = per_target(target, aws=400, rgw=204)
+    assert response.status_code == status, response.text
+    if status == 400:
+        assert error_code(response) == "InvalidArgument"
+    assert target.exists("nofile.txt") is (target.name == "rgw")
+
+
+def test_not_multipart(target: Target) -> None:
+    response = requests.post(target.url, data=target.presigned("form.txt"), timeout=30)
+    # AWS: 412 PreconditionFailed ("Bucket POST must be of the enclosure-type
+    # multipart/form-data"); Ceph RGW 16: 400 InvalidArgument.
+    expected = per_target(target, aws=(412, "PreconditionFailed"), rgw=(400, "InvalidArgument"))
+    assert_error(response, *expected)
+    assert target.keys() == []
+
+
+def test_malformed_multipart(target: Target) -> None:
+    body = b'--xyz\r\nContent-Disposition: form-data; name="key"\r\n\r\nk.txt\r\n--xy'
+    response = requests.post(
+        target.url,
+        data=body,
+        headers={"Content-Type": "multipart/form-data; boundary=xyz"},
+        timeout=30,
+    )
+    # AWS: MalformedPOSTRequest; Ceph RGW 16: InvalidArgument. Both 400.
+    code = per_target(target, aws="MalformedPOSTRequest", rgw="InvalidArgument")
+    assert_error(response, 400, code)
+    assert target.keys() == []
+
+
+def test_form_before_the_file_above_20_kib(target: Target) -> None:
+    fields = {**target.presigned("pad.txt"), "x-ignore-pad": "p" * 30_000}
+    response = target.post(fields)
+    # AWS caps the fields before the file at 20 KiB (400 MaxPostPreDataLengthExceeded);
+    # Ceph RGW 16 has no such cap.
+    status = per_target(target, aws=400, rgw=204)
+    assert response.status_code == status, response.text
+    if status == 400:
+        assert error_code(response) == "MaxPostPreDataLengthExceeded"
+    assert target.exists("pad.txt") is (target.name == "rgw")

@@ -1,0 +1,593 @@
+"""``FakeS3Storage``: Django's Storage contract as ``test_storage.py`` checks it on RGW, plus
+URLs, copies, atomic writes, the multipart reader and the system check.
+
+No server is needed: the endpoints are exercised with Django's test client here and over
+HTTP, against RGW side by side, in ``tests/conformance``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.core.files.base import ContentFile, File
+from django.test import Client
+from hypothesis import assume, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from buckets import policy
+from buckets.test import checks as fake_checks
+from buckets.test.disk import TMP_DIR, read_meta
+from buckets.test.multipart import MalformedMultipart, MultipartReader, boundary_of
+from buckets.test.storage import FakeS3Storage
+
+HOSTILE_NAMES = [
+    "../x.txt",
+    "a/../../x.txt",
+    "a/../x.txt",
+    "/etc/passwd",
+    "nul\x00byte.txt",
+    "..\\windows.txt",
+    "k" * 1025,
+    "d/" + "é" * 600,
+]
+
+
+@pytest.fixture
+def media(settings: Any, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.MEDIA_URL = "/media/"
+    return tmp_path / "media"
+
+
+@pytest.fixture
+def storage(media: Path) -> FakeS3Storage:
+    return FakeS3Storage()
+
+
+def files_under(top: Path) -> list[str]:
+    return sorted(str(Path(d, f).relative_to(top)) for d, _, names in os.walk(top) for f in names)
+
+
+# -- configuration -------------------------------------------------------------------------
+
+
+def test_root_is_under_media_root_and_configurable(media: Path, tmp_path: Path) -> None:
+    assert FakeS3Storage().root == str(media / "s3")
+    assert FakeS3Storage(root="other").root == str(media / "other")
+    assert FakeS3Storage(root=str(tmp_path / "abs")).root == str(tmp_path / "abs")
+
+
+def test_media_root_change_is_followed(storage: FakeS3Storage, settings: Any, tmp_path: Path):
+    first = storage.root
+    settings.MEDIA_ROOT = str(tmp_path / "elsewhere")
+    assert storage.root != first and storage.root.startswith(str(tmp_path / "elsewhere"))
+
+
+def test_without_aws_dict_bucket_and_keys_come_from_secret_key(media: Any, settings: Any):
+    del settings.AWS
+    s = FakeS3Storage().settings
+    assert s.bucket_name == "fake-bucket" and s.region_name == "us-east-1"
+    assert s.access_key and s.access_key.startswith("FAKE") and s.secret_key
+    assert FakeS3Storage().settings.secret_key == s.secret_key  # stable
+    settings.SECRET_KEY = "another"
+    assert FakeS3Storage().settings.secret_key != s.secret_key
+    assert s.file_overwrite is False and s.upload_prefix == "uploads/"
+    assert s.upload_expire == 600 and s.location == ""
+
+
+def test_aws_dict_is_used_so_policies_look_as_in_production(media: Any, settings: Any):
+    settings.AWS = {"BUCKET": "prod", "ACCESS_KEY": "AK", "SECRET_KEY": "SK", "REGION": "eu-west-3"}
+    storage = FakeS3Storage(location="media", max_file_size=1000)
+    fields = storage.presigned_post("a.txt")["fields"]
+    assert fields["key"] == "media/a.txt"
+    assert (
+        fields["x-amz-credential"].startswith("AK/") and "/eu-west-3/" in fields["x-amz-credential"]
+    )
+    verified = policy.verify_post(
+        fields, bucket="prod", secret_for={"AK": "SK"}.get, region="eu-west-3", file_size=1000
+    )
+    assert isinstance(verified, policy.VerifiedPost) and verified.max_size == 1000
+
+
+def test_unknown_option_and_bad_aws_key_are_errors(media: Any, settings: Any) -> None:
+    with pytest.raises(ImproperlyConfigured, match="bucket_nmae"):
+        FakeS3Storage(bucket_nmae="x")
+    settings.AWS = {"BUKET": "x"}
+    with pytest.raises(ImproperlyConfigured, match="BUKET"):
+        FakeS3Storage().check_settings()
+
+
+def test_pickle_and_deconstruct(storage: FakeS3Storage, media: Path) -> None:
+    custom = FakeS3Storage(root="r", location="x")
+    path, args, kwargs = custom.deconstruct()  # type: ignore[attr-defined]
+    assert (path, args, kwargs) == (
+        "buckets.test.storage.FakeS3Storage",
+        (),
+        {"root": "r", "location": "x"},
+    )
+    custom.save("p.txt", ContentFile(b"p"))
+    clone = pickle.loads(pickle.dumps(custom))
+    assert clone.exists("p.txt") and clone.location == "x" and clone.root == custom.root
+
+
+@pytest.fixture
+def fake_urls(settings: Any, media: Path) -> Client:
+    """The fake endpoints mounted and the fake as the default storage (what they serve)."""
+    settings.ROOT_URLCONF = "tests.conformance.urls"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "buckets.test.storage.FakeS3Storage"},
+    }
+    return Client()
+
+
+@pytest.fixture
+def served(fake_urls: Client) -> FakeS3Storage:
+    from django.core.files.storage import storages
+
+    storage = storages["default"]  # what default_storage and the endpoints use
+    assert isinstance(storage, FakeS3Storage)
+    return storage
+
+
+# -- the Storage contract ------------------------------------------------------------------
+
+
+def test_save_returns_name_and_round_trips(storage: FakeS3Storage) -> None:
+    name = storage.save("docs/hello.txt", ContentFile(b"hello world"))
+    assert name == "docs/hello.txt"
+    assert Path(storage.root, "docs", "hello.txt").read_bytes() == b"hello world"
+    assert storage.exists(name) and storage.size(name) == 11
+    with storage.open(name) as f:
+        assert f.read() == b"hello world"
+
+
+def test_second_save_of_same_name_gets_new_name(storage: FakeS3Storage) -> None:
+    assert storage.save("a.txt", ContentFile(b"one")) == "a.txt"
+    second = storage.save("a.txt", ContentFile(b"two"))
+    assert second != "a.txt" and second.startswith("a_") and second.endswith(".txt")
+    assert storage.open("a.txt").read() == b"one" and storage.open(second).read() == b"two"
+
+
+def test_file_overwrite_true_replaces(media: Path) -> None:
+    storage = FakeS3Storage(file_overwrite=True)
+    storage.save("a.txt", ContentFile(b"one"))
+    assert storage.save("a.txt", ContentFile(b"two")) == "a.txt"
+    assert storage.listdir("") == ([], ["a.txt"]) and storage.open("a.txt").read() == b"two"
+
+
+def test_concurrent_saves_of_one_name_never_overwrite(storage: FakeS3Storage) -> None:
+    """``exists()`` races; publishing by ``link()`` (fails if present) keeps all eight."""
+    barrier = threading.Barrier(8)
+
+    def save(i: int) -> str:
+        barrier.wait()
+        return storage._save("same.txt", ContentFile(f"body {i}".encode()))
+
+    with ThreadPoolExecutor(8) as pool:
+        names = list(pool.map(save, range(8)))
+    assert len(set(names)) == 8
+    assert {storage.open(n).read() for n in names} == {f"body {i}".encode() for i in range(8)}
+
+
+def test_delete_is_idempotent_and_leaves_no_empty_prefix(storage: FakeS3Storage) -> None:
+    name = storage.save("deep/er/gone.txt", ContentFile(b"x"))
+    storage.save("deep/kept.txt", ContentFile(b"k"))
+    storage.delete(name)
+    assert not storage.exists(name)
+    storage.delete(name)
+    assert storage.listdir("deep") == ([], ["kept.txt"])  # like S3: no "er/" left
+    assert not Path(storage.root, "deep", "er").exists()
+    with pytest.raises(ValueError):
+        storage.delete("")
+
+
+def test_missing_object_errors(storage: FakeS3Storage) -> None:
+    storage.save("dir/f.txt", ContentFile(b"."))
+    for name in ("nope.txt", "dir"):  # a prefix is no object, as on S3
+        assert not storage.exists(name)
+        for call in (storage.open, storage.size, storage.get_modified_time):
+            with pytest.raises(FileNotFoundError):
+                call(name)
+
+
+def test_content_type_recorded_for_serving(served: FakeS3Storage) -> None:
+    storage = served
+    storage.save("pic.png", ContentFile(b"\x89PNG"))
+    storage.save("data.unknownext", ContentFile(b"?"))
+    client = Client()
+    assert client.get(storage.url("pic.png"))["Content-Type"] == "image/png"
+    assert client.get(storage.url("data.unknownext"))["Content-Type"] == "application/octet-stream"
+
+
+def test_location_and_listdir(media: Path) -> None:
+    storage = FakeS3Storage(location="/media/")
+    assert storage.save("x/y.txt", ContentFile(b"z")) == "x/y.txt"
+    assert files_under(Path(storage.root)) == ["media/x/y.txt"]
+    assert storage.listdir("") == (["x"], []) and storage.listdir("x") == ([], ["y.txt"])
+    with pytest.raises(SuspiciousFileOperation):
+        storage.save("../tenant-b/x.txt", ContentFile(b"evil"))
+
+
+def test_listdir_returns_dirs_and_files_sorted(storage: FakeS3Storage) -> None:
+    for name in ["top.txt", "d1/b.txt", "d1/a.txt", "d2/sub/c.txt", "Z.txt", "é.txt"]:
+        storage.save(name, ContentFile(b"."))
+    assert storage.listdir("") == (["d1", "d2"], ["Z.txt", "top.txt", "é.txt"])
+    assert storage.listdir("d1") == storage.listdir("d1/") == ([], ["a.txt", "b.txt"])
+    assert storage.listdir("d2") == (["sub"], [])
+    assert storage.listdir("empty") == ([], [])
+    assert TMP_DIR not in storage.listdir("")[0]
+
+
+def test_modified_time_is_aware_and_recent(storage: FakeS3Storage) -> None:
+    modified = storage.get_modified_time(storage.save("t.txt", ContentFile(b".")))
+    assert modified.tzinfo is not None
+    assert abs(datetime.now(timezone.utc) - modified) < timedelta(minutes=5)
+
+
+def test_modified_time_naive_without_use_tz(storage: FakeS3Storage, settings: Any) -> None:
+    settings.USE_TZ = False
+    assert storage.get_modified_time(storage.save("t.txt", ContentFile(b"."))).tzinfo is None
+
+
+def test_path_not_supported_as_on_s3(storage: FakeS3Storage) -> None:
+    with pytest.raises(NotImplementedError):
+        storage.path("a.txt")
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_hostile_names_write_nothing(storage: FakeS3Storage, media: Path, name: str) -> None:
+    with pytest.raises((SuspiciousFileOperation, ValueError)):
+        storage.save(name, ContentFile(b"evil"))
+    calls = (storage.exists, storage.url, storage.delete, storage.open, storage.size)
+    for call in (*calls, storage.presigned_post, lambda n: storage.copy("a", n)):
+        with pytest.raises((SuspiciousFileOperation, ValueError)):
+            call(name)
+    assert files_under(media.parent) == []
+
+
+def test_a_key_and_its_prefix_cannot_both_be_files(storage: FakeS3Storage) -> None:
+    storage.save("a/b.txt", ContentFile(b"1"))
+    with pytest.raises(IsADirectoryError):
+        storage.save("a", ContentFile(b"2"))
+    storage.save("f", ContentFile(b"3"))
+    with pytest.raises(NotADirectoryError):
+        storage.save("f/g.txt", ContentFile(b"4"))
+    assert files_under(Path(storage.root)) == ["a/b.txt", "f"]
+
+
+def test_symlink_out_of_the_root_is_refused(storage: FakeS3Storage, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_bytes(b"s")
+    Path(storage.root).mkdir(parents=True)
+    Path(storage.root, "link").symlink_to(outside, target_is_directory=True)
+    for call in (storage.exists, storage.open, storage.size, storage.delete):
+        with pytest.raises(SuspiciousFileOperation):
+            call("link/secret.txt")
+    with pytest.raises(SuspiciousFileOperation):
+        storage.save("link/new.txt", ContentFile(b"evil"))
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+    assert storage.listdir("") == ([], [])
+
+
+def test_open_for_writing_is_atomic(storage: FakeS3Storage) -> None:
+    with storage.open("written.bin", "wb") as f:
+        f.write(b"x" * 1000)
+        assert not storage.exists("written.bin")  # nothing visible until closed
+        f.write(b"tail")
+    assert storage.open("written.bin").read() == b"x" * 1000 + b"tail"
+    assert read_meta(os.path.join(storage.root, "written.bin"))[0] in (
+        None,
+        "application/octet-stream",
+    )
+
+
+def test_write_aborted_on_exception_leaves_nothing(storage: FakeS3Storage) -> None:
+    storage.save("half.bin", ContentFile(b"old"))
+    with pytest.raises(RuntimeError):
+        with storage.open("half.bin", "wb") as f:
+            f.write(b"new but unfinished")
+            raise RuntimeError("boom")
+    assert storage.open("half.bin").read() == b"old"
+    assert files_under(Path(storage.root)) == ["half.bin"]
+
+
+def test_failed_save_leaves_nothing(storage: FakeS3Storage) -> None:
+    class Exploding(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            if self.tell() > 0:
+                raise OSError("disk gone")
+            return super().read(4)
+
+    with pytest.raises(OSError, match="disk gone"):
+        storage.save("x.bin", File(Exploding(b"0123456789"), name="x.bin"))
+    assert files_under(Path(storage.root)) == []
+
+
+def test_save_streams_large_files(storage: FakeS3Storage, tmp_path: Path) -> None:
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"\x01" * (3 * 1024**2 + 3))
+    with path.open("rb") as fh:
+        name = storage.save("big.bin", File(fh))
+    assert storage.size(name) == 3 * 1024**2 + 3
+
+
+def test_copy_replaces_destination_and_keeps_type(served: FakeS3Storage) -> None:
+    storage = served
+    storage.save("src/pic.png", ContentFile(b"png"))
+    storage.save("dst/pic.png", ContentFile(b"old"))
+    storage.copy("src/pic.png", "dst/pic.png")
+    assert storage.open("dst/pic.png").read() == b"png"
+    assert storage.open("src/pic.png").read() == b"png"
+    assert Client().get(storage.url("dst/pic.png"))["Content-Type"] == "image/png"
+    with pytest.raises(FileNotFoundError):
+        storage.copy("nope.png", "x.png")
+    with pytest.raises(FileNotFoundError):
+        storage.copy("src", "x.png")
+    assert not storage.exists("x.png")
+
+
+# -- URLs ----------------------------------------------------------------------------------
+
+
+def test_url_follows_media_url(storage: FakeS3Storage, settings: Any) -> None:
+    assert storage.url("a b/ü+%.txt") == "/media/s3/uploads/a%20b/%C3%BC%2B%25.txt"
+    assert storage.upload_url() == "/media/s3/uploads"
+    settings.MEDIA_URL = "https://cdn.example/m/"
+    assert storage.url("x.txt") == "https://cdn.example/m/s3/uploads/x.txt"
+    assert storage.upload_url() == "https://cdn.example/m/s3/uploads"
+
+
+def test_url_parameters(served: FakeS3Storage) -> None:
+    storage = served
+    storage.save("r.txt", ContentFile(b"r"))
+    url = storage.url(
+        "r.txt", parameters={"ResponseContentDisposition": 'attachment; filename="r.txt"'}
+    )
+    response = Client().get(url)
+    assert response["Content-Disposition"] == 'attachment; filename="r.txt"'
+    with pytest.raises(ValueError, match="VersionIdd"):
+        storage.url("r.txt", parameters={"VersionIdd": "1"})
+
+
+@pytest.mark.parametrize("name", ["a.txt", "dir/a b+ü%.txt", "uploads/x/y/z.pdf"])
+def test_name_from_url_round_trips(storage: FakeS3Storage, name: str, settings: Any) -> None:
+    settings.ALLOWED_HOSTS = ["testserver", ".example.com"]
+    url = storage.url(name)
+    assert storage.name_from_url(url) == name
+    assert storage.name_from_url("http://testserver" + url) == name
+    assert storage.name_from_url("https://app.example.com" + url + "?x=1") == name
+    settings.MEDIA_URL = "https://cdn.example.net/media/"
+    assert storage.name_from_url(storage.url(name)) == name
+
+
+def test_name_from_url_with_location(media: Path) -> None:
+    storage = FakeS3Storage(location="tenant")
+    assert storage.url("a.txt") == "/media/s3/uploads/tenant/a.txt"
+    assert storage.name_from_url("/media/s3/uploads/tenant/a.txt") == "a.txt"
+    assert storage.name_from_url("/media/s3/uploads/other/a.txt") is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://evil.example/media/s3/uploads/a.txt",  # a host this site is not
+        "http://testserver@evil.example/media/s3/uploads/a.txt",
+        "ftp://testserver/media/s3/uploads/a.txt",
+        "/static/a.txt",
+        "/media/s3/uploads/",
+        "/media/s3/uploads/../../etc/passwd",
+        "/media/s3/uploads/%2e%2e/x.txt",
+        "/media/s3/uploads/a/%2E%2E/%2e%2e/x",
+        "/media/s3/uploads/%00",
+        "/media/s3/uploads/%ff",
+        "media/s3/uploads/a.txt",
+        "",
+    ],
+)
+def test_name_from_url_refuses_foreign_or_escaping(
+    storage: FakeS3Storage, settings: Any, url: str
+) -> None:
+    settings.ALLOWED_HOSTS = ["testserver"]
+    assert storage.name_from_url(url) is None
+
+
+def test_absolute_media_url_accepts_only_its_host(storage: FakeS3Storage, settings: Any):
+    settings.MEDIA_URL = "https://cdn.example.net/media/"
+    assert storage.name_from_url("https://cdn.example.net/media/s3/uploads/a.txt") == "a.txt"
+    assert storage.name_from_url("https://testserver/media/s3/uploads/a.txt") is None
+    assert storage.name_from_url("/media/s3/uploads/a.txt") == "a.txt"
+
+
+# -- the GET endpoint through the test client ----------------------------------------------
+
+
+def test_get_head_and_errors(fake_urls: Client, served: FakeS3Storage) -> None:
+    served.save("g/f.txt", ContentFile(b"abc"))
+    response = fake_urls.get("/media/s3/uploads/g/f.txt")
+    assert response.status_code == 200 and response.getvalue() == b"abc"
+    assert response["Content-Length"] == "3" and response["ETag"].startswith('"')
+    head = fake_urls.head("/media/s3/uploads/g/f.txt")
+    assert head.status_code == 200 and head.content == b"" and head["Content-Length"] == "3"
+    missing = fake_urls.get("/media/s3/uploads/g")
+    assert missing.status_code == 404 and b"<Code>NoSuchKey</Code>" in missing.content
+    assert fake_urls.delete("/media/s3/uploads/g/f.txt").status_code == 405
+    assert fake_urls.get("/media/s3/uploads").status_code == 405
+
+
+def test_upload_endpoint_is_csrf_exempt(served: FakeS3Storage) -> None:
+    client = Client(enforce_csrf_checks=True)
+    post = served.presigned_post("csrf.txt")
+    payload = {**post["fields"], "file": ContentFile(b"c", name="c.txt")}
+    assert client.post(post["url"], payload).status_code == 204
+    assert served.open("csrf.txt").read() == b"c"
+
+
+# -- the multipart reader ------------------------------------------------------------------
+
+
+def body(*parts: tuple[str, bytes], boundary: bytes = b"BOUND") -> bytes:
+    out = b"preamble to ignore\r\n"
+    for name, value in parts:
+        out += b"--" + boundary + b"\r\n"
+        out += f'Content-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value + b"\r\n"
+    return out + b"--" + boundary + b"--\r\nepilogue"
+
+
+@pytest.mark.parametrize("read_size", [1, 2, 7, 64, 10_000])
+def test_multipart_reader_parts_and_values_across_read_sizes(read_size: int) -> None:
+    """A delimiter split anywhere between two reads is still found; data near-misses
+    (``\\r\\n--BOUN``) are kept."""
+    tricky = b"a\r\n--BOUN\r\n--BOUNDAR\rx--BOUNDARY\n--BOUNDARY\r\n-" * 3
+    stream = io.BytesIO(
+        body(("key", "k€y".encode()), ("file", tricky), ("after", b"x"), boundary=b"BOUNDARY")
+    )
+    reader = MultipartReader(lambda n: stream.read(min(n, read_size)), b"BOUNDARY")
+    first = reader.next_part()
+    assert first is not None and first.name == "key"
+    assert reader.read_value(100) == "k€y".encode()
+    second = reader.next_part()
+    assert second is not None and second.name == "file"
+    assert b"".join(reader.chunks()) == tricky
+    third = reader.next_part()
+    assert third is not None and reader.read_value(1) == b"x"
+    assert reader.next_part() is None and reader.next_part() is None
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(st.binary(max_size=300), min_size=1, max_size=5),
+    sizes=st.lists(st.integers(min_value=1, max_value=50), min_size=1, max_size=20),
+)
+def test_multipart_reader_round_trips_any_bytes(values: list[bytes], sizes: list[int]) -> None:
+    """Whatever the bytes (bar the boundary itself, which a client chooses to avoid) and
+    however the body is cut into reads, every part comes back intact."""
+    boundary = b"----b0undary-7f3a"
+    assume(all(boundary not in v for v in values))
+    raw = body(*((f"f{i}", v) for i, v in enumerate(values)), boundary=boundary)
+    stream = io.BytesIO(raw)
+    cuts = iter(sizes * (len(raw) // len(sizes) + 2))
+    reader = MultipartReader(lambda n: stream.read(min(n, next(cuts))), boundary)
+    got = []
+    while (part := reader.next_part()) is not None:
+        got.append((part.name, b"".join(reader.chunks())))
+    assert got == [(f"f{i}", v) for i, v in enumerate(values)]
+
+
+def test_multipart_reader_skips_unread_parts_and_limits_values() -> None:
+    stream = io.BytesIO(body(("a", b"0123456789"), ("b", b"z"), boundary=b"B"))
+    reader = MultipartReader(stream.read, b"B")
+    assert reader.next_part() is not None
+    assert reader.read_value(5) is None  # over the limit: None, but consumed
+    part = reader.next_part()
+    assert part is not None and part.name == "b"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'--B\r\nContent-Disposition: form-data; name="a"\r\n\r\nno end',
+        b"--B\r\nX-No-Disposition: 1\r\n\r\nv\r\n--B--",
+        b'--Bgarbage\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--B--',
+        b"--B\r\n" + b"H" * 20_000,
+        b"",
+    ],
+)
+def test_multipart_reader_malformed(raw: bytes) -> None:
+    reader = MultipartReader(io.BytesIO(raw).read, b"B")
+    with pytest.raises(MalformedMultipart):
+        while reader.next_part() is not None:
+            b"".join(reader.chunks())
+
+
+def test_boundary_of() -> None:
+    assert boundary_of("multipart/form-data; boundary=abc") == b"abc"
+    assert boundary_of('Multipart/Form-Data; boundary="a b"') == b"a b"
+    assert boundary_of("application/x-www-form-urlencoded") is None
+    assert boundary_of("multipart/form-data") is None
+    assert boundary_of("multipart/form-data; boundary=" + "x" * 71) is None
+
+
+# -- the system check ----------------------------------------------------------------------
+
+
+def ids(messages: list[checks.CheckMessage]) -> set[str]:
+    return {m.id for m in messages if m.id}
+
+
+def test_check_warns_when_mounted_or_configured_without_debug(fake_urls: Client, settings: Any):
+    settings.DEBUG = False
+    found = ids(checks.run_checks(tags=[checks.Tags.security]))  # registered, and it runs
+    assert {fake_checks.W_MOUNTED, fake_checks.W_STORAGE} <= found
+
+
+def test_check_silent_with_debug(fake_urls: Client, settings: Any) -> None:
+    settings.DEBUG = True
+    assert fake_checks.check_fake_s3_not_in_production() == []
+
+
+def test_check_silent_when_not_used(settings: Any) -> None:
+    settings.DEBUG = False
+    settings.ROOT_URLCONF = "tests.urls"
+    assert settings.STORAGES["default"]["BACKEND"] == "buckets.storage.S3Storage"
+    assert fake_checks.check_fake_s3_not_in_production() == []
+
+
+def test_check_mounted_only(settings: Any, media: Path) -> None:
+    settings.DEBUG = False
+    settings.ROOT_URLCONF = "tests.conformance.urls"
+    assert ids(fake_checks.check_fake_s3_not_in_production()) == {fake_checks.W_MOUNTED}
+
+
+def test_endpoints_serve_the_configured_fake_storage(fake_urls: Client, settings: Any) -> None:
+    from buckets.test.views import fake_storage
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "buckets.storage.S3Storage"},
+        "uploads": {"BACKEND": "buckets.test.storage.FakeS3Storage", "OPTIONS": {"root": "up"}},
+    }
+    assert fake_storage().root.endswith(os.sep + "up")
+    settings.BUCKETS_FAKE_STORAGE = "default"
+    with pytest.raises(ImproperlyConfigured, match="BUCKETS_FAKE_STORAGE"):
+        fake_storage()
+
+
+def test_manage_py_check_in_a_fresh_process_reports_the_fake(tmp_path: Path) -> None:
+    """``manage.py check`` loads neither the storages nor the fake's modules before the
+    checks run, so only the app config can register the check in time."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, django\n"
+        "from django.conf import settings\n"
+        "from tests import settings as base\n"
+        "conf = {k: getattr(base, k) for k in dir(base) if k.isupper()}\n"
+        "conf.update(DEBUG=False, MEDIA_ROOT=sys.argv[1], STORAGES={**base.STORAGES, "
+        "'default': {'BACKEND': 'buckets.test.storage.FakeS3Storage'}})\n"
+        "settings.configure(**conf)\n"
+        "django.setup()\n"
+        "from django.core.management import call_command\n"
+        "call_command('check')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=120,
+    )
+    assert fake_checks.W_STORAGE in result.stdout + result.stderr

@@ -1,0 +1,185 @@
+"""S3FileField and S3File: the model side, against a real RGW bucket."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from buckets.files import S3File
+from tests.rgw import list_keys
+from tests.testapp.models import Avatar, Document
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def direct_upload(storage, name: str, body: bytes, content_type: str | None = None) -> str:
+    """What a browser does: POST the signed fields plus the file straight to the bucket."""
+    signed = storage.presigned_post(name, content_type=content_type)
+    files = {"file": (name.rsplit("/", 1)[-1], body, content_type or "application/octet-stream")}
+    response = requests.post(signed["url"], data=signed["fields"], files=files, timeout=30)
+    assert response.status_code == 204, response.text
+    return f"{signed['url']}/{signed['fields']['key']}"
+
+
+def test_seed_usage_with_object_url(s3_default, s3, bucket):
+    url = direct_upload(s3_default, "uploads/abc123/report.txt", b"seed bytes")
+    doc = Document.objects.create(name="My File", file=url)
+    doc.refresh_from_db()
+    assert isinstance(doc.file, S3File)
+    assert doc.file.name == "report.txt"  # moved out of staging to upload_to ("") + filename
+    assert doc.file.read() == b"seed bytes"
+    assert requests.get(doc.file.url, timeout=10).content == b"seed bytes"
+    assert doc.file.size == 10
+    assert list_keys(s3, bucket) == ["report.txt"]  # the staging copy is gone after commit
+
+
+def test_upload_to_and_collision(s3_default, s3, bucket):
+    s3_default.save("avatars/me.png", ContentFile(b"old"))
+    url = direct_upload(s3_default, "uploads/r1/me.png", b"\x89PNG", "image/png")
+    avatar = Avatar.objects.create(image=url)
+    assert avatar.image.name.startswith("avatars/me_") and avatar.image.name.endswith(".png")
+    assert s3.get_object(Bucket=bucket, Key="avatars/me.png")["Body"].read() == b"old"
+    assert sorted(list_keys(s3, bucket)) == sorted(["avatars/me.png", avatar.image.name])
+
+
+def test_bare_key_s3file_and_django_file(s3_default, s3, bucket):
+    s3_default.save("plain.txt", ContentFile(b"plain"))
+    doc = Document.objects.create(name="a", file="plain.txt")
+    assert Document.objects.get(pk=doc.pk).file.read() == b"plain"
+    other = Document.objects.create(name="b", file=doc.file)
+    assert Document.objects.get(pk=other.pk).file.name == "plain.txt"
+    third = Document.objects.create(name="c", file=ContentFile(b"fresh", name="new.txt"))
+    assert third.file.name == "new.txt"
+    assert s3.get_object(Bucket=bucket, Key="new.txt")["Body"].read() == b"fresh"
+
+
+def test_empty_values_stay_empty(s3_default):
+    for empty in (None, ""):
+        avatar = Avatar.objects.create(image=empty)
+        avatar.refresh_from_db()
+        assert avatar.image is None
+        assert Avatar.objects.filter(pk=avatar.pk, image="").exists()
+    assert not Avatar.objects.filter(image="None").exists()
+
+
+def test_deferred_field_loads(s3_default):
+    s3_default.save("d.txt", ContentFile(b"d"))
+    Document.objects.create(name="x", file="d.txt")
+    doc = Document.objects.defer("file").get()
+    assert doc.file.name == "d.txt"
+
+
+HOSTILE = [
+    "https://evil.example.com/{bucket}/x.txt",
+    "{endpoint}/other-bucket/x.txt",
+    "{endpoint}/{bucket}/../other/x.txt",
+    "{endpoint}/{bucket}/a/%2e%2e/%2e%2e/x.txt",
+    "https://{host}@evil.example.com/{bucket}/x.txt",
+    "javascript:alert(1)",
+    "file:///etc/passwd",
+    "../x.txt",
+    "/etc/passwd",
+]
+
+
+@pytest.mark.parametrize("template", HOSTILE)
+def test_foreign_values_refused_nothing_touched(s3_default, s3, bucket, rgw, template):
+    s3_default.save("keep.txt", ContentFile(b"keep"))
+    value = template.format(
+        bucket=bucket, endpoint=rgw.endpoint_url, host=rgw.endpoint_url.split("//")[1]
+    )
+    doc = Document(name="evil", file=value)
+    with pytest.raises(ValidationError) as exc:
+        doc.full_clean()
+    assert "file" in exc.value.message_dict
+    with pytest.raises(ValidationError):
+        doc.save()
+    assert not Document.objects.exists()
+    assert list_keys(s3, bucket) == ["keep.txt"]
+
+
+def test_replaced_object_deleted_after_commit(s3_default, s3, bucket):
+    s3_default.save("one.txt", ContentFile(b"1"))
+    s3_default.save("two.txt", ContentFile(b"2"))
+    doc = Document.objects.create(name="r", file="one.txt")
+    with transaction.atomic():
+        doc.file = "two.txt"
+        doc.save()
+        assert "one.txt" in list_keys(s3, bucket)  # not before commit
+    assert list_keys(s3, bucket) == ["two.txt"]
+    doc.file = None
+    doc.save()
+    assert list_keys(s3, bucket) == []
+
+
+def test_rollback_deletes_nothing(s3_default, s3, bucket):
+    s3_default.save("one.txt", ContentFile(b"1"))
+    s3_default.save("two.txt", ContentFile(b"2"))
+    doc = Document.objects.create(name="r", file="one.txt")
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            doc.file = "two.txt"
+            doc.save()
+            raise RuntimeError("roll back")
+    assert sorted(list_keys(s3, bucket)) == ["one.txt", "two.txt"]
+    assert Document.objects.get().file.name == "one.txt"
+
+
+def test_shared_object_not_deleted_while_referenced(s3_default, s3, bucket):
+    s3_default.save("shared.txt", ContentFile(b"s"))
+    s3_default.save("new.txt", ContentFile(b"n"))
+    a = Document.objects.create(name="a", file="shared.txt")
+    Document.objects.create(name="b", file="shared.txt")
+    a.file = "new.txt"
+    a.save()
+    assert sorted(list_keys(s3, bucket)) == ["new.txt", "shared.txt"]
+
+
+def test_assigning_before_first_save_deletes_nothing(s3_default, s3, bucket):
+    s3_default.save("x.txt", ContentFile(b"x"))
+    s3_default.save("y.txt", ContentFile(b"y"))
+    doc = Document(name="n", file="x.txt")
+    doc.file = "y.txt"
+    doc.save()
+    assert sorted(list_keys(s3, bucket)) == ["x.txt", "y.txt"]
+
+
+def test_listing_urls_costs_no_request(s3_default):
+    s3_default.save("l.txt", ContentFile(b"l"))
+    Document.objects.bulk_create([Document(name=str(i), file="l.txt") for i in range(100)])
+    sent = []
+    s3_default.client.meta.events.register("before-send", lambda **kw: sent.append(kw))
+    s3_default.url("warm-up.txt")  # resolves the URL template once per storage
+    sent.clear()
+    urls = [d.file.url for d in Document.objects.all()]
+    assert len(urls) == 100 and all("X-Amz-Signature=" in u for u in urls)
+    assert sent == []
+
+
+def test_delete_method(s3_default, s3, bucket):
+    s3_default.save("del.txt", ContentFile(b"d"))
+    doc = Document.objects.create(name="d", file="del.txt")
+    doc.file.delete()
+    assert list_keys(s3, bucket) == []
+    doc.refresh_from_db()
+    assert doc.file is None
+
+
+def test_deconstruct_is_serialisable():
+    from django.db.migrations.writer import MigrationWriter
+
+    field = Avatar._meta.get_field("image")
+    name, path, args, kwargs = field.deconstruct()
+    assert path == "buckets.fields.S3FileField"
+    assert kwargs == {
+        "blank": True,
+        "upload_to": "avatars/",
+        "max_size": 1024 * 1024,
+        "accepted_types": ["image/*"],
+    }
+    MigrationWriter.serialize(field)  # raises if anything can't be written to a migration
+    clone = type(field)(*args, **kwargs)
+    assert clone.deconstruct()[3] == kwargs

@@ -1,0 +1,570 @@
+"""``POST /s3/signed-url/`` (``buckets.views.signed_url``): inputs, errors, permission, CSRF.
+
+Signing needs no server (the storage signs locally), so these run without RGW; what the
+bucket does with the policy is proved against RGW in ``test_post_policy_rgw.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.contrib.auth.models import AnonymousUser, User
+from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
+from django.test import Client
+from django.urls import reverse
+from hypothesis import HealthCheck, event, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from buckets.policy import S3_MAX_POST_SIZE
+from buckets.uploads import check_upload_name, field_token
+from tests.testapp.models import Avatar
+
+URL = "/s3/signed-url/"
+GiB = 1024**3
+INPUT_NAMES = {"key", "field", "content_type", "size", "detail"}
+
+
+def token(field_name: str) -> str:
+    return field_token(Avatar._meta.get_field(field_name))
+
+
+def policy_of(fields: dict[str, str]) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(base64.b64decode(fields["policy"]))
+    return document
+
+
+def condition(document: dict[str, Any], name: str) -> Any:
+    """The condition on ``name`` (``content-length-range`` or a ``$field``) in a policy."""
+    for cond in document["conditions"]:
+        if isinstance(cond, list) and cond[0] == name:
+            return cond
+        if isinstance(cond, list) and str(cond[1]).lower() == f"${name}".lower():
+            return cond
+        if isinstance(cond, dict) and name in cond:
+            return cond
+    return None
+
+
+@pytest.fixture
+def user(db: Any) -> User:
+    return User.objects.create_user("alice")
+
+
+@pytest.fixture
+def client(user: User) -> Client:
+    """A logged-in client (CSRF checks off, as Django's test client does by default)."""
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def post_json(client: Client, body: Any) -> Any:
+    return client.post(URL, json.dumps(body), content_type="application/json")
+
+
+def test_url_name() -> None:
+    assert reverse("s3_signed_url") == URL
+
+
+# -- 200 -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_json_body_signs_an_upload(client: Client, user: User) -> None:
+    before = datetime.datetime.now(datetime.timezone.utc)
+    response = post_json(client, {"key": "file.txt"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert "no-store" in response["Cache-Control"]
+    body = response.json()
+    assert set(body) == {"url", "fields"}
+    assert body["url"] == "https://tests-default-bucket.s3.amazonaws.com"
+    fields = body["fields"]
+    assert fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
+    assert fields["x-amz-credential"].startswith("tests-ak/")
+    for name in ("x-amz-date", "x-amz-signature", "policy"):
+        assert fields[name]
+    key = fields["key"]
+    assert key.startswith("uploads/") and key.endswith("/file.txt")
+    assert check_upload_name(key, field_label=None, user=user)
+    assert fields["Content-Type"] == "text/plain"  # implied by the name
+    document = policy_of(fields)
+    assert condition(document, "key") == ["eq", "$key", key]
+    assert condition(document, "content-length-range") == ["content-length-range", 1, 5 * GiB]
+    assert condition(document, "Content-Type") == ["eq", "$Content-Type", "text/plain"]
+    expires = datetime.datetime.strptime(document["expiration"], "%Y-%m-%dT%H:%M:%SZ")
+    expires = expires.replace(tzinfo=datetime.timezone.utc)
+    assert 590 <= (expires - before).total_seconds() <= 602
+
+
+@pytest.mark.django_db
+def test_form_encoded_body(client: Client) -> None:
+    response = client.post(
+        URL,
+        urlencode({"key": "photo.png", "field": token("image"), "size": "100"}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200, response.content
+    fields = response.json()["fields"]
+    assert fields["key"].endswith("/photo.png")
+    assert fields["Content-Type"] == "image/png"
+
+
+@pytest.mark.django_db
+def test_multipart_body(client: Client) -> None:
+    response = client.post(URL, {"key": "notes.md", "content_type": "text/markdown"})
+    assert response.status_code == 200, response.content
+    assert response.json()["fields"]["Content-Type"] == "text/markdown"
+
+
+@pytest.mark.django_db
+def test_json_without_a_json_content_type(client: Client) -> None:
+    # fetch() with a string body sends text/plain.
+    response = client.post(URL, '{"key": "a.bin"}', content_type="text/plain;charset=UTF-8")
+    assert response.status_code == 200, response.content
+    assert response.json()["fields"]["key"].endswith("/a.bin")
+
+
+@pytest.mark.django_db
+def test_the_client_never_chooses_the_folder(client: Client) -> None:
+    for key in ("../../etc/passwd", "avatars/other-user.png", "/abs/x.txt", "C:\\x\\y.txt"):
+        fields = post_json(client, {"key": key})
+        name = fields.json()["fields"]["key"]
+        assert name.count("/") == 2 and name.startswith("uploads/"), name
+
+
+@pytest.mark.django_db
+def test_same_name_twice_gets_two_keys(client: Client) -> None:
+    keys = {post_json(client, {"key": "file.txt"}).json()["fields"]["key"] for _ in range(5)}
+    assert len(keys) == 5
+
+
+@pytest.mark.django_db
+def test_field_token_applies_the_fields_limits(client: Client, user: User) -> None:
+    response = post_json(client, {"key": "doc.pdf", "field": token("pdf"), "size": 2048})
+    assert response.status_code == 200, response.content
+    fields = response.json()["fields"]
+    document = policy_of(fields)
+    assert condition(document, "content-length-range") == ["content-length-range", 1, 2048]
+    assert condition(document, "Content-Type") == ["eq", "$Content-Type", "application/pdf"]
+    assert fields["Content-Type"] == "application/pdf"
+    assert check_upload_name(fields["key"], field_label="testapp.avatar.pdf", user=user)
+    assert not check_upload_name(fields["key"], field_label=None, user=user)
+
+
+@pytest.mark.django_db
+def test_single_exact_type_is_pinned_without_a_declaration(client: Client) -> None:
+    response = post_json(client, {"key": "scan", "field": token("pdf")})
+    assert response.status_code == 200, response.content
+    assert response.json()["fields"]["Content-Type"] == "application/pdf"
+
+
+@pytest.mark.django_db
+def test_declared_type_matching_a_wildcard(client: Client) -> None:
+    body = {"key": "photo", "field": token("image"), "content_type": "image/webp"}
+    response = post_json(client, body)
+    assert response.status_code == 200, response.content
+    document = policy_of(response.json()["fields"])
+    assert condition(document, "Content-Type") == ["eq", "$Content-Type", "image/webp"]
+    assert condition(document, "content-length-range")[2] == 1024 * 1024
+
+
+@pytest.mark.django_db
+def test_max_file_size_applies_without_a_field(client: Client, settings: Any) -> None:
+    settings.AWS = {**settings.AWS, "MAX_FILE_SIZE": 1000}
+    response = post_json(client, {"key": "a.txt", "size": 1000})
+    assert response.status_code == 200, response.content
+    document = policy_of(response.json()["fields"])
+    assert condition(document, "content-length-range") == ["content-length-range", 1, 1000]
+    # The field's larger max_size does not lift the global cap.
+    response = post_json(client, {"key": "a.png", "field": token("image")})
+    document = policy_of(response.json()["fields"])
+    assert condition(document, "content-length-range") == ["content-length-range", 1, 1000]
+    response = post_json(client, {"key": "a.png", "field": token("image"), "size": 1001})
+    assert response.status_code == 400
+    assert "1000" in response.json()["size"][0]
+
+
+@pytest.mark.django_db
+def test_upload_expire_setting(client: Client, settings: Any) -> None:
+    settings.AWS = {**settings.AWS, "UPLOAD_EXPIRE": 60}
+    before = datetime.datetime.now(datetime.timezone.utc)
+    document = policy_of(post_json(client, {"key": "a.txt"}).json()["fields"])
+    expires = datetime.datetime.strptime(document["expiration"], "%Y-%m-%dT%H:%M:%SZ")
+    expires = expires.replace(tzinfo=datetime.timezone.utc)
+    assert 50 <= (expires - before).total_seconds() <= 62
+
+
+# -- 400 -------------------------------------------------------------------------------
+
+
+NOT_A_SIZE = {"size": ["Enter the file size as a whole number of bytes."]}
+BAD_BODIES = [
+    ({}, {"key": ["This field is required."]}),
+    ({"key": ""}, {"key": ["This field is required."]}),
+    ({"key": "   "}, {"key": ["This field is required."]}),
+    ({"key": None}, {"key": ["This field is required."]}),
+    ({"key": 12}, {"key": ["Enter a file name."]}),
+    ({"key": ["a.txt"]}, {"key": ["Enter a file name."]}),
+    ({"key": "../"}, {"key": ["The file name has no usable characters."]}),
+    ({"key": "🙂🙂"}, {"key": ["The file name has no usable characters."]}),
+    ({"key": "a.txt", "field": "forged"}, {"field": ["Invalid field token."]}),
+    ({"key": "a.txt", "field": 7}, {"field": ["Invalid field token."]}),
+    ({"key": "a.txt", "size": -1}, NOT_A_SIZE),
+    ({"key": "a.txt", "size": 1.5}, NOT_A_SIZE),
+    ({"key": "a.txt", "size": True}, NOT_A_SIZE),
+    (
+        {"key": "a.txt", "size": "1e3"},
+        {"size": ["Enter the file size as a whole number of bytes."]},
+    ),
+    ({"key": "a.txt", "size": 0}, {"size": ["The submitted file is empty."]}),
+    (
+        {"key": "a.txt", "size": S3_MAX_POST_SIZE + 1},
+        {"size": [f"The file is too large (5368709121 bytes); the limit is {5 * GiB} bytes."]},
+    ),
+    (
+        {"key": "a.txt", "content_type": "nonsense"},
+        {"content_type": ["Enter a valid content type, such as image/png."]},
+    ),
+    (
+        {"key": "a.txt", "content_type": "text/html\r\nX-Evil: 1"},
+        {"content_type": ["Enter a valid content type, such as image/png."]},
+    ),
+    (
+        {"key": "a.txt", "content_type": ["text/plain"]},
+        {"content_type": ["Enter a valid content type, such as image/png."]},
+    ),
+    (
+        {"size": "big", "key": ""},
+        {
+            "key": ["This field is required."],
+            "size": ["Enter the file size as a whole number of bytes."],
+        },
+    ),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("body", "errors"), BAD_BODIES)
+def test_bad_inputs_are_400_naming_the_input(client: Client, body: Any, errors: Any) -> None:
+    response = post_json(client, body)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == errors
+
+
+@pytest.mark.django_db
+def test_bad_inputs_in_a_form_body(client: Client) -> None:
+    response = client.post(URL, {"key": "", "size": "-3", "field": "x"})
+    assert response.status_code == 400
+    assert set(response.json()) == {"key", "size", "field"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"", "The request body is not valid JSON."),
+        (b"{", "The request body is not valid JSON."),
+        (b"\xff\xfe\x00garbage", "The request body is not valid JSON."),
+        (b"[" * 100_000, "The request body is not valid JSON."),
+        (b'{"size": ' + b"9" * 5000 + b"}", "The request body is not valid JSON."),
+        (b"[]", "The request body must be a JSON object."),
+        (b'"key"', "The request body must be a JSON object."),
+        (b"null", "The request body must be a JSON object."),
+        (b"3", "The request body must be a JSON object."),
+    ],
+)
+def test_malformed_json_is_400(client: Client, raw: bytes, message: str) -> None:
+    response = client.post(URL, raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"detail": [message]}
+
+
+@pytest.mark.django_db
+def test_malformed_multipart_is_400(client: Client) -> None:
+    response = client.post(URL, b"--x\r\nbroken", content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert response.json() == {"detail": ["The request body could not be read."]}
+
+
+@pytest.mark.django_db
+def test_expired_token_is_400(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = token("image")
+    later = time.time() + 2 * 24 * 3600
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+    response = post_json(client, {"key": "a.png", "field": old})
+    assert response.status_code == 400
+    assert response.json() == {"field": ["The upload form has expired. Reload the page."]}
+
+
+@pytest.mark.django_db
+def test_token_for_an_unknown_field_is_400(client: Client) -> None:
+    from buckets import uploads
+
+    bad = signing.TimestampSigner(salt=uploads._TOKEN_SALT).sign("testapp.avatar.gone")
+    response = post_json(client, {"key": "a.png", "field": bad})
+    assert response.status_code == 400
+    assert response.json() == {"field": ["The upload form names an unknown field."]}
+
+
+@pytest.mark.django_db
+def test_bad_token_is_reported_with_the_other_errors(client: Client) -> None:
+    response = post_json(client, {"field": "forged", "size": "x"})
+    assert response.status_code == 400
+    assert set(response.json()) == {"field", "key", "size"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"key": "a.png", "field": "pdf", "content_type": "image/png"},
+            "Files of type image/png are not accepted here (accepted: application/pdf).",
+        ),
+        (
+            {"key": "a.pdf", "field": "image", "content_type": "application/pdf"},
+            "Files of type application/pdf are not accepted here (accepted: image/*).",
+        ),
+        (  # nothing declared: the name's type is checked
+            {"key": "a.pdf", "field": "image"},
+            "Files of type application/pdf are not accepted here (accepted: image/*).",
+        ),
+        (  # nothing declared, nothing implied, a wildcard: the client must declare it
+            {"key": "photo", "field": "image"},
+            "Declare the file's content type (accepted: image/*).",
+        ),
+    ],
+)
+def test_type_not_accepted_is_400(client: Client, body: dict[str, str], message: str) -> None:
+    body = dict(body, field=token(body["field"]))
+    response = post_json(client, body)
+    assert response.status_code == 400
+    assert response.json() == {"content_type": [message]}
+
+
+@pytest.mark.django_db
+def test_declared_size_above_the_fields_limit_is_400(client: Client) -> None:
+    response = post_json(client, {"key": "a.pdf", "field": token("pdf"), "size": 2049})
+    assert response.status_code == 400
+    assert response.json() == {
+        "size": ["The file is too large (2049 bytes); the limit is 2048 bytes."]
+    }
+    response = client.post(URL, {"key": "a.pdf", "field": token("pdf"), "size": "2049"})
+    assert response.status_code == 400 and "size" in response.json()
+
+
+# -- 403, permission setting -------------------------------------------------------------
+
+
+def test_anonymous_is_403_by_default() -> None:
+    response = Client().post(URL, {"key": "a.txt"})
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": ["You do not have permission to upload files."]}
+
+
+def test_anonymous_is_403_before_the_inputs_are_checked() -> None:
+    assert Client().post(URL, {}).status_code == 403
+
+
+def test_setting_none_opens_uploads_to_anyone(settings: Any) -> None:
+    settings.BUCKETS_UPLOAD_PERMISSION = None
+    response = Client().post(URL, {"key": "a.txt"})
+    assert response.status_code == 200, response.content
+    key = response.json()["fields"]["key"]
+    assert check_upload_name(key, field_label=None, user=AnonymousUser())
+
+
+def test_setting_is_read_per_request(settings: Any) -> None:
+    settings.BUCKETS_UPLOAD_PERMISSION = "buckets.permissions.allow_any"
+    assert Client().post(URL, {"key": "a.txt"}).status_code == 200
+    settings.BUCKETS_UPLOAD_PERMISSION = "buckets.permissions.authenticated"
+    assert Client().post(URL, {"key": "a.txt"}).status_code == 403
+    del settings.BUCKETS_UPLOAD_PERMISSION
+    assert Client().post(URL, {"key": "a.txt"}).status_code == 403
+
+
+SEEN: list[Any] = []
+
+
+def only_the_image_field(request: HttpRequest, field: Any) -> bool:
+    """A project's permission: anonymous users may upload avatars only."""
+    SEEN.append(field)
+    return field is not None and field.name == "image"
+
+
+def test_custom_permission_gets_the_field(settings: Any) -> None:
+    settings.BUCKETS_UPLOAD_PERMISSION = f"{__name__}.only_the_image_field"
+    SEEN.clear()
+    anonymous = Client()
+    assert anonymous.post(URL, {"key": "a.png", "field": token("image")}).status_code == 200
+    assert anonymous.post(URL, {"key": "a.pdf", "field": token("pdf")}).status_code == 403
+    assert anonymous.post(URL, {"key": "a.png"}).status_code == 403
+    assert [f and f.name for f in SEEN] == ["image", "pdf", None]
+
+
+def test_permission_may_be_a_callable(settings: Any) -> None:
+    settings.BUCKETS_UPLOAD_PERMISSION = lambda request, field: request.POST.get("key") == "ok"
+    assert Client().post(URL, {"key": "ok"}).status_code == 200
+    assert Client().post(URL, {"key": "no"}).status_code == 403
+
+
+@pytest.mark.parametrize("value", ["no.such.module.check", "buckets.permissions.SETTING", 42])
+def test_misconfigured_permission_is_improperly_configured(settings: Any, value: Any) -> None:
+    settings.BUCKETS_UPLOAD_PERMISSION = value
+    with pytest.raises(ImproperlyConfigured, match="BUCKETS_UPLOAD_PERMISSION"):
+        Client().post(URL, {"key": "a.txt"})
+
+
+@pytest.mark.django_db
+def test_authenticated_user_denied_by_a_custom_check_is_403(client: Client, settings: Any) -> None:
+    settings.BUCKETS_UPLOAD_PERMISSION = lambda request, field: request.user.is_staff
+    response = post_json(client, {"key": "a.txt"})
+    assert response.status_code == 403
+    assert response.json() == {"detail": ["You do not have permission to upload files."]}
+
+
+# -- 405, CSRF -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete", "head", "options"])
+def test_other_methods_are_405(client: Client, method: str) -> None:
+    response = getattr(client, method)(URL)
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    if method != "head":
+        assert response.json() == {"detail": ["Method not allowed: use POST."]}
+
+
+@pytest.mark.django_db
+def test_csrf_is_enforced_for_cookie_sessions(user: User) -> None:
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(user)
+    response = post_json(c, {"key": "a.txt"})
+    assert response.status_code == 403
+    assert b"CSRF" in response.content
+
+    secret = "abcdefghijklmnopqrstuvwxyzABCDEF"  # a 32-character CSRF secret
+    c.cookies["csrftoken"] = secret
+    response = c.post(
+        URL, json.dumps({"key": "a.txt"}), content_type="application/json", HTTP_X_CSRFTOKEN=secret
+    )
+    assert response.status_code == 200, response.content
+    response = c.post(
+        URL,
+        json.dumps({"key": "a.txt"}),
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN="X" * 32,
+    )
+    assert response.status_code == 403
+
+
+# -- fuzz: no body gives a 500 ------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+tokens = st.sampled_from(["image", "pdf"]).map(token)
+inputs = st.fixed_dictionaries(
+    {},
+    optional={
+        "key": st.text(max_size=300) | json_values | st.sampled_from(["a.png", "a.pdf", "x"]),
+        "field": tokens | st.text(max_size=80) | json_values,
+        "content_type": st.sampled_from(["image/png", "application/pdf", "text/plain", ""])
+        | st.text(max_size=60)
+        | json_values,
+        "size": st.integers(min_value=-10, max_value=6 * GiB) | st.text(max_size=25) | json_values,
+    },
+)
+raw_content_types = st.sampled_from(
+    [
+        "application/json",
+        "text/plain",
+        "",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        "multipart/form-data; boundary=xyz",
+        "application/octet-stream",
+    ]
+)
+
+
+@st.composite
+def requests_(draw: Any) -> tuple[bytes, str]:
+    mode = draw(st.sampled_from(["json", "form", "raw"]))
+    if mode == "json":
+        body = draw(inputs | json_values)
+        return json.dumps(body).encode(), "application/json"
+    if mode == "form":
+        pairs = draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["key", "field", "content_type", "size", "other"]),
+                    st.text(max_size=80) | tokens,
+                ),
+                max_size=6,
+            )
+        )
+        return urlencode(pairs).encode(), "application/x-www-form-urlencoded"
+    return draw(st.binary(max_size=300)), draw(raw_content_types)
+
+
+def check_shape(response: Any) -> None:
+    assert response.status_code in (200, 400), response.content
+    assert response["Content-Type"] == "application/json"
+    body = json.loads(response.content)
+    event(f"status {response.status_code}")
+    if response.status_code == 200:
+        assert set(body) == {"url", "fields"}
+        assert body["fields"]["key"].startswith("uploads/")
+        assert body["fields"]["key"].count("/") == 2
+    else:
+        assert body and set(body) <= INPUT_NAMES, body
+        for messages in body.values():
+            assert messages and all(isinstance(m, str) and m for m in messages)
+
+
+@hsettings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(request=requests_())
+def test_fuzz_bodies_never_500(request: tuple[bytes, str]) -> None:
+    from django.test import override_settings
+
+    raw, content_type = request
+    with override_settings(BUCKETS_UPLOAD_PERMISSION=None):
+        # raise_request_exception: any exception in the view fails the test, not just a 500.
+        response = Client(raise_request_exception=True).post(URL, raw, content_type=content_type)
+    check_shape(response)
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(body=inputs)
+def test_fuzz_inputs_for_a_logged_in_user(body: dict[str, Any]) -> None:
+    """The same through ``RequestFactory`` with a user set: every branch after the permission."""
+    from django.test import RequestFactory
+
+    from buckets.views import signed_url
+
+    request = RequestFactory().post(URL, json.dumps(body), content_type="application/json")
+    request.user = User(pk=7, username="fuzz")
+    response = signed_url(request)
+    check_shape(response)
+    if response.status_code == 200:
+        key = json.loads(response.content)["fields"]["key"]
+        labels = [None, "testapp.avatar.image", "testapp.avatar.pdf"]
+        assert any(check_upload_name(key, field_label=x, user=request.user) for x in labels)
