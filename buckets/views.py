@@ -33,7 +33,9 @@ from django.core.exceptions import (
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
 from .permissions import may_upload
 from .policy import S3_MAX_POST_SIZE, content_type_allowed
@@ -163,12 +165,24 @@ def _choose_content_type(
     return None
 
 
+@csrf_exempt
 def signed_url(request: HttpRequest) -> HttpResponse:
-    """Answer ``{"url", "fields"}`` for one upload, or a JSON error (see the module doc)."""
+    """Answer ``{"url", "fields"}`` for one upload, or a JSON error (see the module doc).
+
+    CSRF is checked as usual for cookie-authenticated requests (any request that carries
+    cookies), and skipped for a request with no cookies at all: it has no ambient
+    credentials a forged cross-site request could borrow, and an API client authenticating
+    with a header (see ``BUCKETS_UPLOAD_PERMISSION``) has no CSRF token to send.
+    """
     if request.method != "POST":
         response = _error(405, {"detail": [_("Method not allowed: use POST.")]})
         response["Allow"] = "POST"
         return response
+    if request.COOKIES:
+        csrf = CsrfViewMiddleware(lambda r: HttpResponse())
+        rejected = csrf.process_view(request, None, (), {})  # type: ignore[arg-type]
+        if rejected is not None:
+            return rejected
     try:
         data = _read_body(request)
     except _BadBody as exc:
@@ -262,4 +276,7 @@ def signed_url(request: HttpRequest) -> HttpResponse:
         return _error(400, {"key": [_("The file name is too long.")]})
     except ValueError as exc:  # PolicyError; not expected: the checks above mirror the policy's
         return _error(400, {"detail": [str(exc)]})
-    return _json(200, {"url": signed["url"], "fields": signed["fields"]})
+    url = signed["url"]
+    if url.startswith("/"):  # the local fake's endpoint: API clients need a full URL
+        url = request.build_absolute_uri(url)
+    return _json(200, {"url": url, "fields": signed["fields"]})

@@ -471,6 +471,17 @@ def test_csrf_is_enforced_for_cookie_sessions(user: User) -> None:
     assert response.status_code == 403
 
 
+@pytest.mark.django_db
+def test_a_request_without_cookies_needs_no_csrf_token(settings: Any) -> None:
+    """An API client with no cookies carries no ambient credentials to forge."""
+    settings.BUCKETS_UPLOAD_PERMISSION = None
+    c = Client(enforce_csrf_checks=True)
+    response = post_json(c, {"key": "a.txt"})
+    assert response.status_code == 200, response.content
+    c.cookies["sessionid"] = "anything"
+    assert post_json(c, {"key": "a.txt"}).status_code == 403
+
+
 # -- fuzz: no body gives a 500 ------------------------------------------------------------
 
 json_values = st.recursive(

@@ -5,6 +5,7 @@
 # usage: ceph-rgw.sh start DIR [RGW_PORT] [MON_PORT]   -> prints "RGW_ENDPOINT=... AK=... SK=..."
 #        ceph-rgw.sh stop  DIR
 set -euo pipefail
+trap 'echo "ceph-rgw.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 cmd=$1; D=$(realpath -m "$2"); RGW_PORT=${3:-7480}; MON_PORT=${4:-6789}
 AK=${RGW_ACCESS_KEY:-rgwtestak}; SK=${RGW_SECRET_KEY:-rgwtestsecret}
 C="-c $D/ceph.conf"
@@ -83,10 +84,20 @@ for attempt in 1 2 3; do                                  # Ceph 16 sometimes lo
   echo "OSD not up (attempt $attempt)" >&2
 done
 [ -n "$up" ] || { echo "OSD did not come up; see $D/log" >&2; exit 1; }
-for pool in default.rgw.buckets.index default.rgw.buckets.data default.rgw.buckets.non-ec; do  # pre-create: saves ~4.5 s on the first bucket/object
-  ceph $C osd pool create $pool 8 >/dev/null 2>&1; ceph $C osd pool application enable $pool rgw >/dev/null 2>&1
+# Pre-create the bucket pools: saves ~4.5 s on the first bucket and object. Best effort (RGW
+# creates them itself otherwise), retried because a loaded monitor can time a command out.
+for pool in default.rgw.buckets.index default.rgw.buckets.data default.rgw.buckets.non-ec; do
+  for _ in 1 2 3; do
+    timeout 30 ceph $C osd pool create $pool 8 >/dev/null 2>&1 \
+      && timeout 30 ceph $C osd pool application enable $pool rgw >/dev/null 2>&1 && break
+  done || true
 done
 radosgw $C -n client.rgw.local >"$D/log/rgw.stdout" 2>&1  # daemonizes
-for _ in $(seq 1 150); do curl -s -o /dev/null "http://127.0.0.1:$RGW_PORT/" && break; sleep 0.2; done
-radosgw-admin $C user create --uid=test --display-name=test --access-key="$AK" --secret="$SK" >/dev/null
+up=
+for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$RGW_PORT/" && { up=1; break; }; sleep 0.2; done
+[ -n "$up" ] || { echo "radosgw did not answer on port $RGW_PORT; see $D/log" >&2; tail -20 "$D/log/client.rgw.local.log" >&2 || true; exit 1; }
+for attempt in 1 2 3; do
+  radosgw-admin $C user create --uid=test --display-name=test --access-key="$AK" --secret="$SK" >/dev/null && break
+  [ "$attempt" = 3 ] && { echo "radosgw-admin user create failed" >&2; exit 1; }
+done
 echo "RGW_ENDPOINT=http://127.0.0.1:$RGW_PORT AK=$AK SK=$SK"

@@ -56,6 +56,17 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
     return {**browser_context_args, "viewport": {"width": 900, "height": 720}}
 
 
+@pytest.fixture(autouse=True)
+def _intercept_file_choosers(request: pytest.FixtureRequest) -> None:
+    """Turn on file-chooser interception when the page opens, not at ``expect_file_chooser``.
+
+    That call enables interception asynchronously; on a loaded machine a key press or click
+    could open the (headless, invisible) native dialog first and the event would never come.
+    """
+    if "page" in request.fixturenames:
+        request.getfixturevalue("page").on("filechooser", lambda _chooser: None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _sync_orm_beside_playwright() -> Iterator[None]:
     """Let the ORM run while Playwright's sync API keeps an event loop in this thread.
