@@ -24,7 +24,7 @@ from . import signing
 from .names import MAX_KEY_BYTES, clean_name, name_to_key
 
 #: Names made only of these characters need no escaping in a URL path.
-_PLAIN = re.compile(r"[A-Za-z0-9_.~/-]+")
+_plain = re.compile(r"[A-Za-z0-9_.~/-]+").fullmatch
 
 #: boto3 parameter names of GetObject that become query parameters of a signed URL.
 QUERY_PARAMS = {
@@ -69,20 +69,19 @@ class UrlMaker:
     location: str
     public_base: str | None
     expires: int
+    _key_prefix: str = dataclasses.field(init=False, repr=False)
+    _room: int = dataclasses.field(init=False, repr=False)
 
-    @property
-    def _room(self) -> int:
-        return MAX_KEY_BYTES - (len(self.location) + 1 if self.location else 0)
+    def __post_init__(self) -> None:
+        key_prefix = f"{self.location}/" if self.location else ""
+        object.__setattr__(self, "_key_prefix", key_prefix)
+        object.__setattr__(self, "_room", MAX_KEY_BYTES - len(key_prefix))
 
     def key(self, name: str) -> tuple[str, str]:
         """``(raw key, escaped key)`` for a storage name; ``SuspiciousFileOperation`` if unsafe."""
-        if (
-            _PLAIN.fullmatch(name)
-            and name[0] != "/"
-            and "/../" not in f"/{name}/"
-            and len(name) <= self._room
-        ):
-            key = f"{self.location}/{name}" if self.location else name
+        # Fast path: plain ASCII, relative, no "..": valid as it is and needs no escaping.
+        if _plain(name) and name[0] != "/" and ".." not in name and len(name) <= self._room:
+            key = self._key_prefix + name
             return key, key
         key = name_to_key(name, self.location)
         return key, signing.quote_path(key)

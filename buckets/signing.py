@@ -61,6 +61,8 @@ _hmac_digest = hmac.digest
 _PATH_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~/")
 # str.translate table for ASCII paths: about four times faster than quote().
 _PATH_TABLE = {i: (chr(i) if i in _PATH_SAFE else f"%{i:02X}") for i in range(128)}
+# The same for each UTF-8 byte of a non-ASCII path.
+_BYTE_TABLE = [chr(i) if i in _PATH_SAFE else f"%{i:02X}" for i in range(256)]
 
 
 # --------------------------------------------------------------------------
@@ -158,7 +160,7 @@ def quote_path(path: str) -> str:
     """
     if path.isascii():
         return path.translate(_PATH_TABLE)
-    return quote(path, safe="/~")
+    return "".join([_BYTE_TABLE[b] for b in path.encode("utf-8")])
 
 
 @functools.lru_cache(maxsize=256)
@@ -265,7 +267,7 @@ def presign_url(
                 "&X-Amz-SignedHeaders=host"
             )
 
-    encoded_path = path.translate(_PATH_TABLE) if path.isascii() else quote(path, safe="/~")
+    encoded_path = quote_path(path)
     canonical_request = (
         f"{method.upper()}\n{encoded_path}\n{canonical_query}\n"
         f"host:{_host_header(scheme_host)}\n\nhost\n{UNSIGNED_PAYLOAD}"

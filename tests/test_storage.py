@@ -270,3 +270,18 @@ def test_public_url_and_custom_domain(rgw, bucket):
     assert requests.get(url, timeout=10).content == b"open"
     cdn = S3Storage(**rgw.storage_options(bucket, custom_domain="cdn.example.com/"))
     assert cdn.url("a b/ü.txt") == "https://cdn.example.com/a%20b/%C3%BC.txt"
+
+
+@pytest.mark.parametrize("location", ["", "media/x"])
+def test_url_fast_path_gives_what_the_general_path_gives(rgw, bucket, location):
+    from buckets.names import name_to_key
+    from buckets.signing import quote_path
+
+    storage = S3Storage(**rgw.storage_options(bucket, location=location))
+    maker = storage._url_maker
+    for name in ["a.txt", "d/e-f_g~h.txt", "a..b.txt", "x" * 1000, "a//b", "ü.txt", "a b"]:
+        key = name_to_key(name, location)
+        assert maker.key(name) == (key, quote_path(key))
+    for bad in ["../x", "/x", "a/../b", "x" * 1030]:
+        with pytest.raises(SuspiciousFileOperation):
+            maker.key(bad)
