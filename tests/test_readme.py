@@ -65,6 +65,7 @@ def test_every_code_block_is_tested():
         "http-request",
         "http-response",
         "client",
+        "pytest",  # run by tests/test_pytest_plugin.py in a downstream project of its own
     }
     assert {m["kind"] for m in BLOCK.finditer(README)} == known
 

@@ -65,8 +65,14 @@ _live_storages: weakref.WeakSet[FakeS3Storage] = weakref.WeakSet()
 
 
 def media_url() -> str:
-    """``MEDIA_URL``, or ``/media/`` when unset: the fake always has somewhere to live."""
-    url = django_settings.MEDIA_URL or "/media/"
+    """``MEDIA_URL``, or ``/media/`` when unset: the fake always has somewhere to live.
+
+    Django turns an unset (empty) ``MEDIA_URL`` into the script prefix, ``/``; that counts as
+    unset too, or the fake would claim the site's root.
+    """
+    url = django_settings.MEDIA_URL
+    if url in ("", "/"):
+        url = "/media/"
     return url if url.endswith("/") else url + "/"
 
 

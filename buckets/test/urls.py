@@ -2,8 +2,9 @@
 
 ``<MEDIA_URL path>s3/uploads`` (POST, with or without the trailing slash: the storage's
 ``upload_url()`` has none) and ``<MEDIA_URL path>s3/uploads/<key>`` (GET). The prefix is
-read from ``MEDIA_URL`` (``/media/`` when unset) when this module is first imported.
-Include it at the site root so these paths match ``FakeS3Storage.url()``.
+read from ``MEDIA_URL`` (``/media/`` when unset) when a URL is first resolved, not when this
+module is imported, so importing it needs no configured settings. Include it at the site
+root so these paths match ``FakeS3Storage.url()``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 
 from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.utils.functional import lazy
 
 from . import (
     checks,  # noqa: F401 -- registers the DEBUG = False warning
@@ -18,10 +20,17 @@ from . import (
 )
 from .storage import URL_PATH, media_path
 
-_prefix = re.escape(media_path() + URL_PATH.rstrip("/"))
+
+def _regex(tail: str) -> str:
+    """``^<MEDIA_URL path>s3/uploads`` + ``tail``, read from the settings when first used."""
+    return "^" + re.escape(media_path() + URL_PATH.rstrip("/")) + tail
+
+
+# A lazy string: Django compiles it on first use (as it does a translated pattern).
+_lazy_regex = lazy(_regex, str)
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("buckets.urls")),
-    re_path(rf"^{_prefix}/?\Z", views.upload, name="s3_fake_upload"),
-    re_path(rf"^{_prefix}/(?P<key>[\s\S]+)\Z", views.serve, name="s3_fake_object"),
+    re_path(_lazy_regex(r"/?\Z"), views.upload, name="s3_fake_upload"),
+    re_path(_lazy_regex(r"/(?P<key>[\s\S]+)\Z"), views.serve, name="s3_fake_object"),
 ]

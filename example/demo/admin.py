@@ -2,6 +2,9 @@ from django.contrib import admin
 
 from .models import Attachment, Document, Folder, Picture
 
+admin.site.site_header = "django-buckets demo"
+admin.site.site_title = "django-buckets demo"
+
 
 @admin.register(Document)
 class DocumentAdmin(admin.ModelAdmin):

@@ -1,13 +1,19 @@
+from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from . import views
+
+# With the fake storage, buckets.test.urls: the signed-URL endpoint (buckets.urls) plus the
+# local S3-compatible upload endpoint and file serving. With S3Storage, buckets.urls alone.
+FAKE = settings.STORAGES["default"]["BACKEND"] == "buckets.test.storage.FakeS3Storage"
 
 urlpatterns = [
     path("", views.document_list, name="document_list"),
     path("upload/", views.upload, name="upload"),
     path("admin/", admin.site.urls),
-    # buckets.urls (the signed-URL endpoint) plus, for the fake storage, the local
-    # S3-compatible upload endpoint and file serving. With S3Storage, buckets.urls is enough.
-    path("", include("buckets.test.urls")),
+    path("favicon.ico", RedirectView.as_view(url=static("demo/favicon.svg"))),
+    path("", include("buckets.test.urls" if FAKE else "buckets.urls")),
 ]

@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import storages
 from django.shortcuts import redirect, render
 
 from buckets.forms import S3FileFormMixin
+from buckets.test.storage import FakeS3Storage
 
 from .models import Document, Picture
 
@@ -14,11 +16,24 @@ class DocumentForm(S3FileFormMixin, forms.ModelForm):
         fields = ["title", "file"]
 
 
+def storage_description() -> str:
+    """Where this demo keeps its files, in words: the environment decides (see settings)."""
+    storage = storages["default"]
+    if isinstance(storage, FakeS3Storage):
+        return f"FakeS3Storage, on this computer: {storage.root}"
+    s = storage.settings  # type: ignore[attr-defined]
+    return f"S3Storage, bucket “{s.bucket_name}” at {s.endpoint_url or 'Amazon S3'}"
+
+
 def document_list(request):
     return render(
         request,
         "demo/list.html",
-        {"documents": Document.objects.all(), "pictures": Picture.objects.all()},
+        {
+            "documents": Document.objects.all(),
+            "pictures": Picture.objects.all(),
+            "storage": storage_description(),
+        },
     )
 
 
