@@ -40,6 +40,7 @@ from django.utils.functional import cached_property
 
 from .. import conf, policy, signing
 from ..names import clean_name, name_to_key, prefix_for
+from ..object_urls import query_params
 from . import checks  # noqa: F401 -- registers the DEBUG = False warning
 from .disk import CHUNK_SIZE, TMP_DIR, AtomicWriter, Disk, Spooled, read_meta
 
@@ -50,16 +51,6 @@ DEFAULT_REGION = "us-east-1"
 DEFAULT_ROOT = "s3"
 #: The object URL path under ``MEDIA_URL`` (the upload endpoint is the same without the key).
 URL_PATH = "s3/uploads/"
-
-#: boto3 ``GetObject`` parameter names ``url(parameters=...)`` accepts, as query names.
-QUERY_PARAMS = {
-    "ResponseContentDisposition": "response-content-disposition",
-    "ResponseContentType": "response-content-type",
-    "ResponseCacheControl": "response-cache-control",
-    "ResponseContentEncoding": "response-content-encoding",
-    "ResponseContentLanguage": "response-content-language",
-    "ResponseExpires": "response-expires",
-}
 
 _live_storages: weakref.WeakSet[FakeS3Storage] = weakref.WeakSet()
 
@@ -306,17 +297,9 @@ class FakeS3Storage(Storage):
     ) -> str:
         """``MEDIA_URL`` + ``s3/uploads/`` + the quoted key (+ ``response-*`` parameters)."""
         url = self.key_url(self._key(name))
-        if parameters:
-            query = []
-            for pname, value in parameters.items():
-                wire = QUERY_PARAMS.get(pname)
-                if wire is None:
-                    raise ValueError(
-                        f"url() does not support the parameter {pname!r}; "
-                        f"supported: {', '.join(QUERY_PARAMS)}."
-                    )
-                query.append(f"{wire}={signing.quote_query(str(value))}")
-            url += "?" + "&".join(query)
+        query = query_params(parameters)  # the same names and errors as S3Storage.url()
+        if query:
+            url += "?" + "&".join(f"{k}={signing.quote_query(v)}" for k, v in query.items())
         return url
 
     def name_from_url(self, url: str) -> str | None:
