@@ -25,6 +25,8 @@ from .names import MAX_KEY_BYTES, clean_name, name_to_key
 
 #: Names made only of these characters need no escaping in a URL path.
 _plain = re.compile(r"[A-Za-z0-9_.~/-]+").fullmatch
+#: Characters the name rules reject or rewrite (see ``names.clean_name``).
+_special = re.compile(r"[\\\x00]").search
 
 #: boto3 parameter names of GetObject that become query parameters of a signed URL.
 QUERY_PARAMS = {
@@ -83,6 +85,11 @@ class UrlMaker:
         if _plain(name) and name[0] != "/" and ".." not in name and len(name) <= self._room:
             key = self._key_prefix + name
             return key, key
+        # Next: nothing for the name rules to reject or rewrite, only escaping to do.
+        if name and name[0] != "/" and ".." not in name and not _special(name):
+            key = self._key_prefix + name
+            if len(key.encode("utf-8")) <= MAX_KEY_BYTES:
+                return key, signing.quote_path(key)
         key = name_to_key(name, self.location)
         return key, signing.quote_path(key)
 

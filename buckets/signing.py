@@ -32,6 +32,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 __all__ = [
@@ -225,8 +226,60 @@ def presign_url(
     ``now`` defaults to the current time; pass it to sign at a fixed instant.
     """
     stamp = amz_date(now)
+    if not query:
+        # The common case: everything but the path is the same for every URL signed in
+        # this second with these credentials, so it is prepared once (see _plain_parts).
+        head, tail, sts_head, keyed, suffix = _plain_parts(
+            stamp,
+            access_key,
+            secret_key,
+            region,
+            service,
+            int(expires),
+            token,
+            method,
+            scheme_host,
+        )
+        encoded_path = quote_path(path)
+        digest = _sha256((head + encoded_path + tail).encode("utf-8")).hexdigest()
+        h = keyed.copy()
+        h.update((sts_head + digest).encode("ascii"))
+        return scheme_host + encoded_path + suffix + h.hexdigest()
     date_stamp = stamp[:8]
     scope = f"{date_stamp}/{region}/{service}/{TERMINATOR}"
+    cred, expires_s, token_q, auth = _auth_query(stamp, access_key, region, service, expires, token)
+    # Sort (name, value) tuples, not "name=value" strings: "a-b=" sorts
+    # before "a=" as a string but after ("a", ...) as a tuple.
+    pairs = [(quote_query(k), quote_query(v)) for k, v in query.items()]
+    operation = "&".join([f"{k}={v}" for k, v in pairs]) + "&"
+    pairs += (
+        ("X-Amz-Algorithm", ALGORITHM),
+        ("X-Amz-Credential", cred),
+        ("X-Amz-Date", stamp),
+        ("X-Amz-Expires", expires_s),
+        ("X-Amz-SignedHeaders", "host"),
+    )
+    if token_q is not None:
+        pairs.append(("X-Amz-Security-Token", token_q))
+    pairs.sort()
+    canonical_query = "&".join([f"{k}={v}" for k, v in pairs])
+    encoded_path = quote_path(path)
+    canonical_request = (
+        f"{method.upper()}\n{encoded_path}\n{canonical_query}\n"
+        f"host:{_host_header(scheme_host)}\n\nhost\n{UNSIGNED_PAYLOAD}"
+    )
+    string_to_sign = (
+        f"{ALGORITHM}\n{stamp}\n{scope}\n{_sha256(canonical_request.encode('utf-8')).hexdigest()}"
+    )
+    signature = _sign(secret_key, date_stamp, region, service, string_to_sign)
+    return f"{scheme_host}{encoded_path}?{operation}{auth}&X-Amz-Signature={signature}"
+
+
+def _auth_query(
+    stamp: str, access_key: str, region: str, service: str, expires: int, token: str | None
+) -> tuple[str, str, str | None, str]:
+    """``(credential, expires, token)`` as query values, and the auth query in URL order."""
+    date_stamp = stamp[:8]
     cred = (
         f"{quote_query(access_key)}%2F{date_stamp}%2F"
         f"{quote_query(region)}%2F{quote_query(service)}%2F{TERMINATOR}"
@@ -239,44 +292,43 @@ def presign_url(
     )
     if token_q is not None:
         auth += f"&X-Amz-Security-Token={token_q}"
+    return cred, expires_s, token_q, auth
 
-    if query:
-        # Sort (name, value) tuples, not "name=value" strings: "a-b=" sorts
-        # before "a=" as a string but after ("a", ...) as a tuple.
-        pairs = [(quote_query(k), quote_query(v)) for k, v in query.items()]
-        operation = "&".join([f"{k}={v}" for k, v in pairs]) + "&"
-        pairs += (
-            ("X-Amz-Algorithm", ALGORITHM),
-            ("X-Amz-Credential", cred),
-            ("X-Amz-Date", stamp),
-            ("X-Amz-Expires", expires_s),
-            ("X-Amz-SignedHeaders", "host"),
+
+@functools.lru_cache(maxsize=32)
+def _plain_parts(
+    stamp: str,
+    access_key: str,
+    secret_key: str,
+    region: str,
+    service: str,
+    expires: int,
+    token: str | None,
+    method: str,
+    scheme_host: str,
+) -> tuple[str, str, str, Any, str]:
+    """What a query-less URL's signature needs apart from its path, for one second.
+
+    ``(canonical request head, canonical request tail, string-to-sign head, keyed HMAC,
+    URL suffix before the signature)``.
+    """
+    date_stamp = stamp[:8]
+    cred, expires_s, token_q, auth = _auth_query(stamp, access_key, region, service, expires, token)
+    if token_q is None:
+        canonical_query = auth  # already sorted
+    else:  # Security-Token sorts before SignedHeaders
+        canonical_query = (
+            f"X-Amz-Algorithm={ALGORITHM}&X-Amz-Credential={cred}&X-Amz-Date={stamp}"
+            f"&X-Amz-Expires={expires_s}&X-Amz-Security-Token={token_q}"
+            "&X-Amz-SignedHeaders=host"
         )
-        if token_q is not None:
-            pairs.append(("X-Amz-Security-Token", token_q))
-        pairs.sort()
-        canonical_query = "&".join([f"{k}={v}" for k, v in pairs])
-    else:
-        operation = ""
-        if token_q is None:
-            canonical_query = auth  # already sorted
-        else:  # Security-Token sorts before SignedHeaders
-            canonical_query = (
-                f"X-Amz-Algorithm={ALGORITHM}&X-Amz-Credential={cred}&X-Amz-Date={stamp}"
-                f"&X-Amz-Expires={expires_s}&X-Amz-Security-Token={token_q}"
-                "&X-Amz-SignedHeaders=host"
-            )
-
-    encoded_path = quote_path(path)
-    canonical_request = (
-        f"{method.upper()}\n{encoded_path}\n{canonical_query}\n"
-        f"host:{_host_header(scheme_host)}\n\nhost\n{UNSIGNED_PAYLOAD}"
-    )
-    string_to_sign = (
-        f"{ALGORITHM}\n{stamp}\n{scope}\n{_sha256(canonical_request.encode('utf-8')).hexdigest()}"
-    )
-    signature = _sign(secret_key, date_stamp, region, service, string_to_sign)
-    return f"{scheme_host}{encoded_path}?{operation}{auth}&X-Amz-Signature={signature}"
+    tail = f"\n{canonical_query}\nhost:{_host_header(scheme_host)}\n\nhost\n{UNSIGNED_PAYLOAD}"
+    sts_head = f"{ALGORITHM}\n{stamp}\n{date_stamp}/{region}/{service}/{TERMINATOR}\n"
+    keyed = _keyed_hmac(secret_key, date_stamp, region, service)
+    # The C object inside hmac.HMAC (CPython with OpenSSL) copies without Python overhead;
+    # it has the same copy/update/hexdigest methods, so the wrapper does where it is absent.
+    keyed = getattr(keyed, "_hmac", None) or keyed
+    return f"{method.upper()}\n", tail, sts_head, keyed, f"?{auth}&X-Amz-Signature="
 
 
 # --------------------------------------------------------------------------

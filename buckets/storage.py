@@ -18,12 +18,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
-from django.core.files.base import File
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import Storage
 from django.core.signals import setting_changed
 from django.utils import timezone as dj_timezone
@@ -234,6 +235,10 @@ class S3Storage(Storage):
                 self.client.upload_fileobj(
                     fileobj, self.bucket_name, key, ExtraArgs=args, Config=self.transfer_config
                 )
+        except S3UploadFailedError as exc:
+            # upload_file() wraps a ClientError in boto3's own exception (no BotoCoreError).
+            cause = exc.__context__
+            raise translate_error(cause if isinstance(cause, ClientError) else exc, key) from exc
         except (ClientError, BotoCoreError, ValueError) as exc:
             raise translate_error(exc, key) from exc
         return clean_name(name)
@@ -328,6 +333,32 @@ class S3Storage(Storage):
             )
         except (ClientError, BotoCoreError) as exc:
             raise translate_error(exc, src) from exc
+
+    def copy_to_available_name(
+        self, src_name: str, name: str, max_length: int | None = None
+    ) -> str:
+        """Copy ``src_name`` to ``name``, or to the next available name; return the name used.
+
+        ``get_available_name`` then ``copy`` races: two moves of ``file.txt`` at once both
+        find it free and the second copy overwrites the first (``If-None-Match`` on a copy
+        is not honoured everywhere: Ceph RGW ignores it). So, as ``save()`` does for a small
+        file, the name is first claimed by a conditional PUT (an empty placeholder), and the
+        copy then replaces the placeholder, which is deleted again if the copy fails.
+        """
+        name = self.get_available_name(name, max_length=max_length)
+        if self.file_overwrite:
+            self.copy(src_name, name)
+            return name
+        name = self._save_if_absent(name, ContentFile(b""), io.BytesIO())
+        try:
+            self.copy(src_name, name)
+        except Exception:
+            try:
+                self.delete(name)
+            except OSError:
+                pass  # unreachable: an empty object no row refers to is left
+            raise
+        return name
 
     def name_from_url(self, url: str) -> str | None:
         """The storage name behind any URL this storage makes, or None when it is not ours.
@@ -455,7 +486,10 @@ class S3Storage(Storage):
         http_method: str | None = None,
     ) -> str:
         """The object's URL: signed (``querystring_auth``), public, or on ``custom_domain``."""
-        return self._url_maker.url(
+        maker = self._url_maker
+        if maker.public_base is not None:  # plain string formatting: the hot path of a list
+            return maker.public_base + maker.key(name)[1]
+        return maker.url(
             name, self._signing_credentials, parameters, expire, http_method or "GET"
         )
 
