@@ -20,7 +20,7 @@ from django.core import checks
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.base import File
 from django.core.files.storage import Storage, default_storage
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.db.models.signals import post_init, post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -251,12 +251,37 @@ class S3FileField(models.CharField):
                     raise ValidationError(
                         "upload_to must not be under the storage's staging prefix."
                     )
-                final = storage.get_available_name(target, max_length=self.max_length)
-                storage.copy(name, final)  # type: ignore[attr-defined]
+                copy_to = getattr(storage, "copy_to_available_name", None)
+                if copy_to is not None:  # claims the name first: concurrent moves can't collide
+                    final = copy_to(name, target, max_length=self.max_length)
+                else:
+                    final = storage.get_available_name(target, max_length=self.max_length)
+                    storage.copy(name, final)  # type: ignore[attr-defined]
                 pending.setdefault("staged", []).append(name)
                 name = final
+        old = "" if add else _originals(model_instance).get(self.attname, "")
+        if (
+            old
+            and old != name
+            and self.delete_orphans
+            and self._is_last_reference(model_instance, old)
+        ):
+            pending["orphan"] = old
         model_instance.__dict__[self.attname] = S3File(model_instance, self, name) if name else ""
         return name
+
+    def _is_last_reference(self, instance: Any, name: str) -> bool:
+        """Whether this row holds the only reference to ``name`` (asked before it is written).
+
+        Asked before the write, of two saves that drop the last two references to an object
+        at the same moment at most one sees itself as the last (the other still sees the
+        first's row), so an object is deleted once: never again after a new upload has taken
+        its free name. A stale instance whose row no longer holds ``name`` deletes nothing.
+        """
+        using = instance._state.db or router.db_for_write(type(instance), instance=instance)
+        manager = self.model._default_manager.db_manager(using)
+        holders = list(manager.filter(**{self.name: name}).values_list("pk", flat=True)[:2])
+        return holders == [instance.pk]
 
     def _remember_original(self, instance: Any, **kwargs: Any) -> None:
         if self.attname in instance.__dict__:
@@ -275,11 +300,12 @@ class S3FileField(models.CharField):
         using = kwargs.get("using") or "default"
         for staged in pending.get("staged", ()):
             transaction.on_commit(functools.partial(storage.delete, staged), using=using)
-        if old and old != new and self.delete_orphans:
-            transaction.on_commit(lambda: self._delete_if_orphaned(old), using=using)
+        if old and old != new and pending.get("orphan") == old:
+            transaction.on_commit(lambda: self._delete_if_orphaned(old, using), using=using)
 
-    def _delete_if_orphaned(self, name: str) -> None:
-        manager = self.model._default_manager
+    def _delete_if_orphaned(self, name: str, using: str = "default") -> None:
+        # The database the row was saved to: another one knows nothing of its references.
+        manager = self.model._default_manager.db_manager(using)
         if not manager.filter(**{self.name: name}).exists():
             self.storage.delete(name)
 

@@ -71,23 +71,28 @@ class UrlMaker:
     location: str
     public_base: str | None
     expires: int
-    _key_prefix: str = dataclasses.field(init=False, repr=False)
+    key_prefix: str = dataclasses.field(init=False, repr=False)
     _room: int = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         key_prefix = f"{self.location}/" if self.location else ""
-        object.__setattr__(self, "_key_prefix", key_prefix)
+        object.__setattr__(self, "key_prefix", key_prefix)
         object.__setattr__(self, "_room", MAX_KEY_BYTES - len(key_prefix))
+
+    def is_plain(self, name: str) -> bool:
+        """Plain ASCII, relative, no "..", short enough: valid as it is, nothing to escape."""
+        return (
+            bool(_plain(name)) and name[0] != "/" and ".." not in name and len(name) <= self._room
+        )
 
     def key(self, name: str) -> tuple[str, str]:
         """``(raw key, escaped key)`` for a storage name; ``SuspiciousFileOperation`` if unsafe."""
-        # Fast path: plain ASCII, relative, no "..": valid as it is and needs no escaping.
-        if _plain(name) and name[0] != "/" and ".." not in name and len(name) <= self._room:
-            key = self._key_prefix + name
+        if self.is_plain(name):
+            key = self.key_prefix + name
             return key, key
         # Next: nothing for the name rules to reject or rewrite, only escaping to do.
         if name and name[0] != "/" and ".." not in name and not _special(name):
-            key = self._key_prefix + name
+            key = self.key_prefix + name
             if len(key.encode("utf-8")) <= MAX_KEY_BYTES:
                 return key, signing.quote_path(key)
         key = name_to_key(name, self.location)

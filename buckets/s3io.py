@@ -24,6 +24,8 @@ def translate_error(exc: Exception, key: str) -> OSError:
         err = exc.response.get("Error", {})
         code = str(err.get("Code", ""))
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code == "NoSuchBucket":
+            return FileNotFoundError(f"The S3 bucket for {key!r} does not exist (NoSuchBucket).")
         if code in ("404", "NoSuchKey", "NotFound") or status == 404:
             return FileNotFoundError(f"S3 object {key!r} does not exist.")
         if code in ("403", "AccessDenied") or status == 403:

@@ -487,11 +487,12 @@ class S3Storage(Storage):
     ) -> str:
         """The object's URL: signed (``querystring_auth``), public, or on ``custom_domain``."""
         maker = self._url_maker
-        if maker.public_base is not None:  # plain string formatting: the hot path of a list
-            return maker.public_base + maker.key(name)[1]
-        return maker.url(
-            name, self._signing_credentials, parameters, expire, http_method or "GET"
-        )
+        base = maker.public_base
+        if base is not None:  # plain string formatting: the hot path of a list page
+            if maker.is_plain(name):
+                return base + maker.key_prefix + name
+            return base + maker.key(name)[1]
+        return maker.url(name, self._signing_credentials, parameters, expire, http_method or "GET")
 
 
 def _disk_path(content: Any, fileobj: Any) -> str | None:

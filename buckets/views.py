@@ -25,10 +25,12 @@ import re
 from typing import Any
 
 from django.core.exceptions import (
+    BadRequest,
     ImproperlyConfigured,
     RequestDataTooBig,
     SuspiciousFileOperation,
     TooManyFieldsSent,
+    TooManyFilesSent,
 )
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -84,7 +86,14 @@ def _read_body(request: HttpRequest) -> dict[str, Any]:
     if request.content_type in _FORM_TYPES:
         try:
             post = request.POST
-        except (MultiPartParserError, RequestDataTooBig, TooManyFieldsSent, OSError) as exc:
+        except (
+            MultiPartParserError,
+            RequestDataTooBig,
+            TooManyFieldsSent,
+            TooManyFilesSent,
+            BadRequest,  # a form declared in a charset other than UTF-8 (Django 5.1+)
+            OSError,
+        ) as exc:
             raise _BadBody(_("The request body could not be read.")) from exc
         return {name: post.get(name) for name in INPUTS if name in post}
     try:

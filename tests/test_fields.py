@@ -183,3 +183,24 @@ def test_deconstruct_is_serialisable():
     MigrationWriter.serialize(field)  # raises if anything can't be written to a migration
     clone = type(field)(*args, **kwargs)
     assert clone.deconstruct()[3] == kwargs
+
+
+def test_makemigrations_twice_gives_no_new_migration(settings, tmp_path, monkeypatch):
+    """deconstruct() round-trips: a second makemigrations finds nothing to do."""
+    import io
+    import sys
+
+    from django.core.management import call_command
+
+    package = tmp_path / "tmp_testapp_migrations"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    settings.MIGRATION_MODULES = {"testapp": "tmp_testapp_migrations"}
+    call_command("makemigrations", "testapp", stdout=io.StringIO())
+    assert list(package.glob("0001_*.py"))
+    assert "S3FileField" in next(package.glob("0001_*.py")).read_text()
+    out = io.StringIO()
+    call_command("makemigrations", "testapp", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
+    sys.modules.pop("tmp_testapp_migrations", None)
