@@ -24,7 +24,7 @@ from . import signing
 from .names import MAX_KEY_BYTES, clean_name, name_to_key
 
 #: Names made only of these characters need no escaping in a URL path.
-_plain = re.compile(r"[A-Za-z0-9_.~/-]+").fullmatch
+plain_chars = re.compile(r"[A-Za-z0-9_.~/-]+").fullmatch
 #: Characters the name rules reject or rewrite (see ``names.clean_name``).
 _special = re.compile(r"[\\\x00]").search
 
@@ -72,17 +72,20 @@ class UrlMaker:
     public_base: str | None
     expires: int
     key_prefix: str = dataclasses.field(init=False, repr=False)
-    _room: int = dataclasses.field(init=False, repr=False)
+    room: int = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         key_prefix = f"{self.location}/" if self.location else ""
         object.__setattr__(self, "key_prefix", key_prefix)
-        object.__setattr__(self, "_room", MAX_KEY_BYTES - len(key_prefix))
+        object.__setattr__(self, "room", MAX_KEY_BYTES - len(key_prefix))
 
     def is_plain(self, name: str) -> bool:
         """Plain ASCII, relative, no "..", short enough: valid as it is, nothing to escape."""
         return (
-            bool(_plain(name)) and name[0] != "/" and ".." not in name and len(name) <= self._room
+            bool(plain_chars(name))
+            and name[0] != "/"
+            and ".." not in name
+            and len(name) <= self.room
         )
 
     def key(self, name: str) -> tuple[str, str]:
@@ -90,11 +93,20 @@ class UrlMaker:
         if self.is_plain(name):
             key = self.key_prefix + name
             return key, key
-        # Next: nothing for the name rules to reject or rewrite, only escaping to do.
+        return self.escaped_key(name)
+
+    def escaped_key(self, name: str) -> tuple[str, str]:
+        """:meth:`key` for a name that :meth:`is_plain` turned down."""
+        # Nothing for the name rules to reject or rewrite, only escaping to do?
         if name and name[0] != "/" and ".." not in name and not _special(name):
             key = self.key_prefix + name
-            if len(key.encode("utf-8")) <= MAX_KEY_BYTES:
-                return key, signing.quote_path(key)
+            if key.isascii():
+                if len(key) <= MAX_KEY_BYTES:
+                    return key, signing.quote_path(key)
+            else:
+                raw = key.encode("utf-8")
+                if len(raw) <= MAX_KEY_BYTES:
+                    return key, signing.quote_utf8(raw)
         key = name_to_key(name, self.location)
         return key, signing.quote_path(key)
 

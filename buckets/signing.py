@@ -161,7 +161,12 @@ def quote_path(path: str) -> str:
     """
     if path.isascii():
         return path.translate(_PATH_TABLE)
-    return "".join([_BYTE_TABLE[b] for b in path.encode("utf-8")])
+    return quote_utf8(path.encode("utf-8"))
+
+
+def quote_utf8(raw: bytes) -> str:
+    """:func:`quote_path` of a path already encoded as UTF-8."""
+    return "".join([_BYTE_TABLE[b] for b in raw])
 
 
 @functools.lru_cache(maxsize=256)

@@ -268,6 +268,10 @@ def test_public_url_and_custom_domain(rgw, bucket):
     url = public.url(name)
     assert url == f"{rgw.endpoint_url}/{bucket}/pub%20lic.txt"
     assert requests.get(url, timeout=10).content == b"open"
+    assert public.url("d/plain-name.txt") == f"{rgw.endpoint_url}/{bucket}/d/plain-name.txt"
+    for hostile in HOSTILE_NAMES:
+        with pytest.raises((SuspiciousFileOperation, ValueError)):
+            public.url(hostile)
     cdn = S3Storage(**rgw.storage_options(bucket, custom_domain="cdn.example.com/"))
     assert cdn.url("a b/ü.txt") == "https://cdn.example.com/a%20b/%C3%BC.txt"
 
