@@ -13,6 +13,21 @@ from django.core.files.base import File
 from django.core.files.storage import Storage
 
 
+class AbortOnErrorFile(File):
+    """A ``File`` whose ``with`` block, left by an exception, aborts a write.
+
+    Django's ``File.__exit__`` always closes, and closing a streaming write publishes it:
+    half a file would appear under the name. Both storages' writers have ``abort()``.
+    """
+
+    def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> None:
+        abort = getattr(self.file, "abort", None)
+        if exc_type is not None and abort is not None:
+            abort()
+        else:
+            self.close()
+
+
 class S3File(File):
     _file: Any = None
 

@@ -32,6 +32,7 @@ from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
 
 from . import conf, object_urls, policy
+from .files import AbortOnErrorFile
 from .names import clean_name, name_to_key, prefix_for
 from .object_urls import plain_chars
 from .s3io import S3ObjectReader, S3ObjectWriter, translate_error
@@ -39,11 +40,8 @@ from .s3io import S3ObjectReader, S3ObjectWriter, translate_error
 _live_storages: weakref.WeakSet[S3Storage] = weakref.WeakSet()
 
 
-class S3StorageFile(File):
-    """A Django ``File`` over a streaming S3 reader or writer.
-
-    Leaving a ``with`` block on an exception aborts a write instead of publishing half a file.
-    """
+class S3StorageFile(AbortOnErrorFile):
+    """A Django ``File`` over a streaming S3 reader or writer."""
 
     def __init__(self, file: Any, name: str, storage: S3Storage, mode: str) -> None:
         super().__init__(file, name)
@@ -56,12 +54,6 @@ class S3StorageFile(File):
         if isinstance(raw, S3ObjectReader):
             return raw.size
         return self._storage.size(self.name or "")
-
-    def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> None:
-        if exc_type is not None and isinstance(self.file, S3ObjectWriter):
-            self.file.abort()
-        else:
-            self.close()
 
 
 @deconstructible(path="buckets.storage.S3Storage")

@@ -39,6 +39,7 @@ from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
 
 from .. import conf, policy, signing
+from ..files import AbortOnErrorFile
 from ..names import clean_name, name_to_key, prefix_for
 from ..object_urls import query_params
 from . import checks  # noqa: F401 -- registers the DEBUG = False warning
@@ -70,16 +71,6 @@ def media_url() -> str:
 def media_path() -> str:
     """The path part of ``MEDIA_URL`` without the leading ``/`` (for URL patterns)."""
     return urlsplit(media_url()).path.lstrip("/")
-
-
-class FakeS3File(File):
-    """A ``File`` whose ``with`` block aborts a write on an exception, as ``S3StorageFile``."""
-
-    def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> None:
-        if exc_type is not None and isinstance(self.file, AtomicWriter):
-            self.file.abort()
-        else:
-            self.close()
 
 
 @deconstructible(path="buckets.test.storage.FakeS3Storage")
@@ -238,7 +229,7 @@ class FakeS3Storage(Storage):
         if mode in ("rb", "r"):
             path = self._path(name)
             try:
-                return FakeS3File(open(path, "rb"), name)
+                return AbortOnErrorFile(open(path, "rb"), name)
             except IsADirectoryError as exc:
                 raise FileNotFoundError(errno.ENOENT, "No such key", name) from exc
         if mode in ("wb", "w"):
@@ -246,7 +237,7 @@ class FakeS3Storage(Storage):
             self.disk.key_path(key)
             content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
             writer: Any = AtomicWriter(self.disk, key, content_type)
-            return FakeS3File(writer, name)
+            return AbortOnErrorFile(writer, name)
         raise ValueError(f"FakeS3Storage opens files in 'rb' or 'wb' mode, not {mode!r}.")
 
     def delete(self, name: str) -> None:
