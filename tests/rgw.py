@@ -7,10 +7,8 @@ Set ``RGW_ENDPOINT`` (with ``RGW_ACCESS_KEY``/``RGW_SECRET_KEY``) to use a runni
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -18,47 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
+
+from tests.rgw_server import RGW, empty_bucket, free_port, list_keys
 
 SCRIPT = Path(__file__).resolve().parent.parent / "tools" / "ceph-rgw.sh"
-
-
-@dataclasses.dataclass(frozen=True)
-class RGW:
-    endpoint_url: str
-    access_key: str
-    secret_key: str
-    region: str = "us-east-1"
-    workdir: Path | None = None
-
-    def client(self, **config: Any) -> Any:
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=self.access_key,
-            aws_secret_access_key=self.secret_key,
-            region_name=self.region,
-            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, **config),
-        )
-
-    def storage_options(self, bucket: str, **extra: Any) -> dict[str, Any]:
-        return {
-            "bucket_name": bucket,
-            "endpoint_url": self.endpoint_url,
-            "access_key": self.access_key,
-            "secret_key": self.secret_key,
-            "region_name": self.region,
-            "addressing_style": "path",
-            **extra,
-        }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _unavailable(reason: str) -> None:
@@ -98,7 +60,12 @@ def rgw() -> Iterator[RGW]:
     else:
         _unavailable(" / ".join(errors))
     try:
-        yield RGW(f"http://127.0.0.1:{port}", "rgwtestak", "rgwtestsecret", workdir=workdir)
+        yield RGW(
+            f"http://127.0.0.1:{port}",
+            "rgwtestak",
+            "rgwtestsecret",
+            ceph_conf=workdir / "ceph.conf",
+        )
     finally:
         subprocess.run(["bash", str(SCRIPT), "stop", str(workdir)], capture_output=True)
         shutil.rmtree(workdir, ignore_errors=True)
@@ -108,16 +75,6 @@ def rgw() -> Iterator[RGW]:
 def s3(rgw: RGW) -> Any:
     """A plain boto3 client on RGW, for checking what the code under test did."""
     return rgw.client()
-
-
-def empty_bucket(client: Any, bucket: str) -> None:
-    paginator = client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket):
-        keys = [{"Key": o["Key"]} for o in page.get("Contents", ())]
-        if keys:
-            client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-    for up in client.list_multipart_uploads(Bucket=bucket).get("Uploads", ()):
-        client.abort_multipart_upload(Bucket=bucket, Key=up["Key"], UploadId=up["UploadId"])
 
 
 @pytest.fixture
@@ -133,8 +90,4 @@ def bucket(s3: Any) -> Iterator[str]:
         pass
 
 
-def list_keys(client: Any, bucket: str, prefix: str = "") -> list[str]:
-    keys: list[str] = []
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys.extend(o["Key"] for o in page.get("Contents", ()))
-    return keys
+__all__ = ["RGW", "empty_bucket", "free_port", "list_keys"]
