@@ -1,41 +1,42 @@
 """``S3Storage``: Django's ``Storage`` API on boto3.
 
 Configured by the ``AWS`` settings dict and storage options (see ``buckets.conf``). Clients
-are made once per thread and storage; ``url()`` signs with a cached SigV4 key instead of a
-botocore round-trip; saves go through boto3's managed transfer; opens stream.
+are made once per thread and storage; saves go through boto3's managed transfer and never
+overwrite another save's object (unless ``file_overwrite``); opens stream. URLs and upload
+policies (no I/O) are the ``S3UrlsMixin`` half, in ``buckets.storage_urls``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import mimetypes
 import os
 import stat
 import threading
 import weakref
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit
 
 import boto3
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
-from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
-from django.core.files.base import ContentFile, File
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.base import File
 from django.core.files.storage import Storage
 from django.core.signals import setting_changed
 from django.utils import timezone as dj_timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
 
-from . import conf, object_urls, policy
+from . import conf
 from .files import AbortOnErrorFile
 from .names import clean_name, name_to_key, prefix_for
-from .object_urls import plain_chars
 from .s3io import S3ObjectReader, S3ObjectWriter, translate_error
+from .storage_urls import S3UrlsMixin
 
 _live_storages: weakref.WeakSet[S3Storage] = weakref.WeakSet()
 
@@ -57,7 +58,7 @@ class S3StorageFile(AbortOnErrorFile):
 
 
 @deconstructible(path="buckets.storage.S3Storage")
-class S3Storage(Storage):
+class S3Storage(S3UrlsMixin, Storage):  # type: ignore[misc]  # url(name: str), not None
     """Files in an S3 (or S3-compatible) bucket."""
 
     def __init__(self, **options: Any) -> None:
@@ -78,15 +79,7 @@ class S3Storage(Storage):
         self.settings  # noqa: B018
 
     def _reset(self) -> None:
-        for attr in (
-            "settings",
-            "_session",
-            "_url_template",
-            "_url_forms",
-            "_url_maker",
-            "_static_credentials",
-            "transfer_config",
-        ):
+        for attr in ("settings", "_session", "transfer_config", *self.URL_CACHES):
             self.__dict__.pop(attr, None)
         self._local = threading.local()
 
@@ -209,13 +202,20 @@ class S3Storage(Storage):
         if hasattr(content, "seek") and getattr(content, "seekable", lambda: True)():
             content.seek(0)
         fileobj = getattr(content, "file", content)
+        if self.file_overwrite:
+            self._upload(name, content, fileobj)
+            return clean_name(name)
         size = getattr(content, "size", None)
-        if (
-            not self.file_overwrite
-            and isinstance(size, int)
-            and size < self.transfer_config.multipart_threshold
-        ):
+        if isinstance(size, int) and size < self.transfer_config.multipart_threshold:
             return self._save_if_absent(name, content, fileobj)
+        # A multipart upload can't be made conditional (Ceph RGW ignores If-None-Match on
+        # CompleteMultipartUpload), so the name is claimed first and the upload fills it.
+        return self._fill_claimed_name(
+            name, lambda claimed: self._upload(claimed, content, fileobj), content
+        )
+
+    def _upload(self, name: str, content: Any, fileobj: Any) -> None:
+        """boto3's managed transfer (multipart above the threshold), unconditionally."""
         key = self._key(name)
         args = self._put_args(name, content)
         path = _disk_path(content, fileobj)
@@ -234,7 +234,6 @@ class S3Storage(Storage):
             raise translate_error(cause if isinstance(cause, ClientError) else exc, key) from exc
         except (ClientError, BotoCoreError, ValueError) as exc:
             raise translate_error(exc, key) from exc
-        return clean_name(name)
 
     def _save_if_absent(self, name: str, content: Any, fileobj: Any) -> str:
         """A single conditional PUT (``If-None-Match: *``), so a concurrent save of the same
@@ -260,6 +259,26 @@ class S3Storage(Storage):
             except BotoCoreError as exc:
                 raise translate_error(exc, key) from exc
         raise OSError(f"Could not find a free name for {name!r} after 20 attempts.")
+
+    def _fill_claimed_name(
+        self, name: str, fill: Callable[[str], None], content: Any = None
+    ) -> str:
+        """Claim ``name`` (or, on a conflict, the next available name) with an empty
+        placeholder, by ``_save_if_absent``'s conditional PUT; then ``fill(claimed)``
+        writes the real object over it. For writes S3 clones can't make conditional
+        (multipart uploads, copies): no concurrent save can take the claimed name.
+
+        If ``fill`` fails, the placeholder is deleted and the error raised. That delete is
+        best effort: with the server gone, an empty object no row refers to is left.
+        """
+        name = self._save_if_absent(name, content, io.BytesIO())
+        try:
+            fill(name)
+        except Exception:
+            with contextlib.suppress(OSError):
+                self.delete(name)
+            raise
+        return name
 
     def delete(self, name: str) -> None:
         if not name:
@@ -342,156 +361,7 @@ class S3Storage(Storage):
         if self.file_overwrite:
             self.copy(src_name, name)
             return name
-        name = self._save_if_absent(name, ContentFile(b""), io.BytesIO())
-        try:
-            self.copy(src_name, name)
-        except Exception:
-            try:
-                self.delete(name)
-            except OSError:
-                pass  # unreachable: an empty object no row refers to is left
-            raise
-        return name
-
-    def name_from_url(self, url: str) -> str | None:
-        """The storage name behind any URL this storage makes, or None when it is not ours.
-
-        Path-style, virtual-host and custom-domain URLs, signed or not, are recognised;
-        anything on another host, in another bucket, outside ``location`` or with a path
-        that escapes gives None. Nothing is fetched.
-        """
-        return object_urls.name_from_url(url, self._url_forms, self.location)
-
-    @cached_property
-    def _url_forms(self) -> list[tuple[str, str]]:
-        s = self.settings
-        host, prefix, region = self._url_template
-        return object_urls.url_forms(
-            bucket=self.bucket_name,
-            template=(host, prefix),
-            endpoint_url=s.endpoint_url,
-            region=region,
-            custom_domain=s.custom_domain,
-        )
-
-    # -- direct uploads ------------------------------------------------------------------
-
-    def _signing_credentials(self) -> Any:
-        """Current credentials, frozen so key and token match; refreshed ones stay current."""
-        static = self.__dict__.get("_static_credentials")
-        if static is not None:
-            return static
-        credentials = self._session.get_credentials()
-        if credentials is None:
-            raise ImproperlyConfigured(
-                "Signing needs S3 credentials: set AWS['ACCESS_KEY'] and AWS['SECRET_KEY'] "
-                "or provide them through boto3's credential chain."
-            )
-        frozen = credentials.get_frozen_credentials()
-        if not isinstance(credentials, RefreshableCredentials):
-            self.__dict__["_static_credentials"] = frozen
-        return frozen
-
-    def upload_url(self) -> str:
-        """Where a browser POSTs uploads: the bucket's URL, no trailing slash."""
-        host, prefix, _ = self._url_template
-        return f"{host}{prefix.rstrip('/')}"
-
-    def presigned_post(
-        self,
-        name: str,
-        *,
-        max_size: int | None = None,
-        min_size: int = 0,
-        content_type: str | None = None,
-        accept: Any = None,
-        expire: int | None = None,
-        success_action_status: int | None = None,
-    ) -> dict[str, Any]:
-        """``{"url", "fields"}`` for one browser upload of exactly ``name``.
-
-        The policy pins the key, the size (``max_size`` or ``MAX_FILE_SIZE``) and, when
-        ``accept`` restricts types, the declared ``content_type``. ``PolicyError`` (a
-        ``ValueError``) for a request that must not be signed.
-        """
-        s = self.settings
-        _, _, region = self._url_template
-        frozen = self._signing_credentials()
-        fields, _ = policy.build_post_policy(
-            bucket=self.bucket_name,
-            key=self._key(name),
-            access_key=frozen.access_key,
-            secret_key=frozen.secret_key,
-            token=frozen.token,
-            region=region,
-            max_size=min(max_size, s.max_file_size) if max_size else s.max_file_size,
-            min_size=min_size,
-            content_type=content_type,
-            accept=accept,
-            success_action_status=success_action_status,
-            expires=s.upload_expire if expire is None else expire,
-        )
-        return {"url": self.upload_url(), "fields": fields}
-
-    # -- URLs ----------------------------------------------------------------------------
-
-    @cached_property
-    def _url_template(self) -> tuple[str, str, str]:
-        """``(scheme://host, path prefix, region)`` as botocore resolves them for this bucket.
-
-        Asking botocore once (one presign, no I/O) keeps endpoint rules (path vs virtual
-        host, regions, custom endpoints) exactly botocore's; every later URL is formatting.
-        """
-        probe = self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket_name, "Key": "k"}, ExpiresIn=60
-        )
-        parts = urlsplit(probe)
-        prefix = parts.path[: -len("k")]
-        region = self.client.meta.region_name or "us-east-1"
-        for item in parts.query.split("&"):
-            if item.startswith("X-Amz-Credential="):
-                region = item.split("%2F")[2]
-        return f"{parts.scheme}://{parts.netloc}", prefix, region
-
-    @cached_property
-    def _url_maker(self) -> object_urls.UrlMaker:
-        s = self.settings
-        host, prefix, region = self._url_template
-        public_base = None
-        if s.custom_domain:
-            public_base = f"{s.url_protocol}//{s.custom_domain}/"
-        elif not s.querystring_auth:
-            public_base = host + prefix
-        return object_urls.UrlMaker(
-            host=host,
-            prefix=prefix,
-            region=region,
-            location=self.location,
-            public_base=public_base,
-            expires=s.querystring_expire,
-        )
-
-    def url(  # type: ignore[override]
-        self,
-        name: str,
-        parameters: dict[str, Any] | None = None,
-        expire: int | None = None,
-        http_method: str | None = None,
-    ) -> str:
-        """The object's URL: signed (``querystring_auth``), public, or on ``custom_domain``."""
-        maker = self._url_maker
-        base = maker.public_base
-        if base is not None:  # plain string formatting: the hot path of a list page
-            # maker.is_plain(), inlined: this line is most of a public list page's URL cost.
-            if (
-                plain_chars(name)
-                and name[0] != "/"
-                and ".." not in name
-                and len(name) <= maker.room
-            ):
-                return base + maker.key_prefix + name
-            return base + maker.escaped_key(name)[1]
-        return maker.url(name, self._signing_credentials, parameters, expire, http_method or "GET")
+        return self._fill_claimed_name(name, lambda claimed: self.copy(src_name, claimed))
 
 
 def _disk_path(content: Any, fileobj: Any) -> str | None:

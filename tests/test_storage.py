@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
+from boto3.s3.transfer import TransferConfig
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile, File
 
@@ -213,6 +214,40 @@ def test_save_large_file_multipart(storage, s3, bucket, tmp_path):
     with path.open("rb") as fh:
         name = storage.save("big.bin", File(fh))
     assert s3.head_object(Bucket=bucket, Key=name)["ContentLength"] == 20 * 1024**2 + 3
+
+
+class DiesMidRead(io.BytesIO):
+    """A file whose reads fail from ``fail_at`` on (a disk or a network share dying while
+    the file is uploaded); ``on_fail`` runs just before."""
+
+    def __init__(self, data, fail_at, on_fail):
+        super().__init__(data)
+        self.fail_at, self.on_fail = fail_at, on_fail
+
+    def read(self, size=-1):
+        if self.tell() >= self.fail_at:
+            self.on_fail()
+            raise OSError("the disk died")
+        return super().read(size)
+
+
+def test_large_save_failing_midway_raises_and_removes_its_claim(rgw, bucket, s3):
+    """A large save claims its name with an empty object before the multipart upload; an
+    upload that fails must remove that claim, so no empty object is left under the name."""
+    mib = 1024**2
+    config = TransferConfig(multipart_threshold=mib, multipart_chunksize=5 * mib)
+    storage = S3Storage(**rgw.storage_options(bucket, transfer_config=config))
+    storage.save("kept.bin", ContentFile(b"k" * 2 * mib))
+    seen_at_failure = []
+    body = DiesMidRead(
+        b"x" * 12 * mib, 5 * mib, lambda: seen_at_failure.append(list_keys(s3, bucket))
+    )
+    with pytest.raises(OSError, match="the disk died"):
+        storage.save("big.bin", File(body, name="big.bin"))
+    assert seen_at_failure == [["big.bin", "kept.bin"]]  # the name was claimed first...
+    assert list_keys(s3, bucket) == ["kept.bin"]  # ...and released on failure
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    assert storage.save("big.bin", ContentFile(b"y" * 2 * mib)) == "big.bin"  # free again
 
 
 def test_one_client_per_thread(storage):

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import requests
+from boto3.s3.transfer import TransferConfig
 from django.contrib.auth.models import AnonymousUser
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import connections, transaction
 from django.test import RequestFactory
 
@@ -69,6 +72,48 @@ def test_fifty_threads_save_file_txt_through_the_storage(
     assert sorted(list_keys(s3, bucket)) == sorted(names)
     for i, name in enumerate(names):
         assert stored(s3, bucket, name) == body_of(i), name
+
+
+MiB = 1024**2
+
+
+def large_body_of(i: int) -> bytes:
+    """1 to 6 MiB, distinct per thread in bytes and length; from 5 MiB on, two parts."""
+    return (f"large {i:02d} ".encode() * MiB)[: MiB + i * 700 * 1024 + i]
+
+
+@pytest.fixture
+def files() -> Iterator[ExitStack]:
+    with ExitStack() as stack:
+        yield stack
+
+
+def test_eight_threads_save_one_large_name_each_keeping_its_own_object(
+    rgw: Any, s3: Any, bucket: str, tmp_path: Path, files: ExitStack
+) -> None:
+    """Over the multipart threshold no conditional write helps (Ceph RGW ignores
+    ``If-None-Match`` on ``CompleteMultipartUpload``): the name must be claimed first.
+    ``_save`` is past ``get_available_name``'s HEAD, so every thread asks for ``same.bin``;
+    half upload from disk (``upload_file``), half from memory (``upload_fileobj``)."""
+    n = 8
+    config = TransferConfig(multipart_threshold=MiB, multipart_chunksize=5 * MiB)
+    storage = S3Storage(**rgw.storage_options(bucket, transfer_config=config))
+
+    def prepare(i: int) -> File[bytes]:
+        storage.client  # noqa: B018 -- this thread's client, made before the start line
+        if i % 2:
+            return ContentFile(large_body_of(i))
+        path = tmp_path / f"{i}.bin"
+        path.write_bytes(large_body_of(i))
+        return File(files.enter_context(path.open("rb")))
+
+    names = all_at_once(n, prepare, lambda i, content: storage._save("same.bin", content))
+    assert len(set(names)) == n, names
+    assert "same.bin" in names and all(name.endswith(".bin") for name in names)
+    assert sorted(list_keys(s3, bucket)) == sorted(names)  # no placeholder left over
+    for i, name in enumerate(names):
+        assert stored(s3, bucket, name) == large_body_of(i), name
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
 def test_fifty_threads_upload_file_txt_through_the_signed_post_flow(

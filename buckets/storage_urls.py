@@ -1,0 +1,194 @@
+"""``S3UrlsMixin``: the URL and signing half of ``S3Storage``.
+
+Everything here is computed from the settings and the credentials, never from the bucket:
+object URLs (public, custom-domain or SigV4-signed), browser-upload POST policies, and the
+reverse map from a URL back to a storage name. Kept apart from ``buckets.storage`` so the
+object I/O (saves, opens, copies) and the URL side each read as one concept. The string
+work itself lives in ``buckets.object_urls``, ``buckets.signing`` and ``buckets.policy``;
+this mixin holds what is cached per storage and the public methods.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from botocore.credentials import RefreshableCredentials
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import cached_property
+
+from . import object_urls, policy
+from .object_urls import plain_chars
+
+if TYPE_CHECKING:
+    import boto3
+
+    from . import conf
+
+
+class S3UrlsMixin:
+    """URLs, signed or not, and upload policies for an ``S3Storage``.
+
+    Needs ``settings``, ``client``, ``_session``, ``bucket_name``, ``location`` and
+    ``_key()`` from the storage. What it caches is listed in ``URL_CACHES``, which the
+    storage drops when the settings change.
+    """
+
+    #: Cached attributes that depend on the settings or credentials.
+    URL_CACHES = ("_url_template", "_url_forms", "_url_maker", "_static_credentials")
+
+    if TYPE_CHECKING:
+
+        @property
+        def settings(self) -> conf.S3Settings: ...
+        @property
+        def client(self) -> Any: ...
+        @property
+        def _session(self) -> boto3.session.Session: ...
+        @property
+        def bucket_name(self) -> str: ...
+        @property
+        def location(self) -> str: ...
+        def _key(self, name: str) -> str: ...
+
+    # -- recognising our own URLs ----------------------------------------------------------
+
+    def name_from_url(self, url: str) -> str | None:
+        """The storage name behind any URL this storage makes, or None when it is not ours.
+
+        Path-style, virtual-host and custom-domain URLs, signed or not, are recognised;
+        anything on another host, in another bucket, outside ``location`` or with a path
+        that escapes gives None. Nothing is fetched.
+        """
+        return object_urls.name_from_url(url, self._url_forms, self.location)
+
+    @cached_property
+    def _url_forms(self) -> list[tuple[str, str]]:
+        s = self.settings
+        host, prefix, region = self._url_template
+        return object_urls.url_forms(
+            bucket=self.bucket_name,
+            template=(host, prefix),
+            endpoint_url=s.endpoint_url,
+            region=region,
+            custom_domain=s.custom_domain,
+        )
+
+    # -- direct uploads --------------------------------------------------------------------
+
+    def _signing_credentials(self) -> Any:
+        """Current credentials, frozen so key and token match; refreshed ones stay current."""
+        static = self.__dict__.get("_static_credentials")
+        if static is not None:
+            return static
+        credentials = self._session.get_credentials()
+        if credentials is None:
+            raise ImproperlyConfigured(
+                "Signing needs S3 credentials: set AWS['ACCESS_KEY'] and AWS['SECRET_KEY'] "
+                "or provide them through boto3's credential chain."
+            )
+        frozen = credentials.get_frozen_credentials()
+        if not isinstance(credentials, RefreshableCredentials):
+            self.__dict__["_static_credentials"] = frozen
+        return frozen
+
+    def upload_url(self) -> str:
+        """Where a browser POSTs uploads: the bucket's URL, no trailing slash."""
+        host, prefix, _ = self._url_template
+        return f"{host}{prefix.rstrip('/')}"
+
+    def presigned_post(
+        self,
+        name: str,
+        *,
+        max_size: int | None = None,
+        min_size: int = 0,
+        content_type: str | None = None,
+        accept: Any = None,
+        expire: int | None = None,
+        success_action_status: int | None = None,
+    ) -> dict[str, Any]:
+        """``{"url", "fields"}`` for one browser upload of exactly ``name``.
+
+        The policy pins the key, the size (``max_size`` or ``MAX_FILE_SIZE``) and, when
+        ``accept`` restricts types, the declared ``content_type``. ``PolicyError`` (a
+        ``ValueError``) for a request that must not be signed.
+        """
+        s = self.settings
+        _, _, region = self._url_template
+        frozen = self._signing_credentials()
+        fields, _ = policy.build_post_policy(
+            bucket=self.bucket_name,
+            key=self._key(name),
+            access_key=frozen.access_key,
+            secret_key=frozen.secret_key,
+            token=frozen.token,
+            region=region,
+            max_size=min(max_size, s.max_file_size) if max_size else s.max_file_size,
+            min_size=min_size,
+            content_type=content_type,
+            accept=accept,
+            success_action_status=success_action_status,
+            expires=s.upload_expire if expire is None else expire,
+        )
+        return {"url": self.upload_url(), "fields": fields}
+
+    # -- object URLs -----------------------------------------------------------------------
+
+    @cached_property
+    def _url_template(self) -> tuple[str, str, str]:
+        """``(scheme://host, path prefix, region)`` as botocore resolves them for this bucket.
+
+        Asking botocore once (one presign, no I/O) keeps endpoint rules (path vs virtual
+        host, regions, custom endpoints) exactly botocore's; every later URL is formatting.
+        """
+        probe = self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket_name, "Key": "k"}, ExpiresIn=60
+        )
+        parts = urlsplit(probe)
+        prefix = parts.path[: -len("k")]
+        region = self.client.meta.region_name or "us-east-1"
+        for item in parts.query.split("&"):
+            if item.startswith("X-Amz-Credential="):
+                region = item.split("%2F")[2]
+        return f"{parts.scheme}://{parts.netloc}", prefix, region
+
+    @cached_property
+    def _url_maker(self) -> object_urls.UrlMaker:
+        s = self.settings
+        host, prefix, region = self._url_template
+        public_base = None
+        if s.custom_domain:
+            public_base = f"{s.url_protocol}//{s.custom_domain}/"
+        elif not s.querystring_auth:
+            public_base = host + prefix
+        return object_urls.UrlMaker(
+            host=host,
+            prefix=prefix,
+            region=region,
+            location=self.location,
+            public_base=public_base,
+            expires=s.querystring_expire,
+        )
+
+    def url(
+        self,
+        name: str,
+        parameters: dict[str, Any] | None = None,
+        expire: int | None = None,
+        http_method: str | None = None,
+    ) -> str:
+        """The object's URL: signed (``querystring_auth``), public, or on ``custom_domain``."""
+        maker = self._url_maker
+        base = maker.public_base
+        if base is not None:  # plain string formatting: the hot path of a list page
+            # maker.is_plain(), inlined: this line is most of a public list page's URL cost.
+            if (
+                plain_chars(name)
+                and name[0] != "/"
+                and ".." not in name
+                and len(name) <= maker.room
+            ):
+                return base + maker.key_prefix + name
+            return base + maker.escaped_key(name)[1]
+        return maker.url(name, self._signing_credentials, parameters, expire, http_method or "GET")
