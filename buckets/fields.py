@@ -5,7 +5,8 @@ It accepts a URL of its own storage (any form that storage makes), a bare key, a
 fake, MinIO and S3, or adding a CDN, needs no data migration. A value that is not ours is a
 ``ValidationError`` and is never fetched. Direct uploads land under the staging prefix and
 are moved (server-side copy) under ``upload_to`` on save; replaced objects are deleted only
-after the transaction commits, and only when no other row still points at them.
+after the transaction commits, only when no other row still points at them, and never when
+they are the field's default or (with a string ``upload_to``) lie outside its folder.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core import checks
-from django.core.exceptions import SuspiciousFileOperation, ValidationError
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation, ValidationError
 from django.core.files.base import File
 from django.core.files.storage import Storage, default_storage
+from django.core.validators import MaxLengthValidator
 from django.db import models, router, transaction
 from django.db.models.signals import post_init, post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import uploads
 from .files import S3File
 from .names import name_to_key
 
@@ -34,6 +37,16 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 def _originals(instance: Any) -> dict[str, str]:
     return instance.__dict__.setdefault("_buckets_originals", {})
+
+
+def _accepted_types_list(accepted_types: Any) -> list[Any] | None:
+    """``"image/png"`` or ``"image/png, application/pdf"`` or a sequence, as a list (None
+    when empty): a string is never split into its characters."""
+    if not accepted_types:
+        return None
+    items = accepted_types.split(",") if isinstance(accepted_types, str) else accepted_types
+    types = [t.strip() if isinstance(t, str) else t for t in items]
+    return [t for t in types if t != ""] or None
 
 
 class S3FileDescriptor:
@@ -70,9 +83,11 @@ class S3FileDescriptor:
 class S3FileField(models.CharField):
     """A reference to an object in a bucket (the column holds its key).
 
-    ``max_size`` (bytes, inclusive) and ``accepted_types`` (``["image/*", "application/pdf"]``)
-    are written into the upload policy S3 enforces for this field's uploads.
-    ``delete_orphans`` (default True) deletes a replaced or cleared object after commit.
+    ``max_size`` (bytes, inclusive) and ``accepted_types`` (``["image/*", "application/pdf"]``,
+    or one string, comma-separated) are written into the upload policy S3 enforces for this
+    field's uploads. ``delete_orphans`` (default True) deletes a replaced or cleared object
+    after commit (see :meth:`may_delete`). With ``null=True`` an empty value is stored as
+    NULL (as ``CharField`` does for its forms), otherwise as ``""``.
     """
 
     description = _("A file in an S3 bucket")
@@ -80,6 +95,11 @@ class S3FileField(models.CharField):
     default_error_messages = {
         "foreign": _("This is not the address of a file in this site's storage."),
         "invalid_name": _("This is not a valid file name."),
+        "under_staging": _(
+            "Files of this field cannot be stored under the staging prefix %(prefix)s: "
+            "upload_to must name another folder."
+        ),
+        "gone": _("The upload has expired or was already used; choose the file again."),
     }
 
     def __init__(
@@ -96,7 +116,7 @@ class S3FileField(models.CharField):
         self._storage_arg = storage
         self.upload_to = upload_to
         self.max_size = max_size
-        self.accepted_types = list(accepted_types) if accepted_types else None
+        self.accepted_types = _accepted_types_list(accepted_types)
         self.delete_orphans = delete_orphans
         kwargs.setdefault("max_length", 1024)
         super().__init__(verbose_name, name, **kwargs)
@@ -130,6 +150,42 @@ class S3FileField(models.CharField):
             errors.append(
                 checks.Error("'upload_to' must be a relative path.", obj=self, id="buckets.E102")
             )
+        try:
+            prefix = self._staging_prefix()
+        except ImproperlyConfigured:
+            prefix = None  # buckets.E001 reports the storage itself
+        if prefix and isinstance(self.upload_to, str):
+            try:
+                sample = self.generate_filename(None, "file.txt")
+            except Exception:  # a check must not crash: E102 reports a bad path
+                sample = ""
+            if sample.startswith(prefix):
+                errors.append(
+                    checks.Error(
+                        f"'upload_to' ({self.upload_to!r}) puts files under the storage's "
+                        f"staging prefix {prefix!r}, where direct uploads wait to be moved and "
+                        "the staging clean-up (buckets_cleanup, buckets_lifecycle) deletes them.",
+                        hint="Choose another upload_to, or another UPLOAD_PREFIX "
+                        "(storage option 'upload_prefix').",
+                        obj=self,
+                        id="buckets.E103",
+                    )
+                )
+        if prefix and isinstance(self.max_length, int):
+            longest = uploads.max_upload_name_length(prefix)
+            if self.max_length < longest:
+                errors.append(
+                    checks.Warning(
+                        f"'max_length' ({self.max_length}) is shorter than a staging name can "
+                        f"be ({longest} characters with the staging prefix {prefix!r}).",
+                        hint="Staging names are not stored, but a file name moved under "
+                        "upload_to is cut to max_length, and one that cannot be cut to fit "
+                        "raises SuspiciousFileOperation on save. Use "
+                        f"max_length={longest} or more (the default is 1024).",
+                        obj=self,
+                        id="buckets.W101",
+                    )
+                )
         return errors
 
     def deconstruct(self) -> Any:
@@ -203,13 +259,38 @@ class S3FileField(models.CharField):
         super().validate(name, model_instance)
 
     def run_validators(self, value: Any) -> None:
-        super().run_validators(self.stored_name(value))
+        name = self.stored_name(value)
+        if name in self.empty_values:
+            return
+        # A staging name (long: prefix, 48 hex digits, file name) or a new file's name is not
+        # what the column will hold: the name it gets on save is cut to max_length then.
+        not_final = (isinstance(value, File) and not isinstance(value, S3File)) or (
+            self.is_staged(self.name_for_value(name, strict=False))
+        )
+        errors = []
+        for validator in self.validators:
+            if not_final and isinstance(validator, MaxLengthValidator):
+                continue
+            try:
+                validator(name)
+            except ValidationError as exc:
+                if hasattr(exc, "code") and exc.code in self.error_messages:
+                    exc.message = self.error_messages[exc.code]
+                errors.extend(exc.error_list)
+        if errors:
+            raise ValidationError(errors)
 
     def get_prep_value(self, value: Any) -> Any:
         if isinstance(value, File):
             value = value.name
         value = super().get_prep_value(value)
         return value or ""
+
+    def get_db_prep_save(self, value: Any, connection: Any) -> Any:
+        value = super().get_db_prep_save(value, connection)
+        if self.null and value in (None, ""):
+            return None  # null=True: no file is NULL, as a CharField's form stores it
+        return value
 
     def value_to_string(self, obj: Any) -> str:
         return self.stored_name(self.value_from_object(obj))
@@ -235,6 +316,41 @@ class S3FileField(models.CharField):
         prefix = self._staging_prefix()
         return bool(prefix and name.startswith(prefix))
 
+    def _refuse_staged_target(self, target: str) -> None:
+        """A final name under the staging prefix would be taken for an upload, moved again
+        and deleted by the staging clean-up: refuse it (a callable ``upload_to`` can make
+        one at run time; a string one is reported by the check buckets.E103)."""
+        if self.is_staged(target):
+            raise ValidationError(
+                self.error_messages["under_staging"],
+                code="under_staging",
+                params={"prefix": self._staging_prefix()},
+            )
+
+    def _upload_to_folder(self) -> str | None:
+        """The folder every name a string ``upload_to`` makes starts with (``""``: any),
+        or None for a callable ``upload_to`` (any folder)."""
+        if callable(self.upload_to):
+            return None
+        head = str(self.upload_to).split("%", 1)[0]  # strftime parts vary: the fixed head
+        if "%" in str(self.upload_to):
+            head = head.rpartition("/")[0]
+        head = posixpath.normpath(head) if head else ""
+        return "" if head in ("", ".") else head + "/"
+
+    def may_delete(self, name: str) -> bool:
+        """Whether ``name``, replaced or cleared, may be deleted as an orphan (once no other
+        row points at it): never the field's default (shared by every row created without
+        a value), and, with a string ``upload_to``, only a name in its folder, where this
+        field writes (a key set by code elsewhere in the bucket, a shared asset, is kept).
+        """
+        if not name or not self.delete_orphans:
+            return False
+        if self.has_default() and name == self.name_for_value(self.get_default(), strict=False):
+            return False
+        folder = self._upload_to_folder()
+        return not folder or name.startswith(folder)
+
     def pre_save(self, model_instance: Any, add: bool) -> str:
         value = model_instance.__dict__.get(self.attname)
         pending = model_instance.__dict__.setdefault("_buckets_pending", {})
@@ -242,28 +358,30 @@ class S3FileField(models.CharField):
         if isinstance(value, File) and not isinstance(value, S3File):
             filename = posixpath.basename(value.name or "file")
             target = self.generate_filename(model_instance, filename)
+            self._refuse_staged_target(target)
             name = storage.save(target, value, max_length=self.max_length)
         else:
             name = self.name_for_value(value)
             if name and self.is_staged(name):
                 target = self.generate_filename(model_instance, posixpath.basename(name))
-                if self.is_staged(target):
-                    raise ValidationError(
-                        "upload_to must not be under the storage's staging prefix."
-                    )
+                self._refuse_staged_target(target)
                 copy_to = getattr(storage, "copy_to_available_name", None)
-                if copy_to is not None:  # claims the name first: concurrent moves can't collide
-                    final = copy_to(name, target, max_length=self.max_length)
-                else:
-                    final = storage.get_available_name(target, max_length=self.max_length)
-                    storage.copy(name, final)  # type: ignore[attr-defined]
+                try:
+                    if copy_to is not None:  # claims the name first: concurrent moves can't collide
+                        final = copy_to(name, target, max_length=self.max_length)
+                    else:
+                        final = storage.get_available_name(target, max_length=self.max_length)
+                        storage.copy(name, final)  # type: ignore[attr-defined]
+                except FileNotFoundError as exc:
+                    # Already moved by an earlier save of the same form, or expired.
+                    raise ValidationError(self.error_messages["gone"], code="gone") from exc
                 pending.setdefault("staged", []).append(name)
                 name = final
         old = "" if add else _originals(model_instance).get(self.attname, "")
         if (
             old
             and old != name
-            and self.delete_orphans
+            and self.may_delete(old)
             and self._is_last_reference(model_instance, old)
         ):
             pending["orphan"] = old

@@ -3,7 +3,10 @@
 A form is untrusted input. Its hidden input may carry the current value unchanged, nothing
 (clear), or the staging name of an upload signed for this very field (and, when the form
 knows its user, this user). Anything else (another object's key, a URL, another field's
-upload) is refused, so nobody can point a record at an object they did not upload.
+upload) is refused, so nobody can point a record at an object they did not upload. A
+staged upload that is gone (already moved by an earlier submission, or expired) is refused
+with a message asking for the file again. A disabled field keeps its initial value whatever
+is posted, as Django's own fields do.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from . import uploads
 from .files import S3File
@@ -26,6 +30,15 @@ class S3FileFormField(forms.FileField):
             "This file was not uploaded through this form. Please choose the file again."
         ),
         "invalid": _("This is not a valid file."),
+        "gone": _("The upload has expired or was already used; choose the file again."),
+        # ModelForm puts a field's message in place of the model's for the same code: this
+        # one takes the params of the model field's MaxLengthValidator (FileField's takes
+        # %(max)d and %(length)d, and would fail to render).
+        "max_length": ngettext_lazy(
+            "Ensure this file name has at most %(limit_value)d character (it has %(show_value)d).",
+            "Ensure this file name has at most %(limit_value)d characters (it has %(show_value)d).",
+            "limit_value",
+        ),
     }
 
     def __init__(self, *, model_field: Any = None, **kwargs: Any) -> None:
@@ -44,11 +57,19 @@ class S3FileFormField(forms.FileField):
         return value
 
     def bound_data(self, data: Any, initial: Any) -> Any:
+        if self.disabled:
+            return initial
         return data
 
     def clean(self, data: Any, initial: Any = None) -> Any:
-        value = data.strip() if isinstance(data, str) else ""
         initial_name = self.prepare_value(initial) or ""
+        if self.disabled:
+            # Django passes the initial value (an S3File) as the data of a disabled field:
+            # whatever was posted, the value stays as it was.
+            if not initial_name and self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return initial_name
+        value = data.strip() if isinstance(data, str) else ""
         if not value:
             if self.required:
                 raise ValidationError(self.error_messages["required"], code="required")
@@ -62,9 +83,15 @@ class S3FileFormField(forms.FileField):
         label = field.label if field is not None else None
         if not uploads.check_upload_name(name, field_label=label, user=self.user):
             raise ValidationError(self.error_messages["not_uploaded"], code="not_uploaded")
+        if field is not None and field.is_staged(name) and not field.storage.exists(name):
+            # Moved by an earlier submission of the same form (a double click, the back
+            # button), or expired by the bucket's lifecycle rule: nothing left to save.
+            raise ValidationError(self.error_messages["gone"], code="gone")
         return name
 
     def has_changed(self, initial: Any, data: Any) -> bool:
+        if self.disabled:
+            return False
         return (self.prepare_value(initial) or "") != (data or "")
 
 

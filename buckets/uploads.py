@@ -44,6 +44,7 @@ import hmac
 import re
 import secrets
 import unicodedata
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
@@ -67,6 +68,8 @@ __all__ = [
     "field_label",
     "field_token",
     "field_token_max_age",
+    "is_upload_name",
+    "max_upload_name_length",
     "new_upload_name",
     "resolve_field_token",
 ]
@@ -232,6 +235,64 @@ def new_upload_name(
     return f"{prefix}{nonce}{field_mac}{user_mac}/{clean}"
 
 
+def max_upload_name_length(prefix: str = "uploads/") -> int:
+    """The longest staging name :func:`new_upload_name` can make with ``prefix``: the
+    prefix, the 48 hex digits of nonce and MACs, ``/`` and a cleaned file name."""
+    return len(prefix) + 3 * _PART_HEX + 1 + MAX_FILENAME_LENGTH
+
+
+def _split_upload_name(name: Any) -> tuple[str, str, str] | None:
+    """``(prefix, segment, filename)`` of a name shaped as :func:`new_upload_name` makes
+    them (the segment is the 48 hex digits), or None."""
+    if not isinstance(name, str):
+        return None
+    head, sep, filename = name.rpartition("/")
+    if not sep or not filename:
+        return None
+    base, slash, segment = head.rpartition("/")
+    if not _SEGMENT_RE.match(segment):
+        return None
+    return (f"{base}/" if slash else ""), segment, filename
+
+
+def _field_mac_matches(bare: str, field_mac: str, labels: Iterable[str | None]) -> bool:
+    secrets_ = (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", ()))
+    return any(
+        constant_time_compare(field_mac, _field_mac(bare, label, secret))
+        for secret in secrets_
+        for label in labels
+    )
+
+
+def is_upload_name(
+    name: Any, *, prefix: str, field_labels: Iterable[str | None] | None = None
+) -> bool:
+    """Whether ``name`` has the shape of a staging name :func:`new_upload_name` made with
+    ``prefix``: ``<prefix><48 lower-case hex digits>/<file name>``, the file name being
+    exactly what :func:`clean_filename` makes (so nothing else fits by chance).
+
+    With ``field_labels`` (labels of fields, None standing for an upload made for no
+    field), the field MAC must also verify for one of them, with ``SECRET_KEY`` or one of
+    ``SECRET_KEY_FALLBACKS``: proof that this site signed the name. The user MAC cannot be
+    verified without knowing the user, and is not. For housekeeping (what the clean-up
+    command may delete, what a lifecycle rule may expire), never for accepting a value.
+    Never raises.
+    """
+    parts = _split_upload_name(name)
+    if parts is None or parts[0] != prefix:
+        return False
+    name_prefix, segment, filename = parts
+    try:
+        if clean_filename(filename) != filename:
+            return False
+    except InvalidFilename:
+        return False
+    if field_labels is None:
+        return True
+    bare = f"{name_prefix}{segment[:_PART_HEX]}/{filename}"
+    return _field_mac_matches(bare, segment[_PART_HEX : 2 * _PART_HEX], list(field_labels))
+
+
 def check_upload_name(
     name: Any, *, field_label: str | None, user: Any, prefix: str | None = None
 ) -> bool:
@@ -245,16 +306,11 @@ def check_upload_name(
     keeps others out. ``prefix``, when given, must also match (the storage's current
     ``upload_prefix``). Never raises: any other input, of any type, is simply False.
     """
-    if not isinstance(name, str):
+    parts = _split_upload_name(name)
+    if parts is None:
         return False
-    head, sep, filename = name.rpartition("/")
-    if not sep or not filename:
-        return False
-    base, slash, segment = head.rpartition("/")
-    name_prefix = f"{base}/" if slash else ""
+    name_prefix, segment, filename = parts
     if prefix is not None and name_prefix != prefix:
-        return False
-    if not _SEGMENT_RE.match(segment):
         return False
     nonce = segment[:_PART_HEX]
     field_mac = segment[_PART_HEX : 2 * _PART_HEX]

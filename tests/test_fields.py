@@ -10,7 +10,7 @@ from django.db import transaction
 
 from buckets.files import S3File
 from tests.rgw import list_keys
-from tests.testapp.models import Avatar, Document
+from tests.testapp.models import Avatar, Document, Folder, Profile
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -204,3 +204,195 @@ def test_makemigrations_twice_gives_no_new_migration(settings, tmp_path, monkeyp
     call_command("makemigrations", "testapp", "--check", "--dry-run", stdout=out)
     assert "No changes detected" in out.getvalue()
     sys.modules.pop("tmp_testapp_migrations", None)
+
+
+# -- the staging prefix is for uploads only ---------------------------------------------------
+
+
+def isolated_field(**kwargs):
+    """An ``S3FileField`` on a throw-away model (not in the app registry, no table)."""
+    from django.db import models
+    from django.test.utils import isolate_apps
+
+    from buckets.fields import S3FileField
+
+    with isolate_apps("tests.testapp"):
+
+        class Throwaway(models.Model):
+            file = S3FileField(**kwargs)
+
+            class Meta:
+                app_label = "testapp"
+
+    return Throwaway._meta.get_field("file")
+
+
+def check_ids(field) -> list[str]:
+    return [message.id for message in field.check()]
+
+
+@pytest.mark.parametrize("upload_to", ["uploads/", "uploads", "./uploads/x/", "uploads/%Y/%m/"])
+def test_check_refuses_upload_to_under_the_staging_prefix(upload_to):
+    field = isolated_field(upload_to=upload_to)
+    (error,) = [m for m in field.check() if m.id == "buckets.E103"]
+    assert "'uploads/'" in error.msg  # names the prefix
+
+
+@pytest.mark.parametrize("upload_to", ["", "avatars/", "uploads_done/", "docs/uploads/", "%Y/"])
+def test_check_accepts_upload_to_elsewhere(upload_to):
+    assert "buckets.E103" not in check_ids(isolated_field(upload_to=upload_to))
+
+
+def test_check_follows_the_storage_staging_prefix():
+    from buckets.storage import S3Storage
+
+    incoming = S3Storage(upload_prefix="incoming")
+    assert "buckets.E103" not in check_ids(isolated_field(upload_to="uploads/", storage=incoming))
+    assert "buckets.E103" in check_ids(isolated_field(upload_to="incoming/", storage=incoming))
+
+
+def test_string_upload_to_under_the_prefix_refused_at_save(s3_default, s3, bucket):
+    field = isolated_field(upload_to="uploads/")
+    row = field.model(file=ContentFile(b"precious", name="contract.pdf"))
+    with pytest.raises(ValidationError) as exc:
+        row.save()  # refused before any SQL: the throw-away model needs no table
+    assert exc.value.code == "under_staging"
+    assert list_keys(s3, bucket) == []
+
+
+def test_callable_upload_to_under_the_prefix_refused_at_save(s3_default, s3, bucket):
+    row = Folder(folder="uploads", file=ContentFile(b"precious", name="contract.pdf"))
+    with pytest.raises(ValidationError) as exc:
+        row.save()
+    assert "staging prefix uploads/" in exc.value.messages[0]
+    staged = direct_upload(s3_default, "uploads/s1/photo.png", b"img")
+    with pytest.raises(ValidationError):
+        Folder.objects.create(folder="uploads/sub", file=staged)
+    assert list_keys(s3, bucket) == ["uploads/s1/photo.png"]  # nothing written, nothing moved
+    assert not Folder.objects.exists()
+    ok = Folder.objects.create(folder="albums", file=staged)
+    assert ok.file.name == "albums/photo.png"
+
+
+def test_move_of_a_vanished_staged_upload_is_a_validation_error(s3_default, s3, bucket):
+    """Moved already by an earlier save, or expired by the lifecycle rule: no 500."""
+    url = direct_upload(s3_default, "uploads/g1/gone.txt", b"g")
+    s3_default.delete("uploads/g1/gone.txt")
+    with pytest.raises(ValidationError) as exc:
+        Document.objects.create(name="g", file=url)
+    assert exc.value.code == "gone"
+    assert "expired or was already used" in exc.value.messages[0]
+    assert list_keys(s3, bucket) == []  # no placeholder left behind
+    assert not Document.objects.exists()
+
+
+# -- what is deleted as an orphan -------------------------------------------------------------
+
+
+def test_the_default_is_never_deleted_as_an_orphan(s3_default, s3, bucket):
+    s3_default.save("defaults/avatar.png", ContentFile(b"default"))
+    s3_default.save("me.png", ContentFile(b"me"))
+    profile = Profile.objects.create()
+    assert profile.avatar.name == "defaults/avatar.png"
+    profile.avatar = "me.png"
+    profile.save()  # the only row that used the default
+    assert sorted(list_keys(s3, bucket)) == ["defaults/avatar.png", "me.png"]
+    assert Profile.objects.create().avatar.read() == b"default"
+    profile.avatar = None
+    profile.save()  # me.png was this field's own: it goes
+    assert sorted(list_keys(s3, bucket)) == ["defaults/avatar.png"]
+
+
+def test_objects_outside_upload_to_are_not_deleted_as_orphans(s3_default, s3, bucket):
+    """A key set by code outside the field's folder (a shared asset) is never its to delete."""
+    s3_default.save("shared/logo.png", ContentFile(b"logo"))
+    avatar = Avatar.objects.create(image="shared/logo.png")
+    url = direct_upload(s3_default, "uploads/o1/me.png", b"me", "image/png")
+    avatar.image = url
+    avatar.save()
+    assert sorted(list_keys(s3, bucket)) == ["avatars/me.png", "shared/logo.png"]
+    avatar.image = None
+    avatar.save()  # avatars/me.png is in the field's folder: deleted
+    assert list_keys(s3, bucket) == ["shared/logo.png"]
+
+
+@pytest.mark.parametrize(
+    ("upload_to", "folder"),
+    [("", ""), ("avatars/", "avatars/"), ("a/b", "a/b/"), ("./a/", "a/"), ("d/%Y/%m/", "d/")],
+)
+def test_upload_to_folder(upload_to, folder):
+    assert isolated_field(upload_to=upload_to)._upload_to_folder() == folder
+
+
+# -- max_length --------------------------------------------------------------------------------
+
+
+def test_check_warns_when_max_length_cannot_hold_a_staging_name():
+    from buckets.uploads import MAX_FILENAME_LENGTH, max_upload_name_length
+
+    assert max_upload_name_length("uploads/") == len("uploads/") + 48 + 1 + MAX_FILENAME_LENGTH
+    (warning,) = [m for m in isolated_field(max_length=100).check() if m.id == "buckets.W101"]
+    assert "100" in warning.msg and "207" in warning.msg
+    assert "buckets.W101" not in check_ids(isolated_field(max_length=207))
+    assert "buckets.W101" not in check_ids(isolated_field())
+
+
+def test_staging_name_is_not_length_validated(s3_default, s3, bucket):
+    """The staging key is long; what is stored is the final name, cut to max_length on save."""
+    field = isolated_field(upload_to="s/", max_length=40)
+    url = direct_upload(s3_default, f"uploads/{'f' * 48}/{'n' * 30}.txt", b"x")
+    row = field.model(file=url)
+    row.full_clean()  # no "at most 40 characters" for the staging key
+    row.file = "x" * 41
+    with pytest.raises(ValidationError) as exc:
+        row.full_clean()  # a final name is still checked
+    assert "at most 40 characters" in exc.value.message_dict["file"][0]
+
+
+# -- null, accepted_types ---------------------------------------------------------------------
+
+
+def test_null_true_stores_null(s3_default):
+    from django.db import connection
+
+    profile = Profile.objects.create(attachment=None)
+    cleared = Profile.objects.create(attachment="")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT attachment FROM testapp_profile ORDER BY id")
+        assert cursor.fetchall() == [(None,), (None,)]
+    assert Profile.objects.filter(attachment__isnull=True).count() == 2
+    profile.refresh_from_db()
+    assert profile.attachment is None and cleared.attachment is None
+    # Without null=True, empty is "" (the existing behaviour, as FileField).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT avatar FROM testapp_profile WHERE avatar = ''")
+        assert cursor.fetchall() == []
+    Profile.objects.create(avatar=None)
+    assert Profile.objects.filter(avatar="").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("image/png", ["image/png"]),
+        ("image/png, application/pdf", ["image/png", "application/pdf"]),
+        (("image/*",), ["image/*"]),
+        ([" image/* ", ""], ["image/*"]),
+        ("", None),
+        ([], None),
+    ],
+)
+def test_accepted_types_forms(given, expected):
+    from buckets.fields import S3FileField
+
+    field = S3FileField(accepted_types=given)
+    assert field.accepted_types == expected
+    kwargs = field.deconstruct()[3]
+    assert kwargs.get("accepted_types") == expected
+    assert S3FileField(**kwargs).accepted_types == expected
+
+
+def test_under_staging_message_is_translatable():
+    from django.utils.functional import Promise
+
+    assert isinstance(Folder._meta.get_field("file").error_messages["under_staging"], Promise)

@@ -130,3 +130,122 @@ def test_rendered_values_are_escaped(s3_default):
     html = str(AvatarForm(instance=avatar)["image"])
     assert "<img src=x" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+# -- disabled fields ----------------------------------------------------------------------------
+
+
+class DisabledDocumentForm(forms.ModelForm):
+    class Meta:
+        model = Document
+        fields = ["name", "file"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].disabled = True
+
+
+@pytest.mark.parametrize("posted", [None, "", "other.txt", "https://evil.example.com/x"])
+def test_disabled_field_keeps_its_value(s3_default, s3, bucket, posted):
+    s3_default.save("keep/me.txt", ContentFile(b"keep"))
+    s3_default.save("other.txt", ContentFile(b"other"))
+    doc = Document.objects.create(name="a", file="keep/me.txt")
+    data = {"name": "b"} if posted is None else {"name": "b", "file": posted}
+    form = DisabledDocumentForm(data, instance=doc)
+    assert form.is_valid(), form.errors
+    assert not form["file"].field.has_changed(doc.file, posted)
+    assert form.changed_data == ["name"]
+    assert 'value="keep/me.txt"' in str(form["file"])  # rendered from the initial value
+    form.save()
+    doc.refresh_from_db()
+    assert doc.file.name == "keep/me.txt" and doc.name == "b"
+    assert sorted(list_keys(s3, bucket)) == ["keep/me.txt", "other.txt"]
+
+
+def test_disabled_required_field_with_a_value_is_valid(s3_default):
+    s3_default.save("keep/me.txt", ContentFile(b"keep"))
+    doc = Document.objects.create(name="a", file="keep/me.txt")
+    assert DisabledDocumentForm({"name": "b"}, instance=doc).is_valid()
+    empty = DisabledDocumentForm({"name": "b"})
+    assert not empty.is_valid()
+    assert "required" in empty.errors["file"][0]
+
+
+# -- a staged upload that is gone ---------------------------------------------------------------
+
+
+def test_submitting_the_same_upload_twice_is_a_form_error(s3_default, s3, bucket, alice):
+    """Double click, back button: the first save moved the staged object."""
+    field = Avatar._meta.get_field("image")
+    name = staged(s3_default, field, alice)
+    first = AvatarForm({"image": name, "pdf": ""}, user=alice)
+    assert first.is_valid(), first.errors
+    first.save()
+    again = AvatarForm({"image": name, "pdf": ""}, user=alice)
+    assert not again.is_valid()
+    assert again.errors["image"] == [
+        "The upload has expired or was already used; choose the file again."
+    ]
+    assert list_keys(s3, bucket) == ["avatars/photo.png"]
+    assert Avatar.objects.count() == 1
+
+
+def test_expired_staged_upload_is_a_form_error(s3_default, alice):
+    """The bucket's lifecycle rule removed the staged object before the form was saved."""
+    name = staged(s3_default, Avatar._meta.get_field("image"), alice)
+    s3_default.delete(name)
+    form = AvatarForm({"image": name, "pdf": ""}, user=alice)
+    assert not form.is_valid()
+    assert "expired or was already used" in form.errors["image"][0]
+
+
+# -- max_length -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def short_model(transactional_db):
+    """A model whose field is shorter than a staging name (so not in tests.testapp: it
+    would warn, buckets.W101, at every manage.py check), with a table of its own."""
+    from django.db import connection, models
+    from django.test.utils import isolate_apps
+
+    from buckets.fields import S3FileField
+
+    with isolate_apps("tests.testapp"):
+
+        class ShortName(models.Model):
+            file = S3FileField(upload_to="s/", max_length=40, blank=True)
+
+            class Meta:
+                app_label = "testapp"
+
+    with connection.schema_editor() as editor:
+        editor.create_model(ShortName)
+    yield ShortName
+    with connection.schema_editor() as editor:
+        editor.delete_model(ShortName)
+
+
+def test_short_max_length_accepts_a_staging_name_and_cuts_the_final_name(
+    s3_default, s3, bucket, alice, short_model
+):
+    field = short_model._meta.get_field("file")
+    name = staged(s3_default, field, alice, "a-rather-long-file-name-for-this-field.txt")
+    assert len(name) > 40
+    ShortForm = forms.modelform_factory(short_model, fields=["file"])
+    form = ShortForm({"file": name})
+    assert form.is_valid(), form.errors
+    row = form.save()
+    assert len(row.file.name) <= 40 and row.file.name.startswith("s/a-rather")
+    assert list_keys(s3, bucket) == [row.file.name]
+
+
+def test_max_length_error_renders(s3_default, short_model):
+    """ModelForm swaps in the form field's max_length message: it must take the model
+    validator's params (FileField's %(max)d one raised KeyError while rendering)."""
+    ShortForm = forms.modelform_factory(short_model, fields=["file"])
+    legacy = short_model(file="s/" + "x" * 50)  # a row from before max_length was lowered
+    form = ShortForm({"file": legacy.file.name}, instance=legacy)
+    assert not form.is_valid()
+    assert form.errors["file"] == ["Ensure this file name has at most 40 characters (it has 52)."]
+    assert "at most 40 characters" in str(form.errors)

@@ -32,3 +32,21 @@ class Album(models.Model):
 class Photo(models.Model):
     album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="photos")
     image = S3FileField(upload_to="photos/", accepted_types=["image/*"], blank=True)
+
+
+def folder_path(instance: "Folder", filename: str) -> str:
+    return f"{instance.folder}/{filename}"
+
+
+class Folder(models.Model):
+    """A callable ``upload_to``: where a file lands depends on the row."""
+
+    folder = models.CharField(max_length=100, default="files")
+    file = S3FileField(upload_to=folder_path, blank=True)
+
+
+class Profile(models.Model):
+    """A field whose default is a shared object, and a nullable field."""
+
+    avatar = S3FileField(default="defaults/avatar.png", blank=True)
+    attachment = S3FileField(null=True, blank=True)

@@ -1,8 +1,15 @@
 """``manage.py buckets_cleanup``: delete abandoned direct uploads from the staging prefix.
 
 The local fake has no lifecycle rules, so this does by hand what ``buckets_lifecycle`` asks
-a real bucket to do: every file under the staging prefix older than ``--hours`` is deleted.
-It works through the Storage API, so it works on ``S3Storage`` too.
+a real bucket to do: every staged upload older than ``--hours`` is deleted. It works through
+the Storage API, so it works on ``S3Storage`` too.
+
+Only what is certainly an abandoned upload of this site is deleted: a name shaped as
+:func:`buckets.uploads.new_upload_name` makes them (``<prefix><48 hex digits>/<cleaned file
+name>``) whose field MAC verifies, with this site's ``SECRET_KEY`` (or a fallback), for one
+of the project's ``S3FileField`` fields or for a plain upload. Anything else found under the
+prefix (a file some code saved there, an upload signed by another site sharing the bucket)
+is listed as kept, never deleted.
 """
 
 from __future__ import annotations
@@ -12,9 +19,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from django.apps import apps
 from django.core.files.storage import Storage, storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone as dj_timezone
+
+from buckets import uploads
 
 
 def walk(storage: Storage, path: str) -> Iterator[str]:
@@ -26,8 +36,23 @@ def walk(storage: Storage, path: str) -> Iterator[str]:
         yield from walk(storage, posixpath.join(path, sub))
 
 
+def upload_field_labels() -> set[str | None]:
+    """Labels of every ``S3FileField`` of the project, and None (an upload for no field)."""
+    from buckets.fields import S3FileField
+
+    labels: set[str | None] = {None}
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            if isinstance(field, S3FileField):
+                labels.add(uploads.field_label(field))
+    return labels
+
+
 class Command(BaseCommand):
-    help = "Delete files under the staging prefix (uploads/) older than --hours."
+    help = (
+        "Delete staged direct uploads (under the staging prefix, uploads/) older than --hours. "
+        "Only names this site signed are deleted; anything else there is listed and kept."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--hours", type=float, default=24.0, help="Age (default 24).")
@@ -40,10 +65,15 @@ class Command(BaseCommand):
         prefix = getattr(settings, "upload_prefix", None)
         if not prefix:
             raise CommandError(f"Storage {options['storage']!r} has no staging prefix.")
+        labels = upload_field_labels()
         now = datetime.now(timezone.utc)
         cutoff = now - timedelta(hours=options["hours"])
-        deleted = 0
+        deleted = kept = 0
         for name in walk(storage, prefix.rstrip("/")):
+            if not uploads.is_upload_name(name, prefix=prefix, field_labels=labels):
+                kept += 1
+                self.stdout.write(f"kept {name}: not a staged upload made by this site")
+                continue
             modified = storage.get_modified_time(name)
             if dj_timezone.is_naive(modified):
                 modified = dj_timezone.make_aware(modified)
@@ -53,3 +83,8 @@ class Command(BaseCommand):
                 deleted += 1
                 self.stdout.write(f"{'would delete' if options['dry_run'] else 'deleted'} {name}")
         self.stdout.write(f"{deleted} staged file(s) older than {options['hours']} h.")
+        if kept:
+            self.stdout.write(
+                f"{kept} other file(s) under {prefix} kept. The staging prefix is for direct "
+                "uploads only: move them elsewhere (buckets_lifecycle's rule would expire them)."
+            )
