@@ -16,9 +16,63 @@ def _configured_storages() -> list[tuple[str, dict[str, Any]]]:
     return [(alias, dict(params)) for alias, params in backends.items()]
 
 
+#: The option behind an exception boto3 raises while building a client or a request.
+_CAUSES = {
+    "ProfileNotFound": "session_profile",
+    "UnsupportedSignatureVersionError": "signature_version / client_config",
+    "InvalidRegionError": "region_name / client_config",
+    "ParamValidationError": "bucket_name",
+}
+
+
+#: One botocore loader for every client the check builds: each new session would read and
+#: parse S3's service model again (tens of milliseconds, more than the rest of the check).
+_shared_loader: Any = None
+
+
+def _share_loader(session: Any) -> None:
+    global _shared_loader
+    botocore_session = session._session
+    if _shared_loader is None:
+        _shared_loader = botocore_session.get_component("data_loader")
+    else:
+        botocore_session.register_component("data_loader", _shared_loader)
+
+
+def _build_client(storage: Any) -> None:
+    """Make the boto3 client ``storage`` would make, and presign one URL with it.
+
+    Neither does any network I/O: keys stand in for the credentials when none are set, so
+    boto3's credential chain (which may ask an instance-metadata endpoint) is not run. What
+    boto3 refuses only when it builds a client or a request (a missing ``session_profile``,
+    a ``client_config`` it cannot merge, an endpoint or bucket name its rules reject) is
+    refused here instead of at the first upload.
+    """
+    s = storage.settings
+    session = storage._session  # ProfileNotFound for a missing session_profile
+    _share_loader(session)  # the storage is the check's own: its session is thrown away
+    config = storage._client_config()
+    client = session.client(
+        "s3",
+        endpoint_url=s.endpoint_url,
+        verify=s.verify,
+        config=config,
+        aws_access_key_id=s.access_key or "buckets-check",
+        aws_secret_access_key=s.secret_key or "buckets-check",
+        aws_session_token=s.security_token,
+    )
+    # S3 Express directory buckets sign with a session fetched from the bucket: no probe.
+    if not s.bucket_name.endswith("--x-s3"):
+        client.generate_presigned_url(
+            "get_object", Params={"Bucket": s.bucket_name, "Key": "k"}, ExpiresIn=60
+        )
+
+
 @checks.register(checks.Tags.compatibility)
 def check_storage_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """Every configured ``S3Storage`` (and subclass) must resolve its settings cleanly."""
+    """Every configured storage with a ``check_settings()`` method must resolve its settings
+    cleanly (``S3Storage``, ``FakeS3Storage`` and their subclasses, or a project's own);
+    an ``S3Storage`` must also be able to build its boto3 client from them."""
     from .storage import S3Storage
 
     errors: list[checks.CheckMessage] = []
@@ -27,15 +81,30 @@ def check_storage_settings(app_configs: Any = None, **kwargs: Any) -> list[check
             backend = import_string(params.get("BACKEND", ""))
         except ImportError:
             continue  # Django reports unknown backends itself, on use.
-        if not (isinstance(backend, type) and issubclass(backend, S3Storage)):
+        if not callable(getattr(backend, "check_settings", None)):
             continue
+        problem = None
         try:
             storage = backend(**params.get("OPTIONS", {}))
             storage.check_settings()
         except ImproperlyConfigured as exc:
+            problem = str(exc)
+        except Exception as exc:  # noqa: BLE001 -- every failure is the configuration's
+            problem = f"{type(exc).__name__}: {exc}"
+        else:
+            if isinstance(storage, S3Storage):
+                try:
+                    _build_client(storage)
+                except Exception as exc:  # noqa: BLE001 -- boto3 raises many kinds
+                    cause = _CAUSES.get(type(exc).__name__)
+                    problem = (
+                        "boto3 cannot build an S3 client from these settings"
+                        f"{f' (check {cause})' if cause else ''}: {type(exc).__name__}: {exc}"
+                    )
+        if problem is not None:
             errors.append(
                 checks.Error(
-                    f"STORAGES[{alias!r}] ({params.get('BACKEND')}): {exc}",
+                    f"STORAGES[{alias!r}] ({params.get('BACKEND')}): {problem}",
                     hint="See the AWS setting and storage options in django-buckets' README.",
                     id="buckets.E001",
                 )

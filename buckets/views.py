@@ -13,13 +13,14 @@ a POST policy the bucket itself enforces (the browser then sends the file straig
 
 Errors are JSON objects mapping the bad input to a list of messages, as a Django form's
 errors: 400 ``{"key": ["This field is required."]}``; errors that belong to no input use
-``"detail"``: 400 for a malformed body, 403 when the permission check refuses, 405 for a
-method other than POST. No input makes the view fail with a 500.
+``"detail"``: 400 for a malformed body, 403 when the permission check or the CSRF check
+refuses, 405 for a method other than POST. No input makes the view fail with a 500.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import mimetypes
 import re
 from typing import Any
@@ -36,6 +37,7 @@ from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.log import log_response
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -79,6 +81,37 @@ def _json(status: int, data: dict[str, Any]) -> JsonResponse:
 
 def _error(status: int, errors: Errors) -> JsonResponse:
     return _json(status, dict(errors))
+
+
+class _CsrfCheck(CsrfViewMiddleware):
+    """Django's CSRF checks, with a rejection answered in this view's JSON error format.
+
+    Django's failure view (``CSRF_FAILURE_VIEW``) renders an HTML page; a script asking for
+    a policy reads JSON. The rejection is still logged as Django logs it.
+    """
+
+    def _reject(self, request: HttpRequest, reason: str) -> HttpResponse:
+        response = _error(
+            403,
+            {
+                "detail": [
+                    _("CSRF verification failed: %(reason)s Reload the page and try again.")
+                    % {"reason": reason.rstrip(".") + "."}
+                ]
+            },
+        )
+        log_response(
+            "Forbidden (%s): %s",
+            reason,
+            request.path,
+            response=response,
+            request=request,
+            logger=_csrf_logger,
+        )
+        return response
+
+
+_csrf_logger = logging.getLogger("django.security.csrf")
 
 
 def _read_body(request: HttpRequest) -> dict[str, Any]:
@@ -188,7 +221,7 @@ def signed_url(request: HttpRequest) -> HttpResponse:
         response["Allow"] = "POST"
         return response
     if request.COOKIES:
-        csrf = CsrfViewMiddleware(lambda r: HttpResponse())
+        csrf = _CsrfCheck(lambda r: HttpResponse())
         rejected = csrf.process_view(request, None, (), {})  # type: ignore[arg-type]
         if rejected is not None:
             return rejected

@@ -5,7 +5,9 @@ JavaScript (``buckets/js/upload.js``) asks the signed-URL view for a policy, upl
 straight to the bucket and writes the resulting storage name into the hidden input.
 Rendered from ``buckets/widgets/s3file.html`` (override it like any template); every
 message the script shows comes from this module or the template, so it is translated with
-the rest of the site.
+the rest of the site. Exact byte counts ("1 byte", "5 bytes") are the one exception: the
+browser spells them (``Intl.NumberFormat``) in the language the widget was rendered in,
+with that language's plural rules, which a gettext catalog cannot hand to a script.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext
 
 from . import uploads
 from .files import S3File
@@ -93,12 +95,10 @@ def _messages() -> dict[str, Any]:
             "The bucket refused the upload or could not be reached. Its CORS rule may not "
             "allow uploads from this site, or the connection was lost."
         ),
-        "sizes": [
-            ngettext("%(size)d byte", "%(size)d bytes", 2),
-            gettext("%s KB"),
-            gettext("%s MB"),
-            gettext("%s GB"),
-        ],
+        # Unit symbols, so no message needs a plural form the script could not choose. An
+        # exact count of bytes is spelled out by the browser (Intl.NumberFormat, with the
+        # plural rules of the page's language); "%s B" is only its fallback.
+        "sizes": [gettext("%s B"), gettext("%s KB"), gettext("%s MB"), gettext("%s GB")],
     }
 
 
@@ -204,6 +204,7 @@ class S3FileWidget(forms.Widget):
                 "csrf_cookie": getattr(settings, "CSRF_COOKIE_NAME", "csrftoken"),
                 "csrf_header": header.replace("_", "-"),
                 "messages_json": json.dumps(messages, ensure_ascii=False),
+                "language": get_language() or "",
             }
         )
         return context

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+import botocore
 import django
 import pytest
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import storages
@@ -90,6 +95,159 @@ def test_bad_values(settings, aws, word):
         S3Storage().check_settings()
 
 
+# Each of these used to pass ``check_settings()`` and then fail deep inside boto3 at the
+# first URL or upload (or, worse, be accepted and misbehave).
+BAD_OPTIONS = [
+    ({"endpoint_url": "not a url"}, "'endpoint_url' must be an http:// or https:// URL"),
+    ({"endpoint_url": "localhost:9000"}, "'endpoint_url' must be an http:// or https:// URL"),
+    ({"endpoint_url": "ftp://host"}, "'endpoint_url'"),
+    ({"endpoint_url": "http://"}, "'endpoint_url' must be a URL with a valid host"),
+    ({"endpoint_url": "http://bad host:9000"}, "'endpoint_url'"),
+    ({"endpoint_url": "http://host:99999"}, "'endpoint_url' has an invalid port"),
+    ({"endpoint_url": 123}, "'endpoint_url' must be of type str or None, not int"),
+    ({"region_name": "us east 1"}, "'region_name' must be a region name"),
+    ({"region_name": 5}, "'region_name' must be of type str"),
+    ({"signature_version": "v5"}, "'signature_version' must be one of s3v4"),
+    ({"signature_version": "v2"}, "'signature_version'"),
+    ({"signature_version": 4}, "'signature_version'"),
+    ({"custom_domain": 5}, "'custom_domain' must be of type str"),
+    ({"custom_domain": "https://cdn.example.com"}, "'custom_domain' must be a host name"),
+    ({"custom_domain": "cdn example.com"}, "'custom_domain' must be a host name"),
+    ({"custom_domain": "/files"}, "'custom_domain' must be a host name"),
+    ({"custom_domain": "cdn:port"}, "'custom_domain' has an invalid port"),
+    ({"url_protocol": "ftp:"}, "'url_protocol' must be 'https:' or 'http:'"),
+    ({"url_protocol": "//"}, "'url_protocol'"),
+    ({"location": 5}, "'location' must be of type str"),
+    ({"location": "../x"}, "'location' must be a relative key prefix"),
+    ({"location": "a/../b"}, "'location'"),
+    ({"location": "a//b"}, "'location'"),
+    ({"location": "./a"}, "'location'"),
+    ({"location": "a\\b"}, "'location'"),
+    ({"location": "a\nb"}, "'location'"),
+    ({"upload_prefix": "/"}, "'upload_prefix' must be a non-empty key prefix"),
+    ({"upload_prefix": ""}, "'upload_prefix' must be a non-empty key prefix"),
+    ({"upload_prefix": "up/../loads"}, "'upload_prefix'"),
+    ({"default_acl": 5}, "'default_acl' must be of type str"),
+    ({"default_acl": "public"}, "'default_acl' must be a canned ACL"),
+    ({"transfer_config": {"multipart_threshold": 1}}, "'transfer_config' must be a boto3"),
+    ({"client_config": {"x": 1}}, "'client_config' must be a botocore.config.Config"),
+    ({"object_parameters": {"Foo": "x"}}, "'object_parameters' has keys boto3 does not"),
+    ({"object_parameters": [("CacheControl", "x")]}, "'object_parameters' must be of type"),
+    ({"verify": 5}, "'verify' must be of type bool or str or None"),
+    ({"access_key": 5, "secret_key": 6}, "'access_key' must be of type str"),
+    ({"security_token": 5}, "'security_token' must be of type str"),
+    ({"session_profile": ["p"]}, "'session_profile' must be of type str"),
+    ({"querystring_auth": "yes"}, "'querystring_auth' must be of type bool"),
+    ({"file_overwrite": 1}, "'file_overwrite' must be of type bool"),
+    ({"querystring_expire": 0}, "'querystring_expire' must be between 1 and 604800"),
+    ({"querystring_expire": 8 * 24 * 3600}, "'querystring_expire' must be between"),
+    ({"querystring_expire": True}, "'querystring_expire' must be of type int"),
+    ({"upload_expire": 0}, "'upload_expire' must be a positive integer"),
+    ({"upload_expire": 60.0}, "'upload_expire' must be of type int"),
+    ({"max_attempts": -1}, "'max_attempts' must be a non-negative integer"),
+    ({"max_memory_size": -1}, "'max_memory_size' must be a non-negative integer"),
+    ({"max_file_size": 0}, "'max_file_size' must be between 1 and"),
+    ({"connect_timeout": -1}, "'connect_timeout' must be a positive number of seconds"),
+    ({"connect_timeout": 0}, "'connect_timeout' must be a positive number"),
+    ({"read_timeout": float("inf")}, "'read_timeout' must be a positive number"),
+    ({"read_timeout": "60"}, "'read_timeout' must be of type int or float"),
+    ({"connect_timeout": True}, "'connect_timeout' must be of type int or float"),
+]
+
+
+@pytest.mark.parametrize("options, message", BAD_OPTIONS)
+def test_bad_option_values_name_the_key(options, message):
+    storage = S3Storage(**{"bucket_name": "b", "access_key": "ak", "secret_key": "sk", **options})
+    with pytest.raises(ImproperlyConfigured, match=re.escape(message)):
+        storage.check_settings()
+
+
+@pytest.mark.parametrize("options, message", BAD_OPTIONS)
+def test_bad_option_values_fail_the_system_check(settings, options, message):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "media": {"BACKEND": "buckets.storage.S3Storage", "OPTIONS": options},
+    }
+    errors = check_storage_settings()
+    assert [e.id for e in errors] == ["buckets.E001"]
+    assert "STORAGES['media']" in errors[0].msg and message in errors[0].msg
+
+
+@pytest.mark.parametrize(
+    "aws, message",
+    [
+        ({"REGION": "eu west"}, "AWS['REGION'] 'region_name' must be a region name"),
+        ({"ENDPOINT_URL": "localhost:9000"}, "AWS['ENDPOINT_URL'] 'endpoint_url' must be"),
+        ({"BUCKET": 5}, "AWS['BUCKET'] 'bucket_name' must be of type str"),
+        ({"URL_PROTOCOL": "https//"}, "AWS['URL_PROTOCOL'] 'url_protocol'"),
+    ],
+)
+def test_aws_dict_errors_name_the_aws_key(settings, aws, message):
+    settings.AWS = {"BUCKET": "b", **aws}
+    with pytest.raises(ImproperlyConfigured, match=re.escape(message)):
+        S3Storage().check_settings()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"signature_version": "s3v4"},
+        {"signature_version": "v4"},
+        {"signature_version": "s3"},  # legacy SigV2
+        {"signature_version": botocore.UNSIGNED},
+        {"endpoint_url": "http://127.0.0.1:9000"},
+        {"endpoint_url": "https://s3.example.com/"},
+        {"endpoint_url": "http://[::1]:9000"},
+        {"endpoint_url": "https://acc.r2.cloudflarestorage.com", "region_name": "auto"},
+        {"region_name": "eu-central-1"},
+        {"custom_domain": "cdn.example.com:8443/files/"},
+        {"default_acl": "public-read"},
+        {"object_parameters": {"CacheControl": "max-age=60", "Metadata": {"a": "b"}}},
+        {"transfer_config": TransferConfig(multipart_threshold=16 * 1024**2)},
+        {"client_config": Config(max_pool_connections=20)},
+        {"verify": False},
+        {"verify": "/etc/ssl/certs/ca-certificates.crt"},
+        {"connect_timeout": 0.5, "read_timeout": 5, "max_attempts": 0},
+        {"querystring_expire": 7 * 24 * 3600},
+        {"location": "media/files"},
+    ],
+)
+def test_good_option_values_pass_check_and_build_a_client(settings, options):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "media": {
+            "BACKEND": "buckets.storage.S3Storage",
+            "OPTIONS": {"bucket_name": "b", **options},
+        },
+    }
+    assert check_storage_settings() == []
+
+
+def test_values_are_normalised():
+    s = S3Storage(
+        bucket_name="b",
+        location="/media/",
+        upload_prefix="staging",
+        url_protocol="https",
+        custom_domain="cdn.example.com/",
+    ).settings
+    assert (s.location, s.upload_prefix) == ("media", "staging/")
+    assert (s.url_protocol, s.custom_domain) == ("https:", "cdn.example.com")
+    assert S3Storage(bucket_name="b", url_protocol="HTTP:").settings.url_protocol == "http:"
+
+
+def test_url_protocol_without_colon_makes_a_working_url():
+    """django-storages spells it "https:"; "https" used to give "https//cdn...", now fixed up."""
+    storage = S3Storage(bucket_name="b", custom_domain="cdn.example.com", url_protocol="https")
+    assert storage.url("a.txt") == "https://cdn.example.com/a.txt"
+
+
+def test_empty_strings_mean_unset(settings):
+    settings.AWS = {"BUCKET": "b", "REGION": "", "ENDPOINT_URL": "", "CUSTOM_DOMAIN": ""}
+    s = S3Storage().settings
+    assert (s.region_name, s.endpoint_url, s.custom_domain) == (None, None, None)
+
+
 def test_every_option_has_an_aws_key():
     for name in conf.option_names():
         key = {"bucket_name": "BUCKET", "region_name": "REGION"}.get(name, name.upper())
@@ -124,6 +282,85 @@ def test_system_check_reports_unknown_option(settings):
 def test_system_check_clean(settings):
     settings.AWS = {"BUCKET": "b"}
     assert check_storage_settings() == []
+
+
+def test_system_check_builds_the_boto3_client(settings):
+    """A profile that does not exist is only found when boto3 builds a session."""
+    settings.AWS = {"BUCKET": "b", "SESSION_PROFILE": "no-such-profile-anywhere"}
+    errors = check_storage_settings()
+    assert [e.id for e in errors] == ["buckets.E001"]
+    assert "session_profile" in errors[0].msg and "no-such-profile-anywhere" in errors[0].msg
+
+
+@pytest.mark.parametrize(
+    "aws, words",
+    [
+        ({"CLIENT_CONFIG": Config(signature_version="v9")}, ["signature_version", "v9"]),
+        ({"BUCKET": "not a bucket"}, ["bucket_name", "not a bucket"]),
+    ],
+)
+def test_system_check_reports_what_boto3_refuses(settings, aws, words):
+    settings.AWS = {"BUCKET": "b", **aws}
+    errors = check_storage_settings()
+    assert [e.id for e in errors] == ["buckets.E001"]
+    assert all(word in errors[0].msg for word in words), errors[0].msg
+
+
+def test_system_check_makes_no_network_request(settings, monkeypatch):
+    """Without keys, boto3's credential chain (which may ask the instance-metadata endpoint)
+    is not run, and no request is sent."""
+    import botocore.endpoint
+    import botocore.session
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the system check must do no I/O")
+
+    monkeypatch.setattr(botocore.session.Session, "get_credentials", forbidden)
+    monkeypatch.setattr(botocore.endpoint.Endpoint, "make_request", forbidden)
+    settings.AWS = {"BUCKET": "b", "ENDPOINT_URL": "http://127.0.0.1:9"}
+    assert check_storage_settings() == []
+
+
+@pytest.mark.parametrize(
+    "aws, options, word",
+    [
+        ({"BUCKT": "b"}, {}, "BUCKT"),
+        ({}, {"bucket": "x"}, "'bucket'"),
+        ({"REGION": "eu west"}, {}, "region_name"),
+    ],
+)
+def test_system_check_covers_the_fake_storage(settings, aws, options, word):
+    settings.AWS = aws
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "buckets.test.storage.FakeS3Storage", "OPTIONS": options},
+    }
+    errors = check_storage_settings()
+    assert [e.id for e in errors] == ["buckets.E001"]
+    assert "FakeS3Storage" in errors[0].msg and word in errors[0].msg
+
+
+class SelfCheckingStorage:
+    def __init__(self, **options):
+        self.options = options
+
+    def check_settings(self):
+        if self.options.get("broken"):
+            raise ValueError("this storage is broken")
+
+
+def test_system_check_covers_any_backend_with_check_settings(settings):
+    backend = f"{__name__}.SelfCheckingStorage"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "ok": {"BACKEND": backend},
+        "broken": {"BACKEND": backend, "OPTIONS": {"broken": True}},
+        "unchecked": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+    errors = check_storage_settings()
+    assert len(errors) == 1
+    assert "STORAGES['broken']" in errors[0].msg
+    assert "ValueError: this storage is broken" in errors[0].msg
 
 
 def test_storages_setting_gives_s3_storage(settings):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import re
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +19,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
+from django.middleware.csrf import REASON_CSRF_TOKEN_MISSING, REASON_NO_CSRF_COOKIE
 from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, event, given
@@ -469,6 +471,41 @@ def test_csrf_is_enforced_for_cookie_sessions(user: User) -> None:
         HTTP_X_CSRFTOKEN="X" * 32,
     )
     assert response.status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "cookie, header, reason",
+    [
+        (None, None, re.escape(REASON_NO_CSRF_COOKIE)),
+        ("abcdefghijklmnopqrstuvwxyzABCDEF", None, re.escape(REASON_CSRF_TOKEN_MISSING)),
+        ("abcdefghijklmnopqrstuvwxyzABCDEF", "X" * 32, r"CSRF token .*incorrect\."),
+    ],
+)
+def test_a_csrf_failure_is_a_json_403_with_the_reason(
+    user: User, caplog: Any, cookie: str | None, header: str | None, reason: str
+) -> None:
+    """The script reads JSON: a CSRF rejection keeps the view's error format and headers."""
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(user)
+    if cookie:
+        c.cookies["csrftoken"] = cookie
+    extra = {"HTTP_X_CSRFTOKEN": header} if header else {}
+    with caplog.at_level("WARNING", logger="django.security.csrf"):
+        response = c.post(
+            URL, json.dumps({"key": "a.txt"}), content_type="application/json", **extra
+        )
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/json"
+    assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+    [message] = response.json()["detail"]
+    assert list(response.json()) == ["detail"]
+    assert re.fullmatch(
+        f"CSRF verification failed: {reason} Reload the page and try again\\.", message
+    )
+    # Still logged as Django logs a CSRF failure.
+    [record] = caplog.records
+    assert re.fullmatch(f"Forbidden \\({reason}\\): {URL}", record.getMessage())
 
 
 @pytest.mark.django_db

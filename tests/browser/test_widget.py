@@ -214,6 +214,47 @@ def test_a_file_over_max_size_is_refused_in_words_and_nothing_is_stored(
     assert target.keys() == []
 
 
+def test_exact_sizes_are_said_in_the_right_number(
+    page: Page, live_server: Any, rgw_target: Any, admin_user: Any, login: Any
+) -> None:
+    """ "1 byte", never "1 bytes": the script had only the plural form of one message."""
+    _logged_in_avatar_page(page, live_server, login, admin_user)
+    w = widget(page, "pdf")
+    w.evaluate("(root) => root.setAttribute('data-max-size', '1')")
+    page.set_input_files("#id_pdf_file", files=[a_file("two.pdf", b"%P", "application/pdf")])
+    expect(w.locator(".s3file-error")).to_have_text(
+        "“two.pdf” is too large (2 bytes). The limit is 1 byte."
+    )
+
+
+def test_sizes_follow_the_plural_rules_of_the_page_language(
+    page: Page, live_server: Any, rgw_target: Any, admin_user: Any, login: Any, settings: Any
+) -> None:
+    """Polish has three plural forms ("1 bajt", "2 bajty", "5 bajtów"): a singular and a
+    plural message could never say all of them. The widget's language wins over <html lang>.
+    """
+    settings.LANGUAGE_CODE = "pl"
+    _logged_in_avatar_page(page, live_server, login, admin_user)
+    w = widget(page, "pdf")
+    expect(w).to_have_attribute("data-lang", "pl")
+    w.evaluate("(root) => root.setAttribute('data-max-size', '2')")
+    page.set_input_files("#id_pdf_file", files=[a_file("five.pdf", b"%PDF-", "application/pdf")])
+    error = w.locator(".s3file-error")
+    expect(error).to_contain_text("(5 bajtów)")
+    expect(error).to_contain_text("2 bajty")
+    w.evaluate("(root) => root.setAttribute('data-max-size', '1')")
+    page.set_input_files("#id_pdf_file", files=[a_file("two.pdf", b"%P", "application/pdf")])
+    expect(error).to_contain_text("(2 bajty)")
+    expect(error).to_contain_text("1 bajt.")
+    # Above a kilobyte, sizes are unit symbols (no plural) with the language's decimal comma.
+    w.evaluate("(root) => root.setAttribute('data-max-size', '1024')")
+    page.set_input_files(
+        "#id_pdf_file", files=[a_file("big.pdf", b"%PDF-" + bytes(2000), "application/pdf")]
+    )
+    expect(error).to_contain_text("(2,0 KB)")
+    expect(error).to_contain_text("1,0 KB")
+
+
 def test_a_file_of_the_wrong_type_is_refused_in_words_and_nothing_is_stored(
     page: Page, live_server: Any, target: Any, admin_user: Any, login: Any, screenshot: Any
 ) -> None:

@@ -38,11 +38,37 @@
     });
   }
 
-  function formatSize(bytes, units, exact) {
-    units = units || ["%(size)d bytes", "%s KB", "%s MB", "%s GB"];
-    var lang = document.documentElement.lang || undefined;
+  // A BCP 47 language tag the Intl API takes, or undefined (the browser's own language).
+  function usableLocale(lang) {
+    if (!lang) {
+      return undefined;
+    }
+    try {
+      new Intl.NumberFormat(lang);
+      return lang;
+    } catch (e) {
+      return undefined;
+    }
+  }
+
+  // An exact count of bytes in words, with the plural rules of the language ("1 byte",
+  // "2 bytes"; "2 bajty", "5 bajtów"). Only a browser without unit formatting gets the
+  // symbol (units[0], "%s B"), which needs no plural either.
+  function formatBytes(bytes, units, lang) {
+    try {
+      return new Intl.NumberFormat(lang, { style: "unit", unit: "byte", unitDisplay: "long" }).format(
+        bytes
+      );
+    } catch (e) {
+      return String(units[0] || "%s B").replace("%s", bytes.toLocaleString(lang));
+    }
+  }
+
+  // "3.2 MB": units are ["%s B", "%s KB", "%s MB", "%s GB"] (symbols: no plural forms).
+  function formatSize(bytes, units, exact, lang) {
+    units = units && units.length ? units : ["%s B", "%s KB", "%s MB", "%s GB"];
     if (bytes < 1024 || exact) {
-      return interpolate(units[0], { size: bytes.toLocaleString(lang) });
+      return formatBytes(bytes, units, lang);
     }
     var value = bytes;
     var unit = 0;
@@ -54,7 +80,7 @@
       maximumFractionDigits: 1,
       minimumFractionDigits: 1,
     });
-    return units[unit].replace("%s", text);
+    return String(units[unit]).replace("%s", text);
   }
 
   function readCookie(name) {
@@ -209,6 +235,8 @@
     } catch (e) {
       this.messages = {};
     }
+    // The language Django rendered the widget in (numbers and byte counts follow it).
+    this.lang = usableLocale(root.getAttribute("data-lang") || document.documentElement.lang);
     this.busy = false;
     this.attempt = null;
     this.lastFile = null;
@@ -346,12 +374,12 @@
       );
     }
     if (limit > 0 && file.size > limit) {
-      var size = formatSize(file.size, sizes);
-      var most = formatSize(limit, sizes);
+      var size = formatSize(file.size, sizes, false, this.lang);
+      var most = formatSize(limit, sizes, false, this.lang);
       if (size === most) {
         // "1.0 MB is too large, the limit is 1.0 MB" helps nobody: count the bytes.
-        size = formatSize(file.size, sizes, true);
-        most = formatSize(limit, sizes, true);
+        size = formatSize(file.size, sizes, true, this.lang);
+        most = formatSize(limit, sizes, true, this.lang);
       }
       return new UploadError(this.text("too_large", { name: file.name, size: size, limit: most }), false);
     }
@@ -457,7 +485,8 @@
           }
           var detail = flattenErrors(data);
           if (response.status === 403) {
-            // Our view answers JSON; Django's CSRF failure page is HTML.
+            // Our view answers JSON, CSRF failures included; an HTML 403 (Django's CSRF
+            // failure page, from a middleware or proxy in front) means the token.
             throw new UploadError(data ? detail || self.text("forbidden") : self.text("csrf"), false);
           }
           if (response.status === 400 && detail) {
