@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from buckets import policy
 from buckets.test import checks as fake_checks
+from buckets.test import headers as fake_headers
 from buckets.test.disk import TMP_DIR, read_meta
 from buckets.test.multipart import MalformedMultipart, MultipartReader, boundary_of
 from buckets.test.storage import FakeS3Storage
@@ -425,6 +426,69 @@ def test_get_head_and_errors(fake_urls: Client, served: FakeS3Storage) -> None:
     assert missing.status_code == 404 and b"<Code>NoSuchKey</Code>" in missing.content
     assert fake_urls.delete("/media/s3/uploads/g/f.txt").status_code == 405
     assert fake_urls.get("/media/s3/uploads").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("header", "size", "expected"),
+    [
+        (None, 20, None),
+        ("bytes=0-9", 20, (0, 9)),
+        ("bytes=-5", 20, (15, 19)),
+        ("bytes=19-", 20, (19, 19)),
+        ("bytes=3-99", 20, (3, 19)),
+        ("bytes=0-1,4-5", 20, None),  # several ranges: ignored, as AWS does
+        ("items=0-3", 20, None),  # another unit: ignored
+        ("bytes=9-5", 20, None),  # last before first: invalid, ignored
+        ("bytes=-", 20, None),
+        ("bytes=-5", 0, None),  # a suffix of an empty object: the (empty) whole
+        ("bytes=20-", 20, "416"),
+        ("bytes=0-0", 0, "416"),
+        ("bytes=-0", 20, "416"),
+    ],
+)
+def test_byte_range(header: str | None, size: int, expected: Any) -> None:
+    if expected == "416":
+        with pytest.raises(fake_headers.RangeNotSatisfiable):
+            fake_headers.byte_range(header, size)
+    else:
+        assert fake_headers.byte_range(header, size) == expected
+
+
+@pytest.mark.django_db  # closing a response sends request_finished, which closes connections
+def test_ranged_get_streams_and_closes_the_file(fake_urls: Client, served: FakeS3Storage) -> None:
+    served.save("g/big.bin", ContentFile(bytes(range(256)) * 4096))  # 1 MiB: several chunks
+    response = fake_urls.get("/media/s3/uploads/g/big.bin", HTTP_RANGE="bytes=1000-600999")
+    assert response.status_code == 206 and response.streaming
+    assert response.getvalue() == (bytes(range(256)) * 4096)[1000:601000]
+    assert response["Content-Range"] == f"bytes 1000-600999/{256 * 4096}"
+    # A response closed unread (a client that hung up) closes its file too.
+    fd_dir = Path("/proc/self/fd")
+    if not fd_dir.is_dir():
+        pytest.skip("needs /proc/self/fd to count open files")
+    before = len(list(fd_dir.iterdir()))
+    unread = [
+        fake_urls.get("/media/s3/uploads/g/big.bin", HTTP_RANGE="bytes=0-9") for _ in range(5)
+    ]
+    assert len(list(fd_dir.iterdir())) >= before + 5  # each holds its file open...
+    for r in unread:
+        r.close()
+    assert len(list(fd_dir.iterdir())) == before  # ...until closed
+
+
+def test_object_parameters_as_served_headers(fake_urls: Client, served: FakeS3Storage) -> None:
+    params = {
+        "Expires": "2030-01-02T03:04:05Z",  # boto3 also takes a date string
+        "ContentEncoding": "identity",
+        "ACL": "public-read",  # no header on a GET: ignored
+        "Metadata": {"A-B": "c"},
+    }
+    FakeS3Storage(object_parameters=params).save("h/p.txt", ContentFile(b"p"))
+    response = fake_urls.get("/media/s3/uploads/h/p.txt")
+    assert response["Expires"] == "Wed, 02 Jan 2030 03:04:05 GMT"
+    assert response["Content-Encoding"] == "identity"
+    assert response["x-amz-meta-a-b"] == "c"
+    assert response["Content-Type"] == "text/plain"
+    assert "x-amz-acl" not in response
 
 
 def test_upload_endpoint_is_csrf_exempt(served: FakeS3Storage) -> None:

@@ -522,3 +522,12 @@ def test_any_other_key_is_refused(other):
         assert result.ok
     else:
         assert_error(result, "AccessDenied", 403)
+
+
+def test_verifying_names_stay_importable_from_policy():
+    """``verify_post`` lives in ``buckets.post_verify``; ``buckets.policy`` re-exports it."""
+    from buckets import post_verify
+
+    for name in ("verify_post", "PostError", "VerifiedPost"):
+        assert getattr(policy, name) is getattr(post_verify, name)
+        assert name in policy.__all__

@@ -12,9 +12,10 @@ share one set of rules:
   write leaves nothing.
 * S3 has no directories: removing a key removes the directories it leaves empty, and a
   listing shows no empty prefix.
-* The Content-Type and ETag S3 would keep with an object are kept in extended attributes
+* The Content-Type and ETag S3 would keep with an object, and the other headers it would
+  serve (``Cache-Control``, ``x-amz-meta-*``...), are kept in extended attributes
   (``user.buckets.*``) where the file system has them; elsewhere the type is guessed from
-  the name and no ETag is served.
+  the name, and no ETag or other header is served.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ import contextlib
 import dataclasses
 import errno
 import hashlib
+import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -39,6 +41,7 @@ TMP_DIR = ".buckets-tmp"
 CHUNK_SIZE = 256 * 1024
 _XATTR_TYPE = "user.buckets.content_type"
 _XATTR_ETAG = "user.buckets.etag"
+_XATTR_HEADERS = "user.buckets.headers"
 
 
 def read_meta(path: str) -> tuple[str | None, str | None]:
@@ -52,9 +55,29 @@ def read_meta(path: str) -> tuple[str | None, str | None]:
     return values[0], values[1]
 
 
-def write_meta(fd: int, content_type: str | None, etag: str | None) -> None:
-    """Best effort: without xattrs, GET guesses the type from the name and sends no ETag."""
-    for attr, value in ((_XATTR_TYPE, content_type), (_XATTR_ETAG, etag)):
+def read_headers(path: str) -> dict[str, str]:
+    """The other response headers recorded with a file (``{}`` where there are none)."""
+    try:
+        headers = json.loads(os.getxattr(path, _XATTR_HEADERS).decode("utf-8"))
+    except (AttributeError, OSError, ValueError):
+        return {}
+    return headers if isinstance(headers, dict) else {}
+
+
+def write_meta(
+    fd: int,
+    content_type: str | None,
+    etag: str | None,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Best effort: without xattrs, GET guesses the type from the name and sends no ETag
+    and no other stored header."""
+    encoded = json.dumps(dict(headers), separators=(",", ":")) if headers else None
+    for attr, value in (
+        (_XATTR_TYPE, content_type),
+        (_XATTR_ETAG, etag),
+        (_XATTR_HEADERS, encoded),
+    ):
         if value:
             with contextlib.suppress(AttributeError, OSError):
                 os.setxattr(fd, attr, value.encode("utf-8"))
@@ -115,8 +138,14 @@ class Disk:
         os.makedirs(spool, mode=0o700, exist_ok=True)
         return tempfile.NamedTemporaryFile(dir=spool, prefix="part-", delete=False)
 
-    def spool(self, chunks: Iterable[bytes], content_type: str | None) -> Spooled:
-        """Write ``chunks`` to a temporary file (MD5 on the way); not yet under any key.
+    def spool(
+        self,
+        chunks: Iterable[bytes],
+        content_type: str | None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Spooled:
+        """Write ``chunks`` to a temporary file (MD5 on the way), recording ``content_type``
+        and the other ``headers`` to serve with it; not yet under any key.
 
         If ``chunks`` raises, the temporary file is removed and the exception goes on.
         """
@@ -129,7 +158,7 @@ class Disk:
                     md5.update(chunk)
                     size += len(chunk)
                     fh.write(chunk)
-                write_meta(fh.fileno(), content_type, f'"{md5.hexdigest()}"')
+                write_meta(fh.fileno(), content_type, f'"{md5.hexdigest()}"', headers)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(fh.name)
@@ -217,10 +246,13 @@ class AtomicWriter:
     """A file opened for writing under a key: a temporary file, published on ``close()``
     (replacing the key, as an S3 PUT does) or dropped by ``abort()``."""
 
-    def __init__(self, disk: Disk, key: str, content_type: str) -> None:
+    def __init__(
+        self, disk: Disk, key: str, content_type: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         self._disk = disk
         self._key = key
         self._content_type = content_type
+        self._headers = headers
         self._file = disk.temp_file()
         self._md5 = hashlib.md5(usedforsecurity=False)
         self.closed = False
@@ -257,7 +289,8 @@ class AtomicWriter:
             return
         self.closed = True
         try:
-            write_meta(self._file.fileno(), self._content_type, f'"{self._md5.hexdigest()}"')
+            etag = f'"{self._md5.hexdigest()}"'
+            write_meta(self._file.fileno(), self._content_type, etag, self._headers)
             self._file.close()
             self._disk.publish(self._file.name, self._key, overwrite=True)
         finally:

@@ -5,14 +5,17 @@ an absolute path is used as is). Names follow the very same key rules as ``S3Sto
 (:mod:`buckets.names`); the disk adds a few of its own and makes every write atomic
 (:mod:`buckets.test.disk`). Upload policies are signed by
 :func:`buckets.policy.build_post_policy`, as ``S3Storage`` signs them, and checked by the
-fake endpoint (:mod:`buckets.test.views`) with :func:`buckets.policy.verify_post`.
+fake endpoint (:mod:`buckets.test.views`) with :func:`buckets.post_verify.verify_post`.
 
 Configuration: the ``AWS`` dict and ``S3Storage``'s storage options are read the same way
 (unknown keys are errors), so changing the backend path is the only switch; options that
 only matter to a real server (``endpoint_url``, ``custom_domain``...) are accepted and
-ignored. Without ``AWS['BUCKET']`` the bucket is ``"fake-bucket"``; without keys, the key
-pair is derived from ``SECRET_KEY``; without ``REGION``, ``us-east-1``. ``url()`` is
-``MEDIA_URL`` (``/media/`` when unset) + ``s3/uploads/`` + the quoted key.
+ignored, and ``object_parameters`` set the headers an object is served with, as on S3
+(``CacheControl``, ``ContentDisposition``, ``ContentEncoding``, ``ContentLanguage``,
+``ContentType``, ``Expires``, ``Metadata``). Without ``AWS['BUCKET']`` the bucket is
+``"fake-bucket"``; without keys, the key pair is derived from ``SECRET_KEY``; without
+``REGION``, ``us-east-1``. ``url()`` is ``MEDIA_URL`` (``/media/`` when unset) +
+``s3/uploads/`` + the quoted key.
 """
 
 from __future__ import annotations
@@ -43,16 +46,16 @@ from ..files import AbortOnErrorFile
 from ..names import clean_name, name_to_key, prefix_for
 from ..object_urls import query_params
 from . import checks  # noqa: F401 -- registers the DEBUG = False warning
-from .disk import CHUNK_SIZE, TMP_DIR, AtomicWriter, Disk, Spooled, read_meta
+from .disk import CHUNK_SIZE, TMP_DIR, AtomicWriter, Disk, Spooled, read_headers, read_meta
+from .headers import served_headers
 
-__all__ = ["TMP_DIR", "FakeS3Storage", "Spooled", "read_meta"]
+__all__ = ["TMP_DIR", "FakeS3Storage", "Spooled", "read_headers", "read_meta"]
 
 DEFAULT_BUCKET = "fake-bucket"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ROOT = "s3"
 #: The object URL path under ``MEDIA_URL`` (the upload endpoint is the same without the key).
 URL_PATH = "s3/uploads/"
-
 _live_storages: weakref.WeakSet[FakeS3Storage] = weakref.WeakSet()
 
 
@@ -150,7 +153,7 @@ class FakeS3Storage(Storage):
         return self.settings.region_name or DEFAULT_REGION
 
     def secret_for(self, access_key: str) -> str | None:
-        """The secret of this fake's one key pair, for ``policy.verify_post``."""
+        """The secret of this fake's one key pair, for ``post_verify.verify_post``."""
         return self.settings.secret_key if access_key == self.settings.access_key else None
 
     @cached_property
@@ -172,25 +175,38 @@ class FakeS3Storage(Storage):
 
     # -- writing -------------------------------------------------------------------------
 
+    def _object_meta(self, name: str, content: Any = None) -> tuple[str, dict[str, str]]:
+        """The Content-Type and other headers S3 would serve with an object ``S3Storage``
+        writes under ``name``: ``object_parameters`` win, then the content's type, then
+        the type guessed from the name (as ``S3Storage._put_args``)."""
+        params = self.settings.object_parameters
+        content_type = params.get("ContentType") or getattr(content, "content_type", None)
+        if not content_type:
+            content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return content_type, served_headers(params)
+
     def _save(self, name: str, content: Any) -> str:
         if hasattr(content, "seek") and getattr(content, "seekable", lambda: True)():
             content.seek(0)
-        content_type = getattr(content, "content_type", None)
-        if not content_type:
-            content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        content_type, headers = self._object_meta(name, content)
         chunks = (
             content.chunks(CHUNK_SIZE)
             if hasattr(content, "chunks")
             else iter(lambda: content.read(CHUNK_SIZE), b"")
         )
         self._path(name)  # refuse a bad name before writing anything
-        spooled = self.disk.spool(chunks, content_type)
+        return self._publish(self.disk.spool(chunks, content_type, headers), name)
+
+    def _publish(self, spooled: Spooled, name: str, max_length: int | None = None) -> str:
+        """Move a spooled file under ``name`` (replacing it only with ``file_overwrite``)
+        and return the name used. The link that claims a free name fails if the name
+        exists, so two concurrent writers of one name get two names, never one file."""
         try:
             for _ in range(20):
                 try:
                     self.disk.publish(spooled.path, self._key(name), overwrite=self.file_overwrite)
                 except FileExistsError:  # taken meanwhile: never overwrite, pick another
-                    name = self.get_available_name(name)
+                    name = self.get_available_name(name, max_length=max_length)
                     continue
                 return clean_name(name)
         finally:
@@ -207,21 +223,42 @@ class FakeS3Storage(Storage):
             )
         return name
 
-    def copy(self, src_name: str, dst_name: str) -> None:
-        """Server-side copy, as S3's CopyObject: ``dst_name`` is replaced if it exists."""
+    def _spool_copy(self, src_name: str) -> Spooled:
+        """The source's bytes, Content-Type and other headers in a spooled file, under no
+        key yet (S3's CopyObject keeps them all)."""
         src = self._path(src_name)
-        dst_key = self._key(dst_name)
-        self.disk.key_path(dst_key)
         content_type, _ = read_meta(src)
+        headers = read_headers(src)
         try:
             with open(src, "rb") as fh:
-                spooled = self.disk.spool(iter(lambda: fh.read(CHUNK_SIZE), b""), content_type)
+                chunks = iter(lambda: fh.read(CHUNK_SIZE), b"")
+                return self.disk.spool(chunks, content_type, headers)
         except IsADirectoryError as exc:
             raise FileNotFoundError(errno.ENOENT, "No such key", src_name) from exc
+
+    def copy(self, src_name: str, dst_name: str) -> None:
+        """Server-side copy, as S3's CopyObject: ``dst_name`` is replaced if it exists."""
+        dst_key = self._key(dst_name)
+        self.disk.key_path(dst_key)
+        spooled = self._spool_copy(src_name)
         try:
             self.disk.publish(spooled.path, dst_key, overwrite=True)
         finally:
             self.disk.discard(spooled)
+
+    def copy_to_available_name(
+        self, src_name: str, name: str, max_length: int | None = None
+    ) -> str:
+        """Copy ``src_name`` to ``name``, or to the next available name; return the name used.
+
+        As ``S3Storage.copy_to_available_name``: with ``file_overwrite`` off, nothing is ever
+        replaced and two concurrent copies to one name get two names. The copy is spooled
+        first, then linked under the name (as ``save()`` publishes), so the name is claimed
+        and filled in one step: no window, no placeholder.
+        """
+        name = self.get_available_name(name, max_length=max_length)
+        self._path(name)  # refuse a bad name before reading anything
+        return self._publish(self._spool_copy(src_name), name, max_length)
 
     # -- the Storage API -----------------------------------------------------------------
 
@@ -235,8 +272,8 @@ class FakeS3Storage(Storage):
         if mode in ("wb", "w"):
             key = self._key(name)
             self.disk.key_path(key)
-            content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-            writer: Any = AtomicWriter(self.disk, key, content_type)
+            content_type, headers = self._object_meta(name)
+            writer: Any = AtomicWriter(self.disk, key, content_type, headers)
             return AbortOnErrorFile(writer, name)
         raise ValueError(f"FakeS3Storage opens files in 'rb' or 'wb' mode, not {mode!r}.")
 

@@ -1,15 +1,18 @@
 """The fake S3's HTTP side: browser uploads (POST) and object reads (GET), answered as S3 does.
 
 ``POST <MEDIA_URL>s3/uploads`` takes the multipart form S3 takes. The fields before the
-``file`` part are checked with :func:`buckets.policy.verify_post` (the same code that
+``file`` part are checked with :func:`buckets.post_verify.verify_post` (the same code that
 signed them, in reverse) before a byte of the file is stored; the file is streamed to a
 temporary file, its size checked against the policy, then renamed into place. Answers are
 S3's: 204 (or 200/201 with ``PostResponse`` XML, or a 303 to ``success_action_redirect``)
 with ``ETag`` and ``Location`` headers as AWS sends them, or S3's XML ``<Error>`` with S3's
 status code, and nothing stored. Where Ceph RGW and AWS differ, this follows AWS.
 
-``GET <MEDIA_URL>s3/uploads/<key>`` streams a file (``NoSuchKey`` otherwise). Both answer
-CORS like a bucket whose one rule allows any origin, any header, and GET/HEAD/POST/PUT.
+``GET <MEDIA_URL>s3/uploads/<key>`` streams a file (``NoSuchKey`` otherwise) with the
+headers S3 would send (those ``object_parameters`` set included), or one byte range of it
+(``Range``: 206 with ``Content-Range``, 416 ``InvalidRange``; what AWS ignores, several
+ranges or a malformed header, gets the whole object). Both answer CORS like a bucket whose
+one rule allows any origin, any header, and GET/HEAD/POST/PUT.
 """
 
 from __future__ import annotations
@@ -20,18 +23,20 @@ import os
 import uuid
 from collections.abc import Iterator, Mapping
 from email.utils import formatdate
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
-from .. import policy
+from .. import post_verify
 from ..names import MAX_KEY_BYTES
+from .headers import FileSlice, RangeNotSatisfiable, byte_range
 from .multipart import MalformedMultipart, MultipartReader, Part, boundary_of
-from .storage import FakeS3Storage, read_meta
+from .storage import FakeS3Storage, read_headers, read_meta
 
 #: S3 refuses a POST whose fields before the file exceed this (``MaxPostPreDataLengthExceeded``).
 MAX_PRE_DATA = 20 * 1024
@@ -47,6 +52,7 @@ RESPONSE_OVERRIDES = {
     "response-content-language": "Content-Language",
     "response-expires": "Expires",
 }
+_Response = TypeVar("_Response", bound=HttpResponseBase)
 
 
 def fake_storage() -> FakeS3Storage:
@@ -95,11 +101,11 @@ def s3_error(
     return response
 
 
-def _from_policy(error: policy.PostError) -> HttpResponse:
+def _from_policy(error: post_verify.PostError) -> HttpResponse:
     return s3_error(error.code, error.status, error.message, error.extra)
 
 
-def _cors(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+def _cors(request: HttpRequest, response: _Response) -> _Response:
     """The headers S3 adds to a request carrying ``Origin`` under a permissive CORS rule."""
     if request.headers.get("Origin"):
         response["Access-Control-Allow-Origin"] = "*"
@@ -168,7 +174,7 @@ def _limited(chunks: Iterator[bytes], limit: int | None, seen: list[int]) -> Ite
 
 
 def _success(
-    request: HttpRequest, storage: FakeS3Storage, verified: policy.VerifiedPost, md5: str
+    request: HttpRequest, storage: FakeS3Storage, verified: post_verify.VerifiedPost, md5: str
 ) -> HttpResponse:
     key = verified.key
     etag = f'"{md5}"'
@@ -212,7 +218,7 @@ def _store_file(
     request: HttpRequest,
     storage: FakeS3Storage,
     reader: MultipartReader,
-    verified: policy.VerifiedPost,
+    verified: post_verify.VerifiedPost,
 ) -> HttpResponse:
     error = _key_error(storage, verified.key)
     if error is not None:
@@ -267,14 +273,14 @@ def _handle_post(request: HttpRequest, storage: FakeS3Storage) -> HttpResponse:
     part: Part | None
     while (part := reader.next_part()) is not None:
         if part.name.lower() == "file":
-            verified = policy.verify_post(
+            verified = post_verify.verify_post(
                 fields,
                 bucket=storage.bucket_name,
                 secret_for=storage.secret_for,
                 region=storage.region,
                 filename=part.filename,
             )
-            if isinstance(verified, policy.PostError):
+            if isinstance(verified, post_verify.PostError):
                 return _from_policy(verified)
             return _store_file(request, storage, reader, verified)
         value = reader.read_value(MAX_PRE_DATA)
@@ -324,9 +330,10 @@ def _no_such_key(key: str) -> HttpResponse:
 
 
 @csrf_exempt
-def serve(request: HttpRequest, key: str) -> HttpResponse:
-    """``GET <MEDIA_URL>s3/uploads/<key>``: the object's bytes, streamed, never from outside
-    the root (the key is checked by ``FakeS3Storage.key_path``, symlinks resolved)."""
+def serve(request: HttpRequest, key: str) -> HttpResponseBase:
+    """``GET <MEDIA_URL>s3/uploads/<key>``: the object's bytes (or one range of them),
+    streamed, never from outside the root (the key is checked by
+    ``FakeS3Storage.key_path``, symlinks resolved)."""
     if request.method == "OPTIONS":
         return _preflight(request)
     if request.method not in ("GET", "HEAD"):
@@ -336,27 +343,46 @@ def serve(request: HttpRequest, key: str) -> HttpResponse:
         path = storage.key_path(key)
         if not os.path.isfile(path):  # a prefix ("directory") or a special file is no object
             raise FileNotFoundError(key)
-        fh = open(path, "rb")  # noqa: SIM115 -- FileResponse closes it
+        fh = open(path, "rb")  # noqa: SIM115 -- the response closes it
     except (SuspiciousFileOperation, ValueError, OSError):
         return _cors(request, _no_such_key(key))
     stat = os.fstat(fh.fileno())
+    size = stat.st_size
+    requested = request.headers.get("Range")
+    try:
+        wanted = byte_range(requested, size)
+    except RangeNotSatisfiable:
+        fh.close()
+        extra = {"RangeRequested": requested or "", "ActualObjectSize": str(size)}
+        error = s3_error("InvalidRange", 416, "The requested range is not satisfiable", extra)
+        return _cors(request, error)
     content_type, etag = read_meta(path)
     headers: dict[str, Any] = {
         "Content-Type": content_type or mimetypes.guess_type(key)[0] or "application/octet-stream",
-        "Content-Length": str(stat.st_size),
+        "Content-Length": str(size),
         "Last-Modified": formatdate(stat.st_mtime, usegmt=True),
-        "Accept-Ranges": "none",
+        "Accept-Ranges": "bytes",
     }
     if etag:
         headers["ETag"] = etag
+    headers.update(read_headers(path))  # Cache-Control, x-amz-meta-*... as written
     for param, header in RESPONSE_OVERRIDES.items():
         if param in request.GET:
             headers[header] = request.GET[param]
+    status = 200
+    if wanted is not None:
+        first, last = wanted
+        status = 206
+        headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+        headers["Content-Length"] = str(last - first + 1)
+    response: HttpResponseBase
     if request.method == "HEAD":
         fh.close()
-        response: HttpResponse = HttpResponse(status=200)
+        response = HttpResponse(status=status)
+    elif wanted is not None:
+        response = StreamingHttpResponse(FileSlice(fh, *wanted), status=206)
     else:
-        response = FileResponse(fh, status=200)  # type: ignore[assignment]
+        response = FileResponse(fh, status=200)
         if "Content-Disposition" in response:  # S3 sends none unless asked to
             del response["Content-Disposition"]
     for name, value in headers.items():

@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -48,6 +49,11 @@ class Target:
     region: str
     s3: Any = None  # boto3 client (RGW)
     root: Path | None = None  # the fake's directory
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)  # the storage's
+
+    def storage_with(self, **options: Any) -> S3Storage | FakeS3Storage:
+        """Another storage on the same bucket (or directory), with more options."""
+        return type(self.storage)(**self.options, **options)
 
     @property
     def bucket(self) -> str:
@@ -137,6 +143,16 @@ class Target:
     def object_url(self, key: str) -> str:
         return self.url.rstrip("/") + "/" + signing.quote_path(key)
 
+    def storage_url(
+        self, name: str, method: str = "GET", parameters: dict[str, str] | None = None
+    ) -> str:
+        """``storage.url(name)`` made absolute: what a page would link to (signed on RGW)."""
+        url = self.storage.url(name, parameters=parameters, http_method=method)
+        if url.startswith("/"):  # the fake's relative URL, on the live server
+            parts = urlsplit(self.url)
+            url = f"{parts.scheme}://{parts.netloc}{url}"
+        return url
+
 
 def per_target(target: Target, *, aws: Any, rgw: Any) -> Any:
     """The answer expected from this target: AWS's documented one on the fake (which
@@ -161,7 +177,8 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         bucket = request.getfixturevalue("bucket")
         s3 = request.getfixturevalue("s3")
         s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [CORS_RULE]})
-        storage = S3Storage(**rgw.storage_options(bucket))
+        options = rgw.storage_options(bucket)
+        storage = S3Storage(**options)
         yield Target(
             "rgw",
             storage,
@@ -170,6 +187,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
             rgw.secret_key,
             rgw.region,
             s3=s3,
+            options=options,
         )
         return
     yield from _fake_target(request)
