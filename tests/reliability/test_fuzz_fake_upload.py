@@ -28,7 +28,10 @@ def box() -> Iterator[Path]:
     """``box/site/media`` is MEDIA_ROOT (the fake's root is ``media/s3``); ``box/outside``
     holds a secret and a symlink inside the root points at it: what an escape would reach."""
     with tempfile.TemporaryDirectory(prefix="fuzz-box-") as top:
-        path = Path(top)
+        # One level down, so box.parent (checked for escapes) is ours alone, not /tmp,
+        # where other processes create files at any time.
+        path = Path(top) / "box"
+        path.mkdir()
         (path / "outside").mkdir()
         (path / "outside" / "secret.txt").write_bytes(b"secret")
         root = path / "site" / "media" / "s3"
