@@ -602,6 +602,32 @@ def test_an_admin_inline_added_with_add_another_uploads(
 # -- safety and accessibility ----------------------------------------------------------------
 
 
+def test_the_local_preview_never_opens_script_capable_files_in_place(
+    page: Page, live_server: Any, target: Any, admin_user: Any, login: Any
+) -> None:
+    """The preview link is a blob: URL of the site's own origin: an HTML or SVG file opened
+    there would run with the person's session. Those are offered as downloads instead."""
+    login(page.context, admin_user)
+    page.goto(f"{live_server.url}/documents/new/")
+    w = widget(page, "file")
+    link = w.locator(".s3file-link")
+    html = b"<script>document.title = 'PWNED'</script>"
+    page.set_input_files("#id_file_file", files=[a_file("page.html", html, "text/html")])
+    expect(w).to_have_attribute("data-state", "filled")
+    assert link.get_attribute("download") == "page.html"
+    blob_type = page.evaluate(
+        "async (href) => (await (await fetch(href)).blob()).type", link.get_attribute("href")
+    )
+    assert blob_type == "application/octet-stream"
+
+    with page.expect_file_chooser() as chooser:
+        w.get_by_role("button", name="Replace").click()
+    chooser.value.set_files([a_file("notes.txt", b"plain words", "text/plain")])
+    expect(link).to_have_text("notes.txt")
+    assert link.get_attribute("download") is None  # inert types open in place
+    assert (link.get_attribute("href") or "").startswith("blob:")
+
+
 def test_a_hostile_file_name_is_shown_as_text(
     page: Page, live_server: Any, target: Any, admin_user: Any, login: Any, screenshot: Any
 ) -> None:

@@ -26,6 +26,8 @@
   var SELECTOR = "[data-s3file]";
   var SUBMITTERS = "button, input[type='submit'], input[type='image']";
   var instances = new WeakMap();
+  // Types a browser shows without running script: the local preview opens these in place.
+  var INERT_TYPE = /^(image\/(png|jpeg|gif|webp|avif|bmp)|video\/[a-z0-9.+-]+|audio\/[a-z0-9.+-]+|application\/pdf|text\/plain)$/i;
 
   // -- small helpers ------------------------------------------------------------------------
 
@@ -585,11 +587,21 @@
     this.hidden.value = name;
     this.hidden.dispatchEvent(new Event("change", { bubbles: true }));
     // The link opens the file the person just chose: the object itself may be private.
+    // A blob: URL belongs to this page's origin, so only types that cannot run script are
+    // opened in place; anything else (HTML, SVG, XML...) is offered as a download.
     if (this.objectUrl) {
       URL.revokeObjectURL(this.objectUrl);
     }
-    this.objectUrl = URL.createObjectURL(file);
+    var inert = INERT_TYPE.test(file.type || "");
+    this.objectUrl = URL.createObjectURL(
+      inert ? file : new Blob([file], { type: "application/octet-stream" })
+    );
     this.link.href = this.objectUrl;
+    if (inert) {
+      this.link.removeAttribute("download");
+    } else {
+      this.link.setAttribute("download", file.name);
+    }
     this.link.textContent = file.name;
     this.progress.value = 100;
     this.percent.textContent = "100%";
