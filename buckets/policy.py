@@ -29,6 +29,8 @@ __all__ = [
     "VerifiedPost",
     "build_post_policy",
     "content_type_allowed",
+    "is_script_capable",
+    "normalize_content_type",
     "verify_post",
 ]
 
@@ -37,27 +39,74 @@ S3_MAX_POST_SIZE = 5 * 1024**3  # S3 refuses a single POST/PUT above 5 GiB.
 EXPIRATION_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 SUCCESS_STATUSES = frozenset({"200", "201", "204"})
 
-_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+\Z")
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+# type/subtype, with at most a charset: browsers read "a/b;,text/html" as a list of types
+# and use the last, so any other parameter could smuggle a second type past the check.
+_CONTENT_TYPE_RE = re.compile(
+    rf"({_TOKEN}/{_TOKEN})(?:\s*;\s*charset=([A-Za-z0-9._:-]{{1,40}}))?\Z", re.IGNORECASE
+)
+MAX_CONTENT_TYPE = 255
+# Types a browser runs script in (or may, through XSLT) when they are opened.
+_SCRIPT_CAPABLE = frozenset(
+    {
+        "text/html",
+        "application/xhtml+xml",
+        "text/xml",
+        "application/xml",
+        "text/xsl",
+        "text/javascript",
+        "application/javascript",
+        "application/ecmascript",
+        "text/ecmascript",
+        "application/x-shockwave-flash",
+        "multipart/x-mixed-replace",
+    }
+)
 
 
 class PolicyError(ValueError):
     """The caller asked for a policy that cannot or must not be built."""
 
 
+def normalize_content_type(content_type: str) -> str | None:
+    """``type/subtype`` in lower case, with ``; charset=...`` kept if given; None for
+    anything else (other parameters, lists, control characters, over 255 characters)."""
+    if len(content_type) > MAX_CONTENT_TYPE:
+        return None
+    match = _CONTENT_TYPE_RE.match(content_type.strip())
+    if match is None:
+        return None
+    essence, charset = match.group(1).lower(), match.group(2)
+    return f"{essence}; charset={charset.lower()}" if charset else essence
+
+
+def is_script_capable(content_type: str) -> bool:
+    """Whether a browser opening an object of this type may run script in it (HTML, SVG
+    and other XML, JavaScript): such types are never matched by a wildcard."""
+    essence = content_type.split(";", 1)[0].strip().lower()
+    return essence in _SCRIPT_CAPABLE or essence.endswith(("+xml", "/xml"))
+
+
 def content_type_allowed(content_type: str, accept: Iterable[str]) -> bool:
     """Whether a declared Content-Type matches one of the accepted patterns.
 
     Patterns are MIME types (``application/pdf``), ``type/*`` wildcards or
-    ``*``/``*/*``. Matching ignores case and parameters (``; charset=...``),
-    as MIME types are case-insensitive.
+    ``*``/``*/*``; case is ignored, as MIME types are case-insensitive. Only a valid
+    ``type/subtype`` (optionally with a charset) matches, and a script-capable type
+    (``image/svg+xml``, ``text/html``...) only when listed exactly: ``image/*`` means
+    pictures, not documents that run code on the bucket's origin.
     """
-    essence = content_type.split(";", 1)[0].strip().lower()
-    if "/" not in essence:
+    normalized = normalize_content_type(content_type)
+    if normalized is None:
         return False
+    essence = normalized.split(";", 1)[0]
+    wildcard_ok = not is_script_capable(essence)
     for pattern in (p.strip().lower() for p in accept):
-        if pattern in ("*", "*/*", essence):
+        if pattern == essence:
             return True
-        if pattern.endswith("/*") and essence.startswith(pattern[:-1]):
+        if pattern in ("*", "*/*") and wildcard_ok:
+            return True
+        if pattern.endswith("/*") and essence.startswith(pattern[:-1]) and wildcard_ok:
             return True
     return False
 
@@ -69,28 +118,32 @@ def _content_type_condition(
 
     A policy cannot OR conditions, so a list of accepted types is enforced by
     checking the type the client declares against the list here and pinning
-    it with ``eq``. Without a declared type, a single accepted pattern can
-    still be expressed (``eq`` for an exact type, ``starts-with`` for
-    ``type/*``, in which case the client must add a ``Content-Type`` field);
-    several need a declared type.
+    it, normalized, with ``eq``. Without a declared type, only a single exact
+    accepted type can be pinned; a wildcard needs a declared type (a
+    ``starts-with`` condition would let the client send ``image/svg+xml`` or
+    ``image/png;,text/html``).
     """
     patterns = [p.strip() for p in accept or () if p.strip()]
     if any(p in ("*", "*/*") for p in patterns):
-        patterns = []
+        patterns = []  # no restriction
     if content_type is not None:
-        if not content_type or not _PRINTABLE_ASCII.match(content_type):
+        normalized = normalize_content_type(content_type)
+        if normalized is None:
             raise PolicyError(f"Invalid content type: {content_type!r}")
-        if patterns and not content_type_allowed(content_type, patterns):
+        if patterns and not content_type_allowed(normalized, patterns):
             raise PolicyError(f"Content type {content_type!r} is not accepted")
-        return ["eq", "$Content-Type", content_type], content_type
+        return ["eq", "$Content-Type", normalized], normalized
     if not patterns:
         return None, None
-    if len(patterns) > 1:
-        raise PolicyError("A content type must be declared when several types are accepted")
     only = patterns[0]
-    if only.endswith("/*"):
-        return ["starts-with", "$Content-Type", only[:-1]], None
-    return ["eq", "$Content-Type", only], only
+    if len(patterns) > 1 or "*" in only:
+        raise PolicyError(
+            "A content type must be declared when several types or a wildcard are accepted"
+        )
+    normalized = normalize_content_type(only)
+    if normalized is None:
+        raise PolicyError(f"Invalid accepted type: {only!r}")
+    return ["eq", "$Content-Type", normalized], normalized
 
 
 def build_post_policy(

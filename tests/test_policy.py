@@ -148,13 +148,13 @@ def test_build_uses_current_time_by_default():
     assert before <= stamp <= after
 
 
-def test_content_type_single_wildcard_without_declared_type():
-    fields, document = build(accept=["image/*"])
-    assert "Content-Type" not in fields
-    assert ["starts-with", "$Content-Type", "image/"] in document["conditions"]
-    assert verify({**fields, "Content-Type": "image/webp"}).ok
-    assert_error(verify({**fields, "Content-Type": "text/html"}), "AccessDenied", 403)
-    assert_error(verify(fields), "AccessDenied", 403)  # the client must declare one
+def test_content_type_single_wildcard_needs_a_declared_type():
+    # starts-with "image/" would let the client send image/svg+xml or image/png;,text/html
+    with pytest.raises(PolicyError, match="must be declared"):
+        build(accept=["image/*"])
+    fields, document = build(accept=["image/*"], content_type="image/webp")
+    assert ["eq", "$Content-Type", "image/webp"] in document["conditions"]
+    assert_error(verify({**fields, "Content-Type": "image/svg+xml"}), "AccessDenied", 403)
 
 
 def test_content_type_single_exact_without_declared_type():
@@ -168,6 +168,30 @@ def test_content_type_declared_without_accept_is_pinned():
     fields, document = build(content_type="text/plain; charset=utf-8")
     assert fields["Content-Type"] == "text/plain; charset=utf-8"
     assert ["eq", "$Content-Type", "text/plain; charset=utf-8"] in document["conditions"]
+
+
+def test_content_type_is_pinned_normalized():
+    fields, document = build(content_type=" IMAGE/PNG ")
+    assert fields["Content-Type"] == "image/png"
+    assert ["eq", "$Content-Type", "image/png"] in document["conditions"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "image/png;,text/html",
+        "image/png; x=y,text/html",
+        "image/png, text/html",
+        "image/png; name=x",
+        "image/png; charset=utf-8; x=y",
+        "image/" + "p" * 300,
+    ],
+)
+def test_content_type_with_smuggled_types_is_refused(content_type):
+    with pytest.raises(PolicyError, match="Invalid content type"):
+        build(content_type=content_type)
+    with pytest.raises(PolicyError):
+        build(content_type=content_type, accept=["image/*"])
 
 
 def test_content_type_any_pattern_means_no_restriction():
@@ -206,8 +230,20 @@ def test_build_refuses(kwargs, match):
         ("application/pdf", ["image/*", "application/pdf"], True),
         ("text/plain; charset=utf-8", ["text/plain"], True),
         ("anything/at-all", ["*"], True),
+        ("text/html", ["*/*"], False),
         ("anything/at-all", ["*/*"], True),
         ("imagex/png", ["image/*"], False),
+        # script-capable types only when listed exactly, never through a wildcard
+        ("image/svg+xml", ["image/*"], False),
+        ("image/svg+xml", ["image/svg+xml"], True),
+        ("text/html", ["text/*"], False),
+        ("application/xhtml+xml", ["application/*"], False),
+        ("application/rss+xml", ["application/*"], False),
+        ("text/javascript", ["text/*"], False),
+        ("text/plain", ["text/*"], True),
+        # a second type smuggled in a parameter is no content type at all
+        ("image/png;,text/html", ["image/*"], False),
+        ("image/png; x=y,text/html", ["image/*", "text/html"], False),
         ("image", ["image/*"], False),
         ("text/html", ["image/*", "application/pdf"], False),
         ("application/pdf", [], False),

@@ -181,6 +181,17 @@ def test_declared_type_matching_a_wildcard(client: Client) -> None:
 
 
 @pytest.mark.django_db
+def test_declared_types_are_pinned_normalized(client: Client) -> None:
+    body = {"key": "notes.txt", "content_type": "Text/Plain ; Charset=UTF-8"}
+    response = post_json(client, body)
+    assert response.status_code == 200, response.content
+    pinned = "text/plain; charset=utf-8"
+    assert response.json()["fields"]["Content-Type"] == pinned
+    document = policy_of(response.json()["fields"])
+    assert condition(document, "Content-Type") == ["eq", "$Content-Type", pinned]
+
+
+@pytest.mark.django_db
 def test_max_file_size_applies_without_a_field(client: Client, settings: Any) -> None:
     settings.AWS = {**settings.AWS, "MAX_FILE_SIZE": 1000}
     response = post_json(client, {"key": "a.txt", "size": 1000})
@@ -244,6 +255,21 @@ BAD_BODIES = [
     (
         {"key": "a.txt", "content_type": ["text/plain"]},
         {"content_type": ["Enter a valid content type, such as image/png."]},
+    ),
+    # Browsers read "a/b, c/d" as a list and use the last type: a parameter carrying a
+    # comma would smuggle text/html past a check of the part before the ";".
+    *(
+        (
+            {"key": "a.png", "content_type": hostile},
+            {"content_type": ["Enter a valid content type, such as image/png."]},
+        )
+        for hostile in (
+            "image/png;,text/html",
+            "image/png; x=y,text/html",
+            'image/png; charset="a,text/html"',
+            "image/png, text/html",
+            "image/png; name=x",
+        )
     ),
     (
         {"size": "big", "key": ""},
@@ -345,6 +371,14 @@ def test_bad_token_is_reported_with_the_other_errors(client: Client) -> None:
         (  # nothing declared, nothing implied, a wildcard: the client must declare it
             {"key": "photo", "field": "image"},
             "Declare the file's content type (accepted: image/*).",
+        ),
+        (  # SVG runs script when opened: image/* means pictures, not SVG
+            {"key": "a.svg", "field": "image", "content_type": "image/svg+xml"},
+            "Files of type image/svg+xml are not accepted here (accepted: image/*).",
+        ),
+        (  # the same, implied by the name
+            {"key": "a.svg", "field": "image"},
+            "Files of type image/svg+xml are not accepted here (accepted: image/*).",
         ),
     ],
 )
