@@ -43,6 +43,8 @@ class S3Settings:
     default_acl: str | None = None
     object_parameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     file_overwrite: bool = False
+    #: Bytes of a file being written (``open(name, "wb")``) held in memory before the part
+    #: being filled moves to a temporary file; 0: no limit (django-storages' meaning).
     max_memory_size: int = 8 * 1024**2
     transfer_config: Any = None
     client_config: Any = None

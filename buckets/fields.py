@@ -365,13 +365,10 @@ class S3FileField(models.CharField):
             if name and self.is_staged(name):
                 target = self.generate_filename(model_instance, posixpath.basename(name))
                 self._refuse_staged_target(target)
-                copy_to = getattr(storage, "copy_to_available_name", None)
-                try:
-                    if copy_to is not None:  # claims the name first: concurrent moves can't collide
-                        final = copy_to(name, target, max_length=self.max_length)
-                    else:
-                        final = storage.get_available_name(target, max_length=self.max_length)
-                        storage.copy(name, final)  # type: ignore[attr-defined]
+                try:  # claims the name first: concurrent moves can't collide
+                    final = storage.copy_to_available_name(  # type: ignore[attr-defined]
+                        name, target, max_length=self.max_length
+                    )
                 except FileNotFoundError as exc:
                     # Already moved by an earlier save of the same form, or expired.
                     raise ValidationError(self.error_messages["gone"], code="gone") from exc

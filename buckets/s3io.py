@@ -3,12 +3,14 @@
 Reading keeps one GET body open from the current position and reopens it (with a
 ``Range`` header) only after a seek, so a sequential read costs one request and a read of
 ``n`` bytes holds about ``n`` bytes. Writing sends parts of a multipart upload as they fill,
-and a small file becomes a single PUT.
+and a small file becomes a single PUT; the part being filled stays in memory up to
+``max_memory_size`` bytes and is spooled to a temporary file beyond.
 """
 
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +18,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 #: S3's smallest part size for every part but the last.
 MIN_PART_SIZE = 5 * 1024**2
+
+
+class NoSuchBucketError(OSError):
+    """``delete()`` of a name in a bucket that does not exist: a configuration error, not
+    the missing object ``delete()`` ignores, so no ``FileNotFoundError``."""
 
 
 def translate_error(exc: Exception, key: str) -> OSError:
@@ -32,6 +39,22 @@ def translate_error(exc: Exception, key: str) -> OSError:
             return PermissionError(f"S3 refused access to {key!r} ({code}).")
         return OSError(f"S3 error for {key!r}: {code} {err.get('Message', '')}".rstrip())
     return OSError(f"S3 request for {key!r} failed: {exc}")
+
+
+def translate_delete_error(exc: Exception, key: str) -> OSError | None:
+    """:func:`translate_error` for a DeleteObject: None for a missing object (deleting it
+    is fine), ``NoSuchBucketError`` for a missing bucket (which must not pass as one)."""
+    if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == (
+        "NoSuchBucket"
+    ):
+        bucket = exc.response["Error"].get("BucketName")
+        named = f"The S3 bucket {bucket!r}" if bucket else "The S3 bucket"
+        return NoSuchBucketError(
+            f"{named} does not exist (NoSuchBucket, deleting {key!r}): check AWS['BUCKET'] "
+            "or the storage option 'bucket_name'."
+        )
+    err = translate_error(exc, key)
+    return None if isinstance(err, FileNotFoundError) else err
 
 
 class S3ObjectReader(io.RawIOBase):
@@ -134,8 +157,12 @@ class S3ObjectReader(io.RawIOBase):
 class S3ObjectWriter(io.RawIOBase):
     """Write-only stream: parts go up as they fill; nothing is visible until ``close()``.
 
-    If anything fails, or the writer is discarded without ``close()``, the multipart upload
-    is aborted so no half-written object ever appears under the key.
+    ``str`` is written as UTF-8 (as django-storages writes it), in any write mode. The part
+    being filled is held in memory up to ``max_memory_size`` bytes (0: no limit, as in
+    django-storages) and moved to a temporary file beyond, so a part (5 MiB at least, S3's
+    minimum) need not sit in memory. If anything fails, or the writer is discarded
+    without ``close()``, the multipart upload is aborted so no half-written object ever
+    appears under the key.
     """
 
     def __init__(
@@ -146,17 +173,23 @@ class S3ObjectWriter(io.RawIOBase):
         extra_args: dict[str, Any] | None = None,
         part_size: int = 8 * 1024**2,
         on_commit: Callable[[], None] | None = None,
+        max_memory_size: int = 0,
     ) -> None:
         self._client = client
         self._bucket = bucket
         self._key = key
         self._extra = dict(extra_args or {})
         self._part_size = max(part_size, MIN_PART_SIZE)
-        self._buffer = bytearray()
+        self._max_memory_size = max_memory_size
+        self._part = self._new_part()
+        self._part_len = 0
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
         self._on_commit = on_commit
         self.name = key
+
+    def _new_part(self) -> Any:
+        return io.BytesIO()
 
     def writable(self) -> bool:
         return True
@@ -164,15 +197,27 @@ class S3ObjectWriter(io.RawIOBase):
     def write(self, data: Any) -> int:
         if self.closed:
             raise ValueError("I/O operation on closed file.")
-        if isinstance(data, str):
-            raise TypeError("write() argument must be a bytes-like object, not str")
-        view = memoryview(data).cast("B")
-        self._buffer += view
-        while len(self._buffer) >= self._part_size:
-            chunk = bytes(self._buffer[: self._part_size])
-            del self._buffer[: self._part_size]
-            self._upload_part(chunk)
-        return len(view)
+        text = isinstance(data, str)
+        view = memoryview(data.encode("utf-8") if text else data).cast("B")
+        written = len(data) if text else len(view)
+        while view:  # never more than one part buffered
+            piece = view[: self._part_size - self._part_len]
+            self._buffer(piece)
+            view = view[len(piece) :]
+            if self._part_len >= self._part_size:
+                self._upload_part()
+        return written
+
+    def _buffer(self, piece: memoryview) -> None:
+        limit = self._max_memory_size
+        if limit and isinstance(self._part, io.BytesIO) and self._part_len + len(piece) > limit:
+            spooled = tempfile.TemporaryFile()  # noqa: SIM115 -- closed with the part
+            with self._part.getbuffer() as held:
+                spooled.write(held)
+            self._part.close()
+            self._part = spooled
+        self._part.write(piece)
+        self._part_len += len(piece)
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         try:
@@ -181,19 +226,26 @@ class S3ObjectWriter(io.RawIOBase):
             self.abort()
             raise translate_error(exc, self._key) from exc
 
-    def _upload_part(self, chunk: bytes) -> None:
+    def _take_part(self) -> Any:
+        """The filled part, rewound for sending; a new empty one takes its place."""
+        part, self._part, self._part_len = self._part, self._new_part(), 0
+        part.seek(0)
+        return part
+
+    def _upload_part(self) -> None:
         if self._upload_id is None:
             self._upload_id = self._call("create_multipart_upload", **self._extra)["UploadId"]
         number = len(self._parts) + 1
-        response = self._call(
-            "upload_part", UploadId=self._upload_id, PartNumber=number, Body=chunk
-        )
+        with self._take_part() as body:
+            response = self._call(
+                "upload_part", UploadId=self._upload_id, PartNumber=number, Body=body
+            )
         self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
 
     def abort(self) -> None:
         """Drop everything written so far; the key is left as it was."""
         upload_id, self._upload_id = self._upload_id, None
-        self._buffer = bytearray()
+        self._part.close()
         if upload_id is not None:
             try:
                 self._client.abort_multipart_upload(
@@ -209,10 +261,11 @@ class S3ObjectWriter(io.RawIOBase):
             return
         try:
             if self._upload_id is None:
-                self._call("put_object", Body=bytes(self._buffer), **self._extra)
+                with self._take_part() as body:
+                    self._call("put_object", Body=body, **self._extra)
             else:
-                if self._buffer:
-                    self._upload_part(bytes(self._buffer))
+                if self._part_len:
+                    self._upload_part()
                 self._call(
                     "complete_multipart_upload",
                     UploadId=self._upload_id,
@@ -220,7 +273,7 @@ class S3ObjectWriter(io.RawIOBase):
                 )
                 self._upload_id = None
         finally:
-            self._buffer = bytearray()
+            self._part.close()
             super().close()
         if self._on_commit is not None:
             self._on_commit()

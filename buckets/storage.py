@@ -24,9 +24,7 @@ from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import File
-from django.core.files.storage import Storage
 from django.core.signals import setting_changed
 from django.utils import timezone as dj_timezone
 from django.utils.deconstruct import deconstructible
@@ -35,7 +33,8 @@ from django.utils.functional import cached_property
 from . import conf
 from .files import AbortOnErrorFile
 from .names import clean_name, name_to_key, prefix_for
-from .s3io import S3ObjectReader, S3ObjectWriter, translate_error
+from .s3io import S3ObjectReader, S3ObjectWriter, translate_delete_error, translate_error
+from .storage_base import BucketStorage
 from .storage_urls import S3UrlsMixin
 
 _live_storages: weakref.WeakSet[S3Storage] = weakref.WeakSet()
@@ -58,8 +57,9 @@ class S3StorageFile(AbortOnErrorFile):
 
 
 @deconstructible(path="buckets.storage.S3Storage")
-class S3Storage(S3UrlsMixin, Storage):  # type: ignore[misc]  # url(name: str), not None
-    """Files in an S3 (or S3-compatible) bucket."""
+class S3Storage(S3UrlsMixin, BucketStorage):  # type: ignore[misc]  # url(name: str), not None
+    """Files in an S3 (or S3-compatible) bucket (``BucketStorage``: what it shares with the
+    fake, from ``save()`` to pickling)."""
 
     def __init__(self, **options: Any) -> None:
         conf.check_option_names(options)
@@ -82,13 +82,6 @@ class S3Storage(S3UrlsMixin, Storage):  # type: ignore[misc]  # url(name: str), 
         for attr in ("settings", "_session", "transfer_config", *self.URL_CACHES):
             self.__dict__.pop(attr, None)
         self._local = threading.local()
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Clients, locks and thread-locals don't pickle; the options rebuild them.
-        return {"_options": self._options}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(**state["_options"])  # type: ignore[misc]
 
     @property
     def bucket_name(self) -> str:
@@ -157,16 +150,6 @@ class S3Storage(S3UrlsMixin, Storage):  # type: ignore[misc]  # url(name: str), 
     def _key(self, name: str) -> str:
         return name_to_key(name, self.location)
 
-    def get_available_name(self, name: str, max_length: int | None = None) -> str:
-        name = clean_name(name)
-        if not self.file_overwrite:
-            return super().get_available_name(name, max_length=max_length)
-        if max_length is not None and len(name) > max_length:
-            raise SuspiciousFileOperation(
-                f"The name {name!r} is longer than max_length={max_length}."
-            )
-        return name
-
     # -- the Storage API -----------------------------------------------------------------
 
     def _open(self, name: str, mode: str = "rb") -> File:
@@ -183,6 +166,7 @@ class S3Storage(S3UrlsMixin, Storage):  # type: ignore[misc]  # url(name: str), 
                 key,
                 extra_args=self._put_args(name),
                 part_size=self.transfer_config.multipart_chunksize,
+                max_memory_size=self.settings.max_memory_size,
             )
             return S3StorageFile(writer, name, self, mode)
         raise ValueError(f"S3Storage opens files in 'rb' or 'wb' mode, not {mode!r}.")
@@ -198,7 +182,7 @@ class S3Storage(S3UrlsMixin, Storage):  # type: ignore[misc]  # url(name: str), 
             args["ACL"] = s.default_acl
         return args
 
-    def _save(self, name: str, content: Any) -> str:
+    def _save(self, name: str, content: Any, max_length: int | None = None) -> str:
         if hasattr(content, "seek") and getattr(content, "seekable", lambda: True)():
             content.seek(0)
         fileobj = getattr(content, "file", content)
@@ -207,11 +191,11 @@ class S3Storage(S3UrlsMixin, Storage):  # type: ignore[misc]  # url(name: str), 
             return clean_name(name)
         size = getattr(content, "size", None)
         if isinstance(size, int) and size < self.transfer_config.multipart_threshold:
-            return self._save_if_absent(name, content, fileobj)
+            return self._save_if_absent(name, content, fileobj, max_length)
         # A multipart upload can't be made conditional (Ceph RGW ignores If-None-Match on
         # CompleteMultipartUpload), so the name is claimed first and the upload fills it.
         return self._fill_claimed_name(
-            name, lambda claimed: self._upload(claimed, content, fileobj), content
+            name, lambda claimed: self._upload(claimed, content, fileobj), content, max_length
         )
 
     def _upload(self, name: str, content: Any, fileobj: Any) -> None:
@@ -235,9 +219,12 @@ class S3Storage(S3UrlsMixin, Storage):  # type: ignore[misc]  # url(name: str), 
         except (ClientError, BotoCoreError, ValueError) as exc:
             raise translate_error(exc, key) from exc
 
-    def _save_if_absent(self, name: str, content: Any, fileobj: Any) -> str:
+    def _save_if_absent(
+        self, name: str, content: Any, fileobj: Any, max_length: int | None = None
+    ) -> str:
         """A single conditional PUT (``If-None-Match: *``), so a concurrent save of the same
-        name can never overwrite: on a conflict the file takes the next available name."""
+        name can never overwrite: on a conflict the file takes the next available name
+        (within ``max_length``)."""
         conditional = True
         for _ in range(20):
             key = self._key(name)
@@ -251,7 +238,7 @@ class S3Storage(S3UrlsMixin, Storage):  # type: ignore[misc]  # url(name: str), 
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code")
                 if code == "PreconditionFailed":
-                    name = self.get_available_name(name)
+                    name = self.get_available_name(name, max_length=max_length)
                 elif code == "NotImplemented" and conditional:
                     conditional = False  # an S3 clone without conditional writes
                 else:
@@ -261,7 +248,11 @@ class S3Storage(S3UrlsMixin, Storage):  # type: ignore[misc]  # url(name: str), 
         raise OSError(f"Could not find a free name for {name!r} after 20 attempts.")
 
     def _fill_claimed_name(
-        self, name: str, fill: Callable[[str], None], content: Any = None
+        self,
+        name: str,
+        fill: Callable[[str], None],
+        content: Any = None,
+        max_length: int | None = None,
     ) -> str:
         """Claim ``name`` (or, on a conflict, the next available name) with an empty
         placeholder, by ``_save_if_absent``'s conditional PUT; then ``fill(claimed)``
@@ -271,7 +262,7 @@ class S3Storage(S3UrlsMixin, Storage):  # type: ignore[misc]  # url(name: str), 
         If ``fill`` fails, the placeholder is deleted and the error raised. That delete is
         best effort: with the server gone, an empty object no row refers to is left.
         """
-        name = self._save_if_absent(name, content, io.BytesIO())
+        name = self._save_if_absent(name, content, io.BytesIO(), max_length)
         try:
             fill(name)
         except Exception:
@@ -281,14 +272,16 @@ class S3Storage(S3UrlsMixin, Storage):  # type: ignore[misc]  # url(name: str), 
         return name
 
     def delete(self, name: str) -> None:
+        """Delete the object; a missing one is fine, a missing bucket is not (its
+        ``NoSuchBucketError`` is an ``OSError`` but no ``FileNotFoundError``)."""
         if not name:
             raise ValueError("The name must be given to delete().")
         key = self._key(name)
         try:
             self.client.delete_object(Bucket=self.bucket_name, Key=key)
         except (ClientError, BotoCoreError) as exc:
-            err = translate_error(exc, key)
-            if not isinstance(err, FileNotFoundError):
+            err = translate_delete_error(exc, key)
+            if err is not None:
                 raise err from exc
 
     def _head(self, name: str) -> dict[str, Any]:
@@ -361,7 +354,9 @@ class S3Storage(S3UrlsMixin, Storage):  # type: ignore[misc]  # url(name: str), 
         if self.file_overwrite:
             self.copy(src_name, name)
             return name
-        return self._fill_claimed_name(name, lambda claimed: self.copy(src_name, claimed))
+        return self._fill_claimed_name(
+            name, lambda claimed: self.copy(src_name, claimed), max_length=max_length
+        )
 
 
 def _disk_path(content: Any, fileobj: Any) -> str | None:

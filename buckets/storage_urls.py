@@ -19,6 +19,7 @@ from django.utils.functional import cached_property
 
 from . import object_urls, policy
 from .object_urls import plain_chars
+from .storage_base import name_type_error
 
 if TYPE_CHECKING:
     import boto3
@@ -178,17 +179,25 @@ class S3UrlsMixin:
         expire: int | None = None,
         http_method: str | None = None,
     ) -> str:
-        """The object's URL: signed (``querystring_auth``), public, or on ``custom_domain``."""
+        """The object's URL: signed (``querystring_auth``), public, or on ``custom_domain``.
+        ``TypeError`` for a name that is no ``str`` (``None``: a field with no file)."""
         maker = self._url_maker
         base = maker.public_base
-        if base is not None:  # plain string formatting: the hot path of a list page
-            # maker.is_plain(), inlined: this line is most of a public list page's URL cost.
-            if (
-                plain_chars(name)
-                and name[0] != "/"
-                and ".." not in name
-                and len(name) <= maker.room
-            ):
-                return base + maker.key_prefix + name
-            return base + maker.escaped_key(name)[1]
-        return maker.url(name, self._signing_credentials, parameters, expire, http_method or "GET")
+        try:
+            if base is not None:  # plain string formatting: the hot path of a list page
+                # maker.is_plain(), inlined: this line is most of a public list page's URL cost.
+                if (
+                    plain_chars(name)
+                    and name[0] != "/"
+                    and ".." not in name
+                    and len(name) <= maker.room
+                ):
+                    return base + maker.key_prefix + name
+                return base + maker.escaped_key(name)[1]
+            return maker.url(
+                name, self._signing_credentials, parameters, expire, http_method or "GET"
+            )
+        except TypeError:
+            if isinstance(name, str):
+                raise
+            raise name_type_error(name) from None

@@ -7,6 +7,7 @@ HTTP, against RGW side by side, in ``tests/conformance``.
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import pickle
@@ -118,8 +119,9 @@ def test_pickle_and_deconstruct(storage: FakeS3Storage, media: Path) -> None:
         {"root": "r", "location": "x"},
     )
     custom.save("p.txt", ContentFile(b"p"))
-    clone = pickle.loads(pickle.dumps(custom))
-    assert clone.exists("p.txt") and clone.location == "x" and clone.root == custom.root
+    for clone in (pickle.loads(pickle.dumps(custom)), copy.deepcopy(custom)):
+        assert clone.exists("p.txt") and clone.location == "x" and clone.root == custom.root
+        assert clone.deconstruct() == (path, args, kwargs)  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -192,6 +194,27 @@ def test_delete_is_idempotent_and_leaves_no_empty_prefix(storage: FakeS3Storage)
     assert not Path(storage.root, "deep", "er").exists()
     with pytest.raises(ValueError):
         storage.delete("")
+
+
+def test_an_empty_bucket_has_no_root_yet_and_deletes_nothing(storage: FakeS3Storage) -> None:
+    """The fake's bucket always exists: its root is made by the first write, so a missing
+    root is an empty bucket (unlike S3Storage's ``NoSuchBucketError``)."""
+    assert not Path(storage.root).exists()
+    storage.delete("a.txt")
+    assert not storage.exists("a.txt") and storage.listdir("") == ([], [])
+
+
+def test_keys_the_disk_cannot_hold_are_refused_for_writing(storage: FakeS3Storage) -> None:
+    """Reading one says "not found" (tests/conformance); writing one is refused."""
+    for name in ("a//b.txt", "a/./b.txt", f"{TMP_DIR}/x.txt"):
+        with pytest.raises(SuspiciousFileOperation):
+            storage.save(name, ContentFile(b"x"))
+        with pytest.raises(SuspiciousFileOperation):
+            storage.open(name, "wb")
+        assert not storage.exists(name)
+    with pytest.raises(SuspiciousFileOperation):
+        storage.save("sub/", ContentFile(b"x"))  # no file name at all (Django's check)
+    assert storage.listdir("") == ([], [])
 
 
 def test_missing_object_errors(storage: FakeS3Storage) -> None:
@@ -489,6 +512,32 @@ def test_object_parameters_as_served_headers(fake_urls: Client, served: FakeS3St
     assert response["x-amz-meta-a-b"] == "c"
     assert response["Content-Type"] == "text/plain"
     assert "x-amz-acl" not in response
+
+
+@pytest.mark.django_db  # closing a response sends request_finished, which closes connections
+def test_objects_are_served_sandboxed(fake_urls: Client, served: FakeS3Storage) -> None:
+    """The fake serves objects from the site's own origin, where S3 serves them from its
+    own: an uploaded page must not run script as the site (stored XSS on a dev site)."""
+    post = served.presigned_post("x.html", content_type="text/html")
+    page = b"<script>document.title = document.cookie</script>"
+    payload = {**post["fields"], "file": ContentFile(page, name="x.html")}
+    assert fake_urls.post(post["url"], payload).status_code == 204
+    served.save("pic.png", ContentFile(b"\x89PNG"))
+    page_response = fake_urls.get("/media/s3/uploads/x.html")
+    assert page_response["Content-Type"] == "text/html"  # as S3 sends it, but sandboxed
+    assert page_response.getvalue() == page
+    responses = [
+        page_response,
+        fake_urls.head("/media/s3/uploads/x.html"),
+        fake_urls.get("/media/s3/uploads/x.html", HTTP_RANGE="bytes=0-7"),
+        fake_urls.get("/media/s3/uploads/pic.png?response-content-type=text/html"),
+        fake_urls.get("/media/s3/uploads/pic.png"),
+    ]
+    for response in responses:
+        assert response.status_code in (200, 206)
+        assert response["Content-Security-Policy"] == "sandbox"
+        assert response["X-Content-Type-Options"] == "nosniff"
+        response.close()
 
 
 def test_upload_endpoint_is_csrf_exempt(served: FakeS3Storage) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import pickle
 import threading
@@ -15,6 +16,7 @@ from boto3.s3.transfer import TransferConfig
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile, File
 
+from buckets.s3io import NoSuchBucketError
 from buckets.storage import S3Storage
 from tests.rgw import list_keys
 
@@ -199,6 +201,46 @@ def test_open_for_writing_streams_multipart(storage, s3, bucket):
     assert len(body) == 3 * part + 4 and body.endswith(b"tail") and body[part] == 1
 
 
+def written_peak(storage, size):
+    """Peak Python memory while ``size`` bytes are written in 64 KiB pieces (read back)."""
+    storage.client  # noqa: B018 -- made beforehand: its service model is megabytes
+    piece = bytes(range(256)) * 256
+    tracemalloc.start()
+    with storage.open("spooled.bin", "wb") as f:
+        for _ in range(size // len(piece)):
+            f.write(piece)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    with storage.open("spooled.bin") as f:
+        assert f.size == size and f.read(len(piece)) == piece
+    return peak
+
+
+def test_max_memory_size_spools_a_written_part_to_disk(rgw, bucket):
+    """A part is 8 MiB (S3's minimum is 5): above ``max_memory_size`` it waits on disk."""
+    size = 12 * 1024**2  # a full part and a last, smaller one
+    spooled = S3Storage(**rgw.storage_options(bucket, max_memory_size=256 * 1024))
+    assert written_peak(spooled, size) < 4 * 1024**2
+    in_memory = S3Storage(**rgw.storage_options(bucket, max_memory_size=0))  # no limit
+    assert written_peak(in_memory, size) > 8 * 1024**2
+
+
+def test_missing_bucket_is_an_error_even_for_delete(rgw, bucket):
+    """Deleting a missing object is fine; deleting from a missing bucket is a configuration
+    error, which must not pass for a missing object."""
+    storage = S3Storage(**rgw.storage_options(bucket + "-missing"))
+    with pytest.raises(NoSuchBucketError, match="bucket .* does not exist") as caught:
+        storage.delete("a.txt")
+    assert isinstance(caught.value, OSError)
+    assert not isinstance(caught.value, FileNotFoundError)
+    # Elsewhere NoSuchBucket stays a FileNotFoundError naming the bucket (as before).
+    for call in (lambda: storage.listdir(""), lambda: storage.save("a.txt", ContentFile(b"a"))):
+        with pytest.raises(FileNotFoundError, match="bucket"):
+            call()
+    # A HEAD has no body to tell a missing bucket from a missing key: not found.
+    assert storage.exists("a.txt") is False
+
+
 def test_write_aborted_on_exception_leaves_nothing(storage, s3, bucket):
     with pytest.raises(RuntimeError):
         with storage.open("half.bin", "wb") as f:
@@ -258,6 +300,18 @@ def test_one_client_per_thread(storage):
     t.start()
     t.join()
     assert other[0] is not first
+
+
+def test_pickle_and_deepcopy_keep_deconstruct_without_a_server():
+    storage = S3Storage(bucket_name="b", location="x", querystring_expire=60)
+    expected = (
+        "buckets.storage.S3Storage",
+        (),
+        {"bucket_name": "b", "location": "x", "querystring_expire": 60},
+    )
+    assert storage.deconstruct() == expected
+    assert pickle.loads(pickle.dumps(storage)).deconstruct() == expected
+    assert copy.deepcopy(storage).deconstruct() == expected
 
 
 def test_pickle_and_deconstruct(rgw, bucket):

@@ -44,6 +44,11 @@ _XATTR_ETAG = "user.buckets.etag"
 _XATTR_HEADERS = "user.buckets.headers"
 
 
+class UnholdableKey(SuspiciousFileOperation):
+    """A key S3 could hold but a directory of files cannot (``a/``, ``a//b``, a ``.``
+    segment, the spool directory): no such object can exist here, and none is written."""
+
+
 def read_meta(path: str) -> tuple[str | None, str | None]:
     """``(content_type, etag)`` recorded with a file, where the file system keeps xattrs."""
     values: list[str | None] = []
@@ -120,11 +125,11 @@ class Disk:
             raise SuspiciousFileOperation(f"S3 keys are limited to {MAX_KEY_BYTES} bytes.")
         segments = key.split("/")
         if any(s in ("", ".", "..") or unquote(unquote(s)) in (".", "..") for s in segments):
-            raise SuspiciousFileOperation(
+            raise UnholdableKey(
                 f"The fake S3 stores keys as files; {key[:80]!r} has an empty, '.' or '..' part."
             )
         if segments[0] == TMP_DIR:
-            raise SuspiciousFileOperation(f"{TMP_DIR!r} is reserved by the fake S3.")
+            raise UnholdableKey(f"{TMP_DIR!r} is reserved by the fake S3.")
         path = os.path.join(self.root, *segments)
         if not self.inside(path):
             raise SuspiciousFileOperation(f"The key {key[:80]!r} resolves outside the root.")
@@ -258,10 +263,12 @@ class AtomicWriter:
         self.closed = False
 
     def write(self, data: bytes | str) -> int:
+        """Bytes, or ``str`` as UTF-8 (in any write mode, as ``S3Storage``'s writer)."""
+        written = len(data) if isinstance(data, str) else memoryview(data).nbytes
         if isinstance(data, str):
             data = data.encode("utf-8")
         self._md5.update(data)
-        written: int = self._file.write(data)
+        self._file.write(data)
         return written
 
     def writable(self) -> bool:

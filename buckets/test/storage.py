@@ -3,7 +3,11 @@
 Objects are files under ``MEDIA_ROOT/<root>`` (storage option ``root``, default ``"s3"``;
 an absolute path is used as is). Names follow the very same key rules as ``S3Storage``
 (:mod:`buckets.names`); the disk adds a few of its own and makes every write atomic
-(:mod:`buckets.test.disk`). Upload policies are signed by
+(:mod:`buckets.test.disk`). A key S3 could hold but a directory of files cannot (``a/``,
+``a//b``) is missing to reads (``exists()`` False, ``FileNotFoundError``), as such a key
+with no object is on S3, and refused to writes (``SuspiciousFileOperation``). What the two
+storages share (``save()``, text as UTF-8, ``max_length``, pickling) is
+:class:`buckets.storage_base.BucketStorage`. Upload policies are signed by
 :func:`buckets.policy.build_post_policy`, as ``S3Storage`` signs them, and checked by the
 fake endpoint (:mod:`buckets.test.views`) with :func:`buckets.post_verify.verify_post`.
 
@@ -33,7 +37,6 @@ from urllib.parse import unquote, urlsplit
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.core.files.base import File
-from django.core.files.storage import Storage
 from django.core.signals import setting_changed
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone as dj_timezone
@@ -45,8 +48,18 @@ from .. import conf, policy, signing
 from ..files import AbortOnErrorFile
 from ..names import clean_name, name_to_key, prefix_for
 from ..object_urls import query_params
+from ..storage_base import BucketStorage, name_type_error
 from . import checks  # noqa: F401 -- registers the DEBUG = False warning
-from .disk import CHUNK_SIZE, TMP_DIR, AtomicWriter, Disk, Spooled, read_headers, read_meta
+from .disk import (
+    CHUNK_SIZE,
+    TMP_DIR,
+    AtomicWriter,
+    Disk,
+    Spooled,
+    UnholdableKey,
+    read_headers,
+    read_meta,
+)
 from .headers import served_headers
 
 __all__ = ["TMP_DIR", "FakeS3Storage", "Spooled", "read_headers", "read_meta"]
@@ -77,23 +90,15 @@ def media_path() -> str:
 
 
 @deconstructible(path="buckets.test.storage.FakeS3Storage")
-class FakeS3Storage(Storage):
-    """Objects as files under ``MEDIA_ROOT/<root>``, served and uploaded like S3 objects."""
+class FakeS3Storage(BucketStorage):
+    """Objects as files under ``MEDIA_ROOT/<root>``, served and uploaded like S3 objects
+    (``BucketStorage``: what it shares with ``S3Storage``, from ``save()`` to pickling)."""
 
     def __init__(self, **options: Any) -> None:
         self._root_option = options.pop("root", None)
         conf.check_option_names(options)
         self._options = options
         _live_storages.add(self)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"_options": self._options, "_root_option": self._root_option}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        options = dict(state["_options"])
-        if state["_root_option"] is not None:
-            options["root"] = state["_root_option"]
-        self.__init__(**options)  # type: ignore[misc]
 
     def _reset(self) -> None:
         for attr in ("settings", "root", "disk"):
@@ -173,6 +178,14 @@ class FakeS3Storage(Storage):
     def _path(self, name: str) -> str:
         return self.disk.key_path(self._key(name))
 
+    def _object_path(self, name: str) -> str:
+        """``_path`` for reading: a key S3 could hold but the disk cannot (``a/``,
+        ``a//b``) is no object here, so ``FileNotFoundError``, as S3 answers for it."""
+        try:
+            return self._path(name)
+        except UnholdableKey as exc:
+            raise FileNotFoundError(errno.ENOENT, "No such key", name) from exc
+
     # -- writing -------------------------------------------------------------------------
 
     def _object_meta(self, name: str, content: Any = None) -> tuple[str, dict[str, str]]:
@@ -185,7 +198,7 @@ class FakeS3Storage(Storage):
             content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return content_type, served_headers(params)
 
-    def _save(self, name: str, content: Any) -> str:
+    def _save(self, name: str, content: Any, max_length: int | None = None) -> str:
         if hasattr(content, "seek") and getattr(content, "seekable", lambda: True)():
             content.seek(0)
         content_type, headers = self._object_meta(name, content)
@@ -195,7 +208,7 @@ class FakeS3Storage(Storage):
             else iter(lambda: content.read(CHUNK_SIZE), b"")
         )
         self._path(name)  # refuse a bad name before writing anything
-        return self._publish(self.disk.spool(chunks, content_type, headers), name)
+        return self._publish(self.disk.spool(chunks, content_type, headers), name, max_length)
 
     def _publish(self, spooled: Spooled, name: str, max_length: int | None = None) -> str:
         """Move a spooled file under ``name`` (replacing it only with ``file_overwrite``)
@@ -213,20 +226,10 @@ class FakeS3Storage(Storage):
             self.disk.discard(spooled)
         raise OSError(f"Could not find a free name for {name!r} after 20 attempts.")
 
-    def get_available_name(self, name: str, max_length: int | None = None) -> str:
-        name = clean_name(name)
-        if not self.file_overwrite:
-            return super().get_available_name(name, max_length=max_length)
-        if max_length is not None and len(name) > max_length:
-            raise SuspiciousFileOperation(
-                f"The name {name!r} is longer than max_length={max_length}."
-            )
-        return name
-
     def _spool_copy(self, src_name: str) -> Spooled:
         """The source's bytes, Content-Type and other headers in a spooled file, under no
         key yet (S3's CopyObject keeps them all)."""
-        src = self._path(src_name)
+        src = self._object_path(src_name)
         content_type, _ = read_meta(src)
         headers = read_headers(src)
         try:
@@ -264,7 +267,7 @@ class FakeS3Storage(Storage):
 
     def _open(self, name: str, mode: str = "rb") -> File:
         if mode in ("rb", "r"):
-            path = self._path(name)
+            path = self._object_path(name)
             try:
                 return AbortOnErrorFile(open(path, "rb"), name)
             except IsADirectoryError as exc:
@@ -280,16 +283,22 @@ class FakeS3Storage(Storage):
     def delete(self, name: str) -> None:
         if not name:
             raise ValueError("The name must be given to delete().")
-        self.disk.remove(self._key(name))
+        try:
+            self.disk.remove(self._key(name))
+        except UnholdableKey:
+            pass  # no such object can exist here: deleting it is a no-op, as on S3
 
     def _stat(self, name: str) -> os.stat_result:
-        result = os.stat(self._path(name))
+        result = os.stat(self._object_path(name))
         if not stat.S_ISREG(result.st_mode):
             raise FileNotFoundError(errno.ENOENT, "No such key", name)
         return result
 
     def exists(self, name: str) -> bool:
-        return os.path.isfile(self._path(name))
+        try:
+            return os.path.isfile(self._object_path(name))
+        except FileNotFoundError:
+            return False
 
     def size(self, name: str) -> int:
         return self._stat(name).st_size
@@ -324,6 +333,8 @@ class FakeS3Storage(Storage):
         http_method: str | None = None,
     ) -> str:
         """``MEDIA_URL`` + ``s3/uploads/`` + the quoted key (+ ``response-*`` parameters)."""
+        if not isinstance(name, str):
+            raise name_type_error(name)
         url = self.key_url(self._key(name))
         query = query_params(parameters)  # the same names and errors as S3Storage.url()
         if query:

@@ -13,6 +13,12 @@ headers S3 would send (those ``object_parameters`` set included), or one byte ra
 (``Range``: 206 with ``Content-Range``, 416 ``InvalidRange``; what AWS ignores, several
 ranges or a malformed header, gets the whole object). Both answer CORS like a bucket whose
 one rule allows any origin, any header, and GET/HEAD/POST/PUT.
+
+S3 serves objects from its own origin; the fake serves them from the site's. So that an
+uploaded HTML file (or anything sniffed as HTML) cannot run script as the site, every
+object goes out with ``Content-Security-Policy: sandbox`` (an opaque origin, no script)
+and ``X-Content-Type-Options: nosniff``. An ``<img>``, ``<video>`` or download of the
+object is not affected.
 """
 
 from __future__ import annotations
@@ -53,6 +59,11 @@ RESPONSE_OVERRIDES = {
     "response-expires": "Expires",
 }
 _Response = TypeVar("_Response", bound=HttpResponseBase)
+#: Sent with every object served: it is on the site's origin, where S3's is not.
+OBJECT_SECURITY_HEADERS = {
+    "Content-Security-Policy": "sandbox",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def fake_storage() -> FakeS3Storage:
@@ -386,5 +397,7 @@ def serve(request: HttpRequest, key: str) -> HttpResponseBase:
         if "Content-Disposition" in response:  # S3 sends none unless asked to
             del response["Content-Disposition"]
     for name, value in headers.items():
+        response[name] = value
+    for name, value in OBJECT_SECURITY_HEADERS.items():
         response[name] = value
     return _cors(request, response)

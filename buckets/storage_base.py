@@ -1,0 +1,94 @@
+"""``BucketStorage``: what ``S3Storage`` and the local ``FakeS3Storage`` share, so that the two
+behave the same wherever the behaviour is not the server's.
+
+* ``save()`` is Django's, name checks included, but gives ``_save()`` the ``max_length``
+  too: a save that loses a race for its name and takes another keeps within it.
+* Text content (a ``str`` ``ContentFile``, a file opened in text mode) is stored as UTF-8,
+  as Django's ``FileSystemStorage`` and django-storages store it.
+* ``get_available_name()`` with ``file_overwrite`` keeps the name, cut to ``max_length``
+  as Django's ``FileSystemStorage(allow_overwrite=True)`` cuts it.
+* Pickling and ``copy.deepcopy()`` rebuild the storage from its constructor arguments,
+  which ``deconstruct()`` still returns afterwards.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import posixpath
+from typing import Any
+
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.base import File
+from django.core.files.storage import Storage
+from django.core.files.utils import validate_file_name
+
+from .files import as_binary
+from .names import clean_name
+
+
+class BucketStorage(Storage):
+    """The shared half of both storages; subclasses give ``file_overwrite`` and ``_save``."""
+
+    @property
+    def file_overwrite(self) -> bool:
+        raise NotImplementedError("subclasses of BucketStorage must provide file_overwrite")
+
+    def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
+        """Django's ``Storage.save()`` (4.2 to 6.0), passing ``max_length`` to ``_save``."""
+        if name is None:
+            name = content.name
+        if not hasattr(content, "chunks"):
+            content = File(content, name)
+        content = as_binary(content)
+        # Django checks the name before and after get_available_name(), and the result.
+        validate_file_name(name, allow_relative_path=True)
+        name = self.get_available_name(name, max_length=max_length)
+        validate_file_name(name, allow_relative_path=True)
+        name = self._save(name, content, max_length=max_length)
+        validate_file_name(name, allow_relative_path=True)
+        return name
+
+    def _save(self, name: str, content: Any, max_length: int | None = None) -> str:
+        raise NotImplementedError("subclasses of BucketStorage must provide a _save() method")
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        name = clean_name(name)
+        if not self.file_overwrite:
+            return str(super().get_available_name(name, max_length=max_length))
+        return fit_name(name, max_length)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Clients, locks and thread-locals don't pickle; the constructor arguments rebuild
+        # them, and deconstruct() must still give those arguments after a round trip.
+        return {"_constructor_args": self._constructor_args}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        args, kwargs = state["_constructor_args"]
+        self.__init__(*args, **kwargs)  # type: ignore[misc]
+        self._constructor_args = (args, kwargs)
+
+    _constructor_args: tuple[tuple[Any, ...], dict[str, Any]]
+
+
+def fit_name(name: str, max_length: int | None) -> str:
+    """``name`` with its file name's root cut to fit ``max_length`` (extensions kept), as
+    Django's ``FileSystemStorage(allow_overwrite=True)`` does; ``SuspiciousFileOperation``
+    when even an empty root would not fit."""
+    dir_name, file_name = posixpath.split(name)
+    validate_file_name(file_name)
+    if max_length is None or len(name) <= max_length:
+        return name
+    file_ext = "".join(pathlib.PurePath(file_name).suffixes)
+    file_root = file_name.removesuffix(file_ext)
+    file_root = file_root[: -(len(name) - max_length)]
+    if not file_root:
+        raise SuspiciousFileOperation(
+            f'Storage can not find an available filename for "{name}". Please make sure '
+            'that the corresponding file field allows sufficient "max_length".'
+        )
+    return posixpath.join(dir_name, file_root + file_ext)
+
+
+def name_type_error(name: Any) -> TypeError:
+    """The error for a name that is no ``str`` (``url(None)``: a field with no file)."""
+    return TypeError(f"A file name must be a str, not {type(name).__name__}.")

@@ -1,0 +1,164 @@
+"""The Storage API where the two storages share code or rules (``buckets.storage_base``):
+the same calls to ``S3Storage`` on RGW and to the fake, the same results.
+
+Text content, names cut to ``max_length`` (with ``file_overwrite``, and when a save or copy
+loses the race for its name), pickling, keys the fake's disk cannot hold, ``url(None)``.
+"""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from pathlib import Path
+from typing import Any
+
+import django
+import pytest
+from boto3.s3.transfer import TransferConfig
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.base import ContentFile, File
+
+from .conftest import Target
+
+pytestmark = pytest.mark.rgw
+
+MIB = 1024**2
+#: A large save takes the other path on S3: a claimed name, then a multipart upload.
+SMALL_THRESHOLD = TransferConfig(multipart_threshold=1024, multipart_chunksize=5 * MIB)
+
+
+def read(storage: Any, name: str) -> bytes:
+    with storage.open(name) as f:
+        data: bytes = f.read()
+    return data
+
+
+# -- text content --------------------------------------------------------------------------
+
+
+def test_text_content_is_saved_as_utf8(target: Target) -> None:
+    storage = target.storage
+    assert storage.save("t/a.txt", ContentFile("héllo wörld")) == "t/a.txt"
+    assert read(storage, "t/a.txt") == "héllo wörld".encode()
+    assert target.get("t/a.txt") == ("héllo wörld".encode(), "text/plain")
+    with storage.open("t/w.txt", "w") as f:
+        assert f.write("written é") == 9
+        f.write(b" and bytes")
+    assert read(storage, "t/w.txt") == "written é and bytes".encode()
+
+
+def test_a_text_mode_file_is_saved_as_utf8_streamed(target: Target, tmp_path: Path) -> None:
+    # Larger than the multipart threshold on S3: read and encoded as it is uploaded.
+    storage = target.storage_with(transfer_config=SMALL_THRESHOLD)
+    text = "ligne numéro %06d ✓\n"
+    path = tmp_path / "big.txt"
+    path.write_text("".join(text % i for i in range(300_000)), encoding="utf-8")
+    with path.open(encoding="utf-8") as fh:
+        fh.read(10)  # save() reads from the beginning, wherever the file is
+        name = storage.save("t/big.txt", File(fh))
+    assert name == "t/big.txt"
+    assert read(storage, name) == path.read_bytes()
+    assert storage.size(name) == path.stat().st_size
+
+
+# -- max_length ----------------------------------------------------------------------------
+
+
+def test_file_overwrite_cuts_the_name_to_max_length(target: Target, tmp_path: Path) -> None:
+    storage = target.storage_with(file_overwrite=True)
+    assert storage.get_available_name("c/abcdefghij.tar.gz", max_length=12) == "c/abc.tar.gz"
+    assert storage.get_available_name("c/abc.txt", max_length=9) == "c/abc.txt"
+    if django.VERSION >= (5, 1):  # the same as Django's storage that overwrites
+        from django.core.files.storage import FileSystemStorage
+
+        django_storage = FileSystemStorage(location=tmp_path, allow_overwrite=True)
+        for name, max_length in [("c/abcdefghij.tar.gz", 12), ("abcdefghij.txt", 8)]:
+            ours = storage.get_available_name(name, max_length=max_length)
+            assert ours == django_storage.get_available_name(name, max_length=max_length)
+    assert storage.save("c/abcdefghij.txt", ContentFile(b"1"), max_length=10) == "c/abcd.txt"
+    assert storage.save("c/abcdefghij.txt", ContentFile(b"2"), max_length=10) == "c/abcd.txt"
+    assert read(storage, "c/abcd.txt") == b"2"
+    with pytest.raises(SuspiciousFileOperation, match="max_length"):
+        storage.get_available_name("c/abcdefghij.txt", max_length=6)
+
+
+def lose_the_first_look(storage: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first ``exists()`` says the name is free, as when another process takes it just
+    after: the write itself then finds it taken and must pick another name."""
+    looks: list[str] = []
+    exists = storage.exists
+
+    def exists_but_late(name: str) -> bool:
+        looks.append(name)
+        return False if len(looks) == 1 else exists(name)
+
+    monkeypatch.setattr(storage, "exists", exists_but_late)
+
+
+@pytest.mark.parametrize("size", [10, 2 * 1024], ids=["small", "multipart"])
+def test_a_save_losing_the_race_keeps_within_max_length(
+    target: Target, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    storage = target.storage_with(transfer_config=SMALL_THRESHOLD)
+    taken = "r/abcdefghij.txt"
+    storage.save(taken, ContentFile(b"first"))
+    lose_the_first_look(storage, monkeypatch)
+    name = storage.save(taken, ContentFile(b"x" * size), max_length=len(taken))
+    assert name != taken and len(name) <= len(taken), name
+    assert name.startswith("r/ab") and name.endswith(".txt")
+    monkeypatch.undo()
+    assert read(storage, taken) == b"first"
+    assert read(storage, name) == b"x" * size
+
+
+def test_a_copy_losing_the_race_keeps_within_max_length(
+    target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = target.storage
+    taken = "r/abcdefghij.txt"
+    storage.save("r/src.txt", ContentFile(b"source"))
+    storage.save(taken, ContentFile(b"first"))
+    lose_the_first_look(storage, monkeypatch)
+    name = storage.copy_to_available_name("r/src.txt", taken, max_length=len(taken))
+    assert name != taken and len(name) <= len(taken), name
+    monkeypatch.undo()
+    assert read(storage, taken) == b"first"
+    assert read(storage, name) == b"source"
+
+
+# -- pickling ------------------------------------------------------------------------------
+
+
+def test_pickle_and_deepcopy_keep_the_constructor_arguments(target: Target) -> None:
+    storage = target.storage_with(location="x")
+    storage.save("p.txt", ContentFile(b"p"))
+    path, args, kwargs = storage.deconstruct()  # type: ignore[union-attr]
+    assert kwargs["location"] == "x"
+    for clone in (pickle.loads(pickle.dumps(storage)), copy.deepcopy(storage)):
+        assert clone.deconstruct() == (path, args, kwargs)
+        assert clone.location == "x" and clone.exists("p.txt")
+        assert copy.deepcopy(pickle.loads(pickle.dumps(clone))).deconstruct()[2] == kwargs
+
+
+# -- names ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["sub/", "sub", "a//b.txt", "sub/./a.txt"])
+def test_a_key_no_object_has_is_missing(target: Target, name: str) -> None:
+    """S3 could hold ``sub/`` (a folder marker) or ``a//b.txt``, the fake's disk cannot:
+    where there is no such object, both storages say so alike."""
+    storage = target.storage
+    storage.save("sub/a.txt", ContentFile(b"a"))
+    assert storage.exists(name) is False
+    with pytest.raises(FileNotFoundError):
+        storage.size(name)
+    with pytest.raises(FileNotFoundError):
+        storage.open(name)
+    storage.delete(name)  # deleting what is not there is fine
+    assert storage.exists("sub/a.txt")
+
+
+def test_url_of_none_is_a_type_error(target: Target) -> None:
+    for storage in (target.storage, target.storage_with(querystring_auth=False)):
+        with pytest.raises(TypeError, match="must be a str, not NoneType"):
+            storage.url(None)  # type: ignore[arg-type]
