@@ -4,9 +4,11 @@ It accepts a URL of its own storage (any form that storage makes), a bare key, a
 ``S3File`` or a Django ``File`` (uploaded on save), and stores the key, so moving between the
 fake, MinIO and S3, or adding a CDN, needs no data migration. A value that is not ours is a
 ``ValidationError`` and is never fetched. Direct uploads land under the staging prefix and
-are moved (server-side copy) under ``upload_to`` on save; replaced objects are deleted only
-after the transaction commits, only when no other row still points at them, and never when
-they are the field's default or (with a string ``upload_to``) lie outside its folder.
+are moved (server-side copy) under ``upload_to`` on save, always to a free name. What the
+field writes is marked with its label (metadata ``buckets-field``); a replaced object is
+deleted after the transaction commits only when it bears that mark, no other row still
+points at it, and it is not the field's default or (with a string ``upload_to``) outside
+its folder. API code checks a client's value with :meth:`S3FileField.validate_upload`.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import posixpath
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation, ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.base import File
 from django.core.files.storage import Storage, default_storage
 from django.core.validators import MaxLengthValidator
@@ -28,15 +31,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import uploads
-from .files import S3File
+from .files import S3File, S3FileDescriptor, originals
 from .names import name_to_key
+from .storage_base import FIELD_METADATA, BucketStorage
 
 #: A value with a scheme (``https:``, ``javascript:``...) is a URL, never a bare key.
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
-
-
-def _originals(instance: Any) -> dict[str, str]:
-    return instance.__dict__.setdefault("_buckets_originals", {})
 
 
 def _accepted_types_list(accepted_types: Any) -> list[Any] | None:
@@ -47,37 +47,6 @@ def _accepted_types_list(accepted_types: Any) -> list[Any] | None:
     items = accepted_types.split(",") if isinstance(accepted_types, str) else accepted_types
     types = [t.strip() if isinstance(t, str) else t for t in items]
     return [t for t in types if t != ""] or None
-
-
-class S3FileDescriptor:
-    """Wraps stored keys in ``S3File`` on read; remembers the value loaded from the database."""
-
-    def __init__(self, field: S3FileField) -> None:
-        self.field = field
-
-    def __get__(self, instance: Any, owner: Any = None) -> Any:
-        if instance is None:
-            return self
-        attname = self.field.attname
-        if attname not in instance.__dict__:
-            instance.refresh_from_db(fields=[attname])  # a deferred field
-        value = instance.__dict__[attname]
-        if value is None or value == "":
-            return None
-        if isinstance(value, S3File) or isinstance(value, File):
-            return value
-        name = self.field.name_for_value(value, strict=False)
-        file = S3File(instance, self.field, name)
-        instance.__dict__[attname] = file
-        return file
-
-    def __set__(self, instance: Any, value: Any) -> None:
-        attname = self.field.attname
-        originals = _originals(instance)
-        if instance.__dict__.get("_buckets_initialised") and attname not in originals:
-            # First load of a deferred field, through refresh_from_db().
-            originals[attname] = self.field.stored_name(value)
-        instance.__dict__[attname] = value
 
 
 class S3FileField(models.CharField):
@@ -100,6 +69,9 @@ class S3FileField(models.CharField):
             "upload_to must name another folder."
         ),
         "gone": _("The upload has expired or was already used; choose the file again."),
+        "not_uploaded": _(
+            "This file was not uploaded through this form. Please choose the file again."
+        ),
     }
 
     def __init__(
@@ -150,42 +122,7 @@ class S3FileField(models.CharField):
             errors.append(
                 checks.Error("'upload_to' must be a relative path.", obj=self, id="buckets.E102")
             )
-        try:
-            prefix = self._staging_prefix()
-        except ImproperlyConfigured:
-            prefix = None  # buckets.E001 reports the storage itself
-        if prefix and isinstance(self.upload_to, str):
-            try:
-                sample = self.generate_filename(None, "file.txt")
-            except Exception:  # a check must not crash: E102 reports a bad path
-                sample = ""
-            if sample.startswith(prefix):
-                errors.append(
-                    checks.Error(
-                        f"'upload_to' ({self.upload_to!r}) puts files under the storage's "
-                        f"staging prefix {prefix!r}, where direct uploads wait to be moved and "
-                        "the staging clean-up (buckets_cleanup, buckets_lifecycle) deletes them.",
-                        hint="Choose another upload_to, or another UPLOAD_PREFIX "
-                        "(storage option 'upload_prefix').",
-                        obj=self,
-                        id="buckets.E103",
-                    )
-                )
-        if prefix and isinstance(self.max_length, int):
-            longest = uploads.max_upload_name_length(prefix)
-            if self.max_length < longest:
-                errors.append(
-                    checks.Warning(
-                        f"'max_length' ({self.max_length}) is shorter than a staging name can "
-                        f"be ({longest} characters with the staging prefix {prefix!r}).",
-                        hint="Staging names are not stored, but a file name moved under "
-                        "upload_to is cut to max_length, and one that cannot be cut to fit "
-                        "raises SuspiciousFileOperation on save. Use "
-                        f"max_length={longest} or more (the default is 1024).",
-                        obj=self,
-                        id="buckets.W101",
-                    )
-                )
+        errors.extend(uploads.staging_checks(self))
         return errors
 
     def deconstruct(self) -> Any:
@@ -340,16 +277,57 @@ class S3FileField(models.CharField):
 
     def may_delete(self, name: str) -> bool:
         """Whether ``name``, replaced or cleared, may be deleted as an orphan (once no other
-        row points at it): never the field's default (shared by every row created without
-        a value), and, with a string ``upload_to``, only a name in its folder, where this
-        field writes (a key set by code elsewhere in the bucket, a shared asset, is kept).
+        row points at it): only an object this field wrote (:meth:`wrote`: one HEAD), never
+        the field's default (shared by every row created without a value), and, with a
+        string ``upload_to``, only a name in its folder. A key API code or a shell set
+        (another row's object, a shared asset) is never this field's to delete.
         """
+        return self._may_delete_name(name) and self.wrote(name)
+
+    def _may_delete_name(self, name: str) -> bool:
+        """:meth:`may_delete`'s rules that need no request."""
         if not name or not self.delete_orphans:
             return False
         if self.has_default() and name == self.name_for_value(self.get_default(), strict=False):
             return False
         folder = self._upload_to_folder()
         return not folder or name.startswith(folder)
+
+    @property
+    def written_mark(self) -> dict[str, str]:
+        """The metadata this field writes its objects with (``x-amz-meta-buckets-field``:
+        its label, percent-encoded beyond ASCII)."""
+        return {FIELD_METADATA: quote(self.label)}
+
+    def wrote(self, name: str) -> bool:
+        """Whether the object ``name`` was written by this field (a save of a ``File``, a
+        move out of staging): its metadata names the field. False for a missing object,
+        and on a storage that keeps no metadata."""
+        read = getattr(self.storage, "metadata", None)
+        if read is None:
+            return False
+        try:
+            metadata = read(name)
+        except FileNotFoundError:
+            return False
+        return bool(metadata.get(FIELD_METADATA) == self.written_mark[FIELD_METADATA])
+
+    def validate_upload(self, value: Any, *, user: Any = None, instance: Any = None) -> str:
+        """Check a value a client gave (an API's input) as the form field checks a posted
+        one, and return its storage name: empty, ``instance``'s saved value unchanged, or
+        the staging name (or URL) of an upload signed for this field and, unless ``user``
+        is None, for ``user`` (an ``AnonymousUser`` for an anonymous upload), still there.
+        Anything else (another object's key or URL) raises ``ValidationError``: assigned
+        unchecked, it would let a client point a row at an object it did not upload.
+        """
+        name = self.name_for_value(value)
+        current = ""
+        if instance is not None and not instance._state.adding:
+            current = self.name_for_value(originals(instance).get(self.attname), strict=False)
+        code = uploads.upload_error(self, name, user=user, current=current)
+        if code is not None:
+            raise ValidationError(self.error_messages[code], code=code)
+        return name
 
     def pre_save(self, model_instance: Any, add: bool) -> str:
         value = model_instance.__dict__.get(self.attname)
@@ -359,26 +337,30 @@ class S3FileField(models.CharField):
             filename = posixpath.basename(value.name or "file")
             target = self.generate_filename(model_instance, filename)
             self._refuse_staged_target(target)
-            name = storage.save(target, value, max_length=self.max_length)
+            if isinstance(storage, BucketStorage):  # follows file_overwrite, as FileField
+                name = storage.save(target, value, self.max_length, metadata=self.written_mark)
+            else:
+                name = storage.save(target, value, max_length=self.max_length)
         else:
             name = self.name_for_value(value)
             if name and self.is_staged(name):
                 target = self.generate_filename(model_instance, posixpath.basename(name))
                 self._refuse_staged_target(target)
-                try:  # claims the name first: concurrent moves can't collide
+                try:  # a fresh name, always (file_overwrite or not), claimed before the copy
                     final = storage.copy_to_available_name(  # type: ignore[attr-defined]
-                        name, target, max_length=self.max_length
+                        name, target, self.max_length, metadata=self.written_mark
                     )
                 except FileNotFoundError as exc:
-                    # Already moved by an earlier save of the same form, or expired.
+                    # Already moved by an earlier save of the same form, or expired (a
+                    # missing bucket is a NoSuchBucketError, an OSError: not this).
                     raise ValidationError(self.error_messages["gone"], code="gone") from exc
                 pending.setdefault("staged", []).append(name)
                 name = final
-        old = "" if add else _originals(model_instance).get(self.attname, "")
+        old = "" if add else originals(model_instance).get(self.attname, "")
         if (
             old
             and old != name
-            and self.may_delete(old)
+            and self._may_delete_name(old)  # wrote(): asked after commit, with no row left
             and self._is_last_reference(model_instance, old)
         ):
             pending["orphan"] = old
@@ -400,17 +382,17 @@ class S3FileField(models.CharField):
 
     def _remember_original(self, instance: Any, **kwargs: Any) -> None:
         if self.attname in instance.__dict__:
-            _originals(instance)[self.attname] = self.stored_name(instance.__dict__[self.attname])
+            originals(instance)[self.attname] = self.stored_name(instance.__dict__[self.attname])
         instance.__dict__["_buckets_initialised"] = True
 
     def _after_save(self, instance: Any, **kwargs: Any) -> None:
         """Schedule clean-up for after commit: staged copies, and the replaced object."""
         pending = instance.__dict__.pop("_buckets_pending", {})
-        originals = _originals(instance)
+        loaded = originals(instance)
         # A new row replaced nothing: what it was created with is not an old object.
-        old = "" if kwargs.get("created") else originals.get(self.attname, "")
+        old = "" if kwargs.get("created") else loaded.get(self.attname, "")
         new = self.stored_name(instance.__dict__.get(self.attname))
-        originals[self.attname] = new
+        loaded[self.attname] = new
         storage = self.storage
         using = kwargs.get("using") or "default"
         for staged in pending.get("staged", ()):
@@ -421,7 +403,7 @@ class S3FileField(models.CharField):
     def _delete_if_orphaned(self, name: str, using: str = "default") -> None:
         # The database the row was saved to: another one knows nothing of its references.
         manager = self.model._default_manager.db_manager(using)
-        if not manager.filter(**{self.name: name}).exists():
+        if not manager.filter(**{self.name: name}).exists() and self.wrote(name):
             self.storage.delete(name)
 
     # -- forms ----------------------------------------------------------------------------

@@ -8,6 +8,8 @@ stream through the storage, never through an HTTP fetch of a stored URL.
 from __future__ import annotations
 
 import io
+import os
+import stat
 from typing import Any
 
 from django.core.files.base import ContentFile, File
@@ -188,3 +190,57 @@ class S3File(File):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.storage = self.field.storage
+
+
+def originals(instance: Any) -> dict[str, str]:
+    """The values a model instance's file fields were loaded with (by field attname)."""
+    return instance.__dict__.setdefault("_buckets_originals", {})
+
+
+class S3FileDescriptor:
+    """Wraps stored keys in ``S3File`` on read; remembers the value loaded from the database."""
+
+    def __init__(self, field: Any) -> None:
+        self.field = field
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        attname = self.field.attname
+        if attname not in instance.__dict__:
+            instance.refresh_from_db(fields=[attname])  # a deferred field
+        value = instance.__dict__[attname]
+        if value is None or value == "":
+            return None
+        if isinstance(value, S3File) or isinstance(value, File):
+            return value
+        name = self.field.name_for_value(value, strict=False)
+        file = S3File(instance, self.field, name)
+        instance.__dict__[attname] = file
+        return file
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        attname = self.field.attname
+        loaded = originals(instance)
+        if instance.__dict__.get("_buckets_initialised") and attname not in loaded:
+            # First load of a deferred field, through refresh_from_db().
+            loaded[attname] = self.field.stored_name(value)
+        instance.__dict__[attname] = value
+
+
+def disk_path(content: Any, fileobj: Any) -> str | None:
+    """The path of a file on disk behind ``content``, if it is one, else None."""
+    temporary = getattr(content, "temporary_file_path", None)
+    if callable(temporary):
+        return str(temporary())
+    name = getattr(fileobj, "name", None)
+    fileno = getattr(fileobj, "fileno", None)
+    if not isinstance(name, str) or not callable(fileno):
+        return None
+    try:
+        opened, on_disk = os.fstat(fileno()), os.stat(name)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    if (opened.st_dev, opened.st_ino) != (on_disk.st_dev, on_disk.st_ino):
+        return None
+    return name if stat.S_ISREG(opened.st_mode) else None

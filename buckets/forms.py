@@ -77,16 +77,14 @@ class S3FileFormField(forms.FileField):
         if value == initial_name:
             return value
         field = self.model_field
-        name = field.name_for_value(value) if field is not None else value
-        if name == initial_name:
-            return name
-        label = field.label if field is not None else None
-        if not uploads.check_upload_name(name, field_label=label, user=self.user):
-            raise ValidationError(self.error_messages["not_uploaded"], code="not_uploaded")
-        if field is not None and field.is_staged(name) and not field.storage.exists(name):
-            # Moved by an earlier submission of the same form (a double click, the back
-            # button), or expired by the bucket's lifecycle rule: nothing left to save.
-            raise ValidationError(self.error_messages["gone"], code="gone")
+        if field is None:  # unbound: only a staging name signed for no field
+            if not uploads.check_upload_name(value, field_label=None, user=self.user):
+                raise ValidationError(self.error_messages["not_uploaded"], code="not_uploaded")
+            return value
+        name = field.name_for_value(value)
+        code = uploads.upload_error(field, name, user=self.user, current=initial_name)
+        if code is not None:
+            raise ValidationError(self.error_messages[code], code=code)
         return name
 
     def has_changed(self, initial: Any, data: Any) -> bool:

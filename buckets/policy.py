@@ -38,6 +38,8 @@ DEFAULT_EXPIRES = 600
 S3_MAX_POST_SIZE = 5 * 1024**3  # S3 refuses a single POST/PUT above 5 GiB.
 EXPIRATION_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 SUCCESS_STATUSES = frozenset({"200", "201", "204"})
+#: The ``Content-Disposition`` a script-capable upload is pinned to (S3 stores and serves it).
+ATTACHMENT = "attachment"
 
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 # type/subtype, with at most a charset: browsers read "a/b;,text/html" as a list of types
@@ -167,10 +169,13 @@ def build_post_policy(
 
     Returns ``(fields, policy_document)``: ``fields`` is exactly what the
     client posts before the file (``key``, ``Content-Type`` when pinned,
-    ``success_action_status`` when set, the ``x-amz-*`` fields, ``policy``,
-    ``x-amz-signature``). The key is pinned with ``eq``, the size with
-    ``content-length-range`` (inclusive), the type as
-    :func:`_content_type_condition` explains. Raises :class:`PolicyError` for
+    ``Content-Disposition``, ``success_action_status`` when set, the ``x-amz-*``
+    fields, ``policy``, ``x-amz-signature``). The key is pinned with ``eq``, the
+    size with ``content-length-range`` (inclusive), the type as
+    :func:`_content_type_condition` explains. A script-capable type (HTML, SVG, XML,
+    JavaScript: :func:`is_script_capable`) is also pinned to ``Content-Disposition:
+    attachment``, which S3 stores and serves with the object: opened from its URL, it
+    downloads instead of running as a page on the bucket's origin. Raises :class:`PolicyError` for
     a request that must not be signed (a declared type outside ``accept``...).
     """
     if not key:
@@ -204,6 +209,10 @@ def build_post_policy(
         conditions.append(ct_condition)
     if ct_value is not None:
         fields["Content-Type"] = ct_value
+        if is_script_capable(ct_value):
+            # S3 serves the object from the bucket's origin: as a download, never a page.
+            conditions.append(["eq", "$Content-Disposition", ATTACHMENT])
+            fields["Content-Disposition"] = ATTACHMENT
     if status is not None:
         conditions.append({"success_action_status": status})
         fields["success_action_status"] = status

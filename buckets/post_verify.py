@@ -1,5 +1,6 @@
 """Checking an S3 browser-upload (POST) form the way S3 does: the other direction of
-:mod:`buckets.policy`.
+:mod:`buckets.policy`; and a pre-signed URL (:func:`verify_presigned`), the other direction
+of :func:`buckets.signing.presign_url`.
 
 :func:`verify_post` is what the local fake S3 (``buckets.test``) runs on every upload, so a
 form the fake accepts is one S3 accepts, and a form S3 refuses is refused with S3's error
@@ -27,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import hmac
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -288,3 +290,128 @@ def verify_post(
     verified = VerifiedPost(key, access_key, form, min_size, max_size, status)
     error = None if file_size is None else verified.check_size(file_size)
     return verified if error is None else error
+
+
+# -- pre-signed URLs (query-string authentication) -------------------------------------------
+
+#: The parameters of a SigV4 pre-signed URL, all required once one is present.
+QUERY_AUTH = (
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+)
+MAX_URL_EXPIRES = 7 * 24 * 3600  # S3 refuses a pre-signed URL valid for more than a week
+
+
+def _query_error(message: str) -> PostError:
+    return PostError("AuthorizationQueryParametersError", 400, message)
+
+
+def verify_presigned(
+    *,
+    method: str,
+    path: str,
+    query: list[tuple[str, str]],
+    hosts: list[str],
+    secret_for: Callable[[str], str | None],
+    header: Callable[[str], str | None] = lambda name: None,
+    region: str | None = None,
+    now: datetime.datetime | None = None,
+    service: str = "s3",
+) -> bool | PostError:
+    """Check a request's SigV4 query-string signature the way S3 does; for the local fake.
+
+    ``path`` is the request path, decoded; ``query`` its parameters, decoded, in order;
+    ``hosts`` the ``Host`` values to accept the signature for (the request's, and any the
+    URL may have been signed for); ``header`` gives the request's other headers, should
+    ``X-Amz-SignedHeaders`` name more than ``host``. The signature is recomputed with
+    :func:`buckets.signing.query_signature`, the code :func:`~buckets.signing.presign_url`
+    signs with, and compared in constant time.
+
+    False when the request carries no query authentication at all (anonymous: the caller
+    decides), True when it is validly signed, else S3's error: 400
+    ``AuthorizationQueryParametersError`` for missing or malformed parameters (a week at
+    most), 400 ``AuthorizationQueryParametersError`` for another region, 403
+    ``InvalidAccessKeyId``, 403 ``AccessDenied`` when expired or not valid yet, 403
+    ``SignatureDoesNotMatch``.
+    """
+    params: dict[str, str] = {}
+    for name, value in query:
+        params.setdefault(name, value)
+    present = [name for name in QUERY_AUTH if name in params]
+    if not present:
+        return False
+    if len(present) < len(QUERY_AUTH):
+        return _query_error(
+            "Query-string authentication version 4 requires the X-Amz-Algorithm, "
+            "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, "
+            "and X-Amz-Expires parameters."
+        )
+    if params["X-Amz-Algorithm"] != signing.ALGORITHM:
+        return _query_error('X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"')
+    stamp = params["X-Amz-Date"]
+    try:
+        signed_at = datetime.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ")
+    except ValueError:
+        return _query_error(
+            "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
+        )
+    signed_at = signed_at.replace(tzinfo=datetime.timezone.utc)
+    expires = params["X-Amz-Expires"]
+    if not (expires.isascii() and expires.isdigit()):
+        return _query_error("X-Amz-Expires should be a number")
+    if int(expires) > MAX_URL_EXPIRES:
+        message = f"X-Amz-Expires must be less than a week (in seconds) that is {MAX_URL_EXPIRES}"
+        return _query_error(message)
+    scope = signing.parse_credential(params["X-Amz-Credential"])
+    if scope is None or scope[3] != service or scope[1] != stamp[:8]:
+        return _query_error(
+            f"Error parsing the X-Amz-Credential parameter: {params['X-Amz-Credential']}"
+        )
+    access_key, _, cred_region, _ = scope
+    if region is not None and cred_region != region:
+        message = f"Error parsing the X-Amz-Credential parameter; the region '{cred_region}' "
+        message += f"is wrong; expecting '{region}'"
+        return PostError("AuthorizationQueryParametersError", 400, message, {"Region": region})
+    secret = secret_for(access_key)
+    if secret is None:
+        message = "The AWS Access Key Id you provided does not exist in our records."
+        return PostError("InvalidAccessKeyId", 403, message, {"AWSAccessKeyId": access_key})
+    now = utc(now)
+    ends = signed_at + datetime.timedelta(seconds=int(expires))
+    if now > ends:
+        iso = "%Y-%m-%dT%H:%M:%SZ"
+        extra = {"X-Amz-Expires": expires, "Expires": ends.strftime(iso)}
+        return PostError("AccessDenied", 403, "Request has expired", extra)
+    if signed_at > now + datetime.timedelta(minutes=15):  # S3's allowed clock skew
+        return PostError("AccessDenied", 403, "Request is not valid yet")
+
+    names = params["X-Amz-SignedHeaders"].split(";")
+    encoded_path = signing.quote_path(path)
+    encoded_query = [
+        (signing.quote_query(name), signing.quote_query(value))
+        for name, value in query
+        if name != "X-Amz-Signature"
+    ]
+    signature = params["X-Amz-Signature"].encode("utf-8", "replace")
+    matched = False
+    for host in hosts:
+        headers = [
+            (name, host if name == "host" else " ".join((header(name) or "").split()))
+            for name in names
+        ]
+        expected = signing.query_signature(
+            method=method,
+            encoded_path=encoded_path,
+            encoded_query=encoded_query,
+            headers=headers,
+            stamp=stamp,
+            secret_key=secret,
+            region=cred_region,
+            service=service,
+        )
+        matched |= hmac.compare_digest(expected.encode("ascii"), signature)
+    return True if matched else PostError("SignatureDoesNotMatch", 403, _SIGNATURE_MISMATCH)

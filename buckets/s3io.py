@@ -16,13 +16,27 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .files import AbortOnErrorFile
+
 #: S3's smallest part size for every part but the last.
 MIN_PART_SIZE = 5 * 1024**2
 
 
 class NoSuchBucketError(OSError):
-    """``delete()`` of a name in a bucket that does not exist: a configuration error, not
-    the missing object ``delete()`` ignores, so no ``FileNotFoundError``."""
+    """S3's ``NoSuchBucket``: the configured bucket does not exist. A configuration error,
+    raised by every call that can tell (all but a HEAD, which has no body to say why it
+    found nothing), so no ``FileNotFoundError``: it must never pass for a missing object
+    (which ``delete()`` ignores and a model save reports as an expired upload)."""
+
+
+def no_such_bucket(exc: ClientError, key: str) -> NoSuchBucketError:
+    """The :class:`NoSuchBucketError` for a ``NoSuchBucket`` answer about ``key``."""
+    bucket = exc.response.get("Error", {}).get("BucketName")
+    named = f"The S3 bucket {bucket!r}" if bucket else "The S3 bucket"
+    return NoSuchBucketError(
+        f"{named} does not exist (NoSuchBucket, for {key!r}): check AWS['BUCKET'] "
+        "or the storage option 'bucket_name'."
+    )
 
 
 def translate_error(exc: Exception, key: str) -> OSError:
@@ -32,7 +46,7 @@ def translate_error(exc: Exception, key: str) -> OSError:
         code = str(err.get("Code", ""))
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if code == "NoSuchBucket":
-            return FileNotFoundError(f"The S3 bucket for {key!r} does not exist (NoSuchBucket).")
+            return no_such_bucket(exc, key)
         if code in ("404", "NoSuchKey", "NotFound") or status == 404:
             return FileNotFoundError(f"S3 object {key!r} does not exist.")
         if code in ("403", "AccessDenied") or status == 403:
@@ -43,16 +57,7 @@ def translate_error(exc: Exception, key: str) -> OSError:
 
 def translate_delete_error(exc: Exception, key: str) -> OSError | None:
     """:func:`translate_error` for a DeleteObject: None for a missing object (deleting it
-    is fine), ``NoSuchBucketError`` for a missing bucket (which must not pass as one)."""
-    if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == (
-        "NoSuchBucket"
-    ):
-        bucket = exc.response["Error"].get("BucketName")
-        named = f"The S3 bucket {bucket!r}" if bucket else "The S3 bucket"
-        return NoSuchBucketError(
-            f"{named} does not exist (NoSuchBucket, deleting {key!r}): check AWS['BUCKET'] "
-            "or the storage option 'bucket_name'."
-        )
+    is fine); a missing bucket stays a ``NoSuchBucketError``."""
     err = translate_error(exc, key)
     return None if isinstance(err, FileNotFoundError) else err
 
@@ -281,3 +286,19 @@ class S3ObjectWriter(io.RawIOBase):
     def __del__(self) -> None:
         if self._upload_id is not None:
             self.abort()
+
+
+class S3StorageFile(AbortOnErrorFile):
+    """A Django ``File`` over a streaming S3 reader or writer."""
+
+    def __init__(self, file: Any, name: str, storage: Any, mode: str) -> None:
+        super().__init__(file, name)
+        self._storage = storage
+        self.mode = mode
+
+    @property
+    def size(self) -> int:
+        raw = getattr(self.file, "raw", self.file)
+        if isinstance(raw, S3ObjectReader):
+            return raw.size
+        return self._storage.size(self.name or "")

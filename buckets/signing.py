@@ -31,7 +31,7 @@ import functools
 import hashlib
 import hmac
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -41,8 +41,10 @@ __all__ = [
     "amz_date",
     "credential",
     "credential_scope",
+    "host_header",
     "parse_credential",
     "presign_url",
+    "query_signature",
     "quote_path",
     "quote_query",
     "sign_policy",
@@ -179,8 +181,9 @@ def quote_query(value: str) -> str:
 
 
 @functools.lru_cache(maxsize=32)
-def _host_header(scheme_host: str) -> str:
-    """The ``host`` header botocore signs: lower case, default port dropped."""
+def host_header(scheme_host: str) -> str:
+    """The ``host`` header botocore signs for ``scheme://host[:port]``: lower case,
+    default port dropped (``""`` for ``""``)."""
     parts = urlsplit(scheme_host)
     host = parts.hostname or ""
     if ":" in host:  # IPv6 literal
@@ -250,13 +253,9 @@ def presign_url(
         h = keyed.copy()
         h.update((sts_head + digest).encode("ascii"))
         return scheme_host + encoded_path + suffix + h.hexdigest()
-    date_stamp = stamp[:8]
-    scope = f"{date_stamp}/{region}/{service}/{TERMINATOR}"
     cred, expires_s, token_q, auth = _auth_query(stamp, access_key, region, service, expires, token)
-    # Sort (name, value) tuples, not "name=value" strings: "a-b=" sorts
-    # before "a=" as a string but after ("a", ...) as a tuple.
     pairs = [(quote_query(k), quote_query(v)) for k, v in query.items()]
-    operation = "&".join([f"{k}={v}" for k, v in pairs]) + "&"
+    operation = "&".join([f"{k}={v}" for k, v in pairs]) + "&"  # the caller's order
     pairs += (
         ("X-Amz-Algorithm", ALGORITHM),
         ("X-Amz-Credential", cred),
@@ -266,18 +265,56 @@ def presign_url(
     )
     if token_q is not None:
         pairs.append(("X-Amz-Security-Token", token_q))
-    pairs.sort()
-    canonical_query = "&".join([f"{k}={v}" for k, v in pairs])
     encoded_path = quote_path(path)
+    signature = query_signature(
+        method=method,
+        encoded_path=encoded_path,
+        encoded_query=pairs,
+        headers=(("host", host_header(scheme_host)),),
+        stamp=stamp,
+        secret_key=secret_key,
+        region=region,
+        service=service,
+    )
+    return f"{scheme_host}{encoded_path}?{operation}{auth}&X-Amz-Signature={signature}"
+
+
+def query_signature(
+    *,
+    method: str,
+    encoded_path: str,
+    encoded_query: Iterable[tuple[str, str]],
+    headers: Iterable[tuple[str, str]],
+    stamp: str,
+    secret_key: str,
+    region: str,
+    service: str = "s3",
+) -> str:
+    """The ``X-Amz-Signature`` of a pre-signed request: what :func:`presign_url` signs,
+    and what the local fake S3 recomputes to check a URL (``buckets.post_verify``).
+
+    ``encoded_path`` is the path as :func:`quote_path` encodes it; ``encoded_query`` every
+    query parameter but ``X-Amz-Signature``, name and value encoded as :func:`quote_query`
+    does (in any order: they are sorted here); ``headers`` the signed headers as
+    ``(lower-case name, value)`` in ``X-Amz-SignedHeaders`` order; ``stamp`` the
+    ``X-Amz-Date``. The payload is ``UNSIGNED-PAYLOAD``, as for every pre-signed S3 URL.
+    """
+    date_stamp = stamp[:8]
+    # Sort (name, value) tuples, not "name=value" strings: "a-b=" sorts
+    # before "a=" as a string but after ("a", ...) as a tuple.
+    canonical_query = "&".join([f"{k}={v}" for k, v in sorted(encoded_query)])
+    header_list = list(headers)
+    canonical_headers = "".join([f"{name}:{value}\n" for name, value in header_list])
+    signed = ";".join([name for name, _ in header_list])
     canonical_request = (
         f"{method.upper()}\n{encoded_path}\n{canonical_query}\n"
-        f"host:{_host_header(scheme_host)}\n\nhost\n{UNSIGNED_PAYLOAD}"
+        f"{canonical_headers}\n{signed}\n{UNSIGNED_PAYLOAD}"
     )
     string_to_sign = (
-        f"{ALGORITHM}\n{stamp}\n{scope}\n{_sha256(canonical_request.encode('utf-8')).hexdigest()}"
+        f"{ALGORITHM}\n{stamp}\n{date_stamp}/{region}/{service}/{TERMINATOR}\n"
+        f"{_sha256(canonical_request.encode('utf-8')).hexdigest()}"
     )
-    signature = _sign(secret_key, date_stamp, region, service, string_to_sign)
-    return f"{scheme_host}{encoded_path}?{operation}{auth}&X-Amz-Signature={signature}"
+    return _sign(secret_key, date_stamp, region, service, string_to_sign)
 
 
 def _auth_query(
@@ -327,7 +364,7 @@ def _plain_parts(
             f"&X-Amz-Expires={expires_s}&X-Amz-Security-Token={token_q}"
             "&X-Amz-SignedHeaders=host"
         )
-    tail = f"\n{canonical_query}\nhost:{_host_header(scheme_host)}\n\nhost\n{UNSIGNED_PAYLOAD}"
+    tail = f"\n{canonical_query}\nhost:{host_header(scheme_host)}\n\nhost\n{UNSIGNED_PAYLOAD}"
     sts_head = f"{ALGORITHM}\n{stamp}\n{date_stamp}/{region}/{service}/{TERMINATOR}\n"
     keyed = _keyed_hmac(secret_key, date_stamp, region, service)
     # The C object inside hmac.HMAC (CPython with OpenSSL) copies without Python overhead;

@@ -11,11 +11,9 @@ from __future__ import annotations
 import contextlib
 import io
 import mimetypes
-import os
-import stat
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -31,29 +29,22 @@ from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
 
 from . import conf
-from .files import AbortOnErrorFile
+from .files import disk_path
 from .names import clean_name, name_to_key, prefix_for
-from .s3io import S3ObjectReader, S3ObjectWriter, translate_delete_error, translate_error
-from .storage_base import BucketStorage
+from .s3io import (
+    NoSuchBucketError,
+    S3ObjectReader,
+    S3ObjectWriter,
+    S3StorageFile,
+    translate_delete_error,
+    translate_error,
+)
+from .storage_base import BucketStorage, copy_parameters, with_metadata
 from .storage_urls import S3UrlsMixin
 
+__all__ = ["S3Storage", "S3StorageFile"]
+
 _live_storages: weakref.WeakSet[S3Storage] = weakref.WeakSet()
-
-
-class S3StorageFile(AbortOnErrorFile):
-    """A Django ``File`` over a streaming S3 reader or writer."""
-
-    def __init__(self, file: Any, name: str, storage: S3Storage, mode: str) -> None:
-        super().__init__(file, name)
-        self._storage = storage
-        self.mode = mode
-
-    @property
-    def size(self) -> int:
-        raw = getattr(self.file, "raw", self.file)
-        if isinstance(raw, S3ObjectReader):
-            return raw.size
-        return self._storage.size(self.name or "")
 
 
 @deconstructible(path="buckets.storage.S3Storage")
@@ -171,10 +162,20 @@ class S3Storage(S3UrlsMixin, BucketStorage):  # type: ignore[misc]  # url(name: 
             return S3StorageFile(writer, name, self, mode)
         raise ValueError(f"S3Storage opens files in 'rb' or 'wb' mode, not {mode!r}.")
 
-    def _put_args(self, name: str, content: Any = None) -> dict[str, Any]:
+    def _put_args(
+        self,
+        name: str,
+        content: Any = None,
+        metadata: Mapping[str, str] | None = None,
+        *,
+        content_type: str | None = None,
+    ) -> dict[str, Any]:
+        """PutObject's arguments: ``object_parameters`` (+ ``metadata``), the Content-Type
+        (theirs, else the content's or ``content_type``, else guessed from the name) and
+        ``default_acl``."""
         s = self.settings
-        args: dict[str, Any] = dict(s.object_parameters)
-        content_type = getattr(content, "content_type", None)
+        args: dict[str, Any] = with_metadata(s.object_parameters, metadata)
+        content_type = getattr(content, "content_type", None) or content_type
         if not content_type:
             content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
         args.setdefault("ContentType", content_type)
@@ -182,27 +183,38 @@ class S3Storage(S3UrlsMixin, BucketStorage):  # type: ignore[misc]  # url(name: 
             args["ACL"] = s.default_acl
         return args
 
-    def _save(self, name: str, content: Any, max_length: int | None = None) -> str:
+    def _save(
+        self,
+        name: str,
+        content: Any,
+        max_length: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> str:
         if hasattr(content, "seek") and getattr(content, "seekable", lambda: True)():
             content.seek(0)
         fileobj = getattr(content, "file", content)
         if self.file_overwrite:
-            self._upload(name, content, fileobj)
+            self._upload(name, content, fileobj, metadata)
             return clean_name(name)
         size = getattr(content, "size", None)
         if isinstance(size, int) and size < self.transfer_config.multipart_threshold:
-            return self._save_if_absent(name, content, fileobj, max_length)
+            return self._save_if_absent(name, content, fileobj, max_length, metadata)
         # A multipart upload can't be made conditional (Ceph RGW ignores If-None-Match on
         # CompleteMultipartUpload), so the name is claimed first and the upload fills it.
         return self._fill_claimed_name(
-            name, lambda claimed: self._upload(claimed, content, fileobj), content, max_length
+            name,
+            lambda claimed: self._upload(claimed, content, fileobj, metadata),
+            content,
+            max_length,
         )
 
-    def _upload(self, name: str, content: Any, fileobj: Any) -> None:
+    def _upload(
+        self, name: str, content: Any, fileobj: Any, metadata: Mapping[str, str] | None = None
+    ) -> None:
         """boto3's managed transfer (multipart above the threshold), unconditionally."""
         key = self._key(name)
-        args = self._put_args(name, content)
-        path = _disk_path(content, fileobj)
+        args = self._put_args(name, content, metadata)
+        path = disk_path(content, fileobj)
         try:
             if path is not None:  # parts are read from disk as sent: far less memory
                 self.client.upload_file(
@@ -220,7 +232,12 @@ class S3Storage(S3UrlsMixin, BucketStorage):  # type: ignore[misc]  # url(name: 
             raise translate_error(exc, key) from exc
 
     def _save_if_absent(
-        self, name: str, content: Any, fileobj: Any, max_length: int | None = None
+        self,
+        name: str,
+        content: Any,
+        fileobj: Any,
+        max_length: int | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> str:
         """A single conditional PUT (``If-None-Match: *``), so a concurrent save of the same
         name can never overwrite: on a conflict the file takes the next available name
@@ -228,7 +245,7 @@ class S3Storage(S3UrlsMixin, BucketStorage):  # type: ignore[misc]  # url(name: 
         conditional = True
         for _ in range(20):
             key = self._key(name)
-            args = self._put_args(name, content)
+            args = self._put_args(name, content, metadata)
             if conditional:
                 args["IfNoneMatch"] = "*"
             fileobj.seek(0)
@@ -238,7 +255,7 @@ class S3Storage(S3UrlsMixin, BucketStorage):  # type: ignore[misc]  # url(name: 
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code")
                 if code == "PreconditionFailed":
-                    name = self.get_available_name(name, max_length=max_length)
+                    name = self.available_name(name, max_length, overwrite=False)
                 elif code == "NotImplemented" and conditional:
                     conditional = False  # an S3 clone without conditional writes
                 else:
@@ -291,6 +308,29 @@ class S3Storage(S3UrlsMixin, BucketStorage):  # type: ignore[misc]  # url(name: 
         except (ClientError, BotoCoreError) as exc:
             raise translate_error(exc, key) from exc
 
+    def _head_source(self, name: str) -> dict[str, Any]:
+        """``_head`` of an object about to be copied; a missing bucket is no missing object."""
+        try:
+            return self._head(name)
+        except FileNotFoundError:
+            self._check_bucket(self._key(name))
+            raise
+
+    def _check_bucket(self, key: str) -> None:
+        """After a bare 404 (a HEAD has no body to say why; boto3's copy HEADs its source
+        first), raise ``NoSuchBucketError`` if the bucket is what is missing: one listing
+        (no ListBucket permission, or a bucket that is there: nothing raised)."""
+        try:
+            self.client.list_objects_v2(Bucket=self.bucket_name, Prefix=key, MaxKeys=1)
+        except (ClientError, BotoCoreError) as exc:
+            err = translate_error(exc, key)
+            if isinstance(err, NoSuchBucketError):
+                raise err from exc
+
+    def metadata(self, name: str) -> dict[str, str]:
+        """The object's ``x-amz-meta-*`` metadata (one HEAD), names lower-cased."""
+        return {k.lower(): v for k, v in (self._head(name).get("Metadata") or {}).items()}
+
     def exists(self, name: str) -> bool:
         try:
             self._head(name)
@@ -327,54 +367,62 @@ class S3Storage(S3UrlsMixin, BucketStorage):  # type: ignore[misc]  # url(name: 
         return dirs, files
 
     def copy(self, src_name: str, dst_name: str) -> None:
-        """Server-side copy (multipart for large objects): no bytes pass through Django."""
+        """Server-side copy (multipart for large objects): no bytes pass through Django.
+        As S3's CopyObject, the copy keeps the source's headers and metadata."""
+        self._copy(src_name, dst_name)
+
+    def _copy(self, src_name: str, dst_name: str, args: dict[str, Any] | None = None) -> None:
         src, dst = self._key(src_name), self._key(dst_name)
         try:
             self.client.copy(
                 {"Bucket": self.bucket_name, "Key": src},
                 self.bucket_name,
                 dst,
+                ExtraArgs=args,
                 Config=self.transfer_config,
             )
         except (ClientError, BotoCoreError) as exc:
-            raise translate_error(exc, src) from exc
+            err = translate_error(exc, src)
+            if isinstance(err, FileNotFoundError):
+                self._check_bucket(src)
+            raise err from exc
+
+    def _copy_args(self, src_name: str, metadata: Mapping[str, str] | None) -> dict[str, Any]:
+        """CopyObject's arguments to write the copy as ``save()`` writes (``REPLACE``; see
+        :func:`~buckets.storage_base.copy_parameters`), with ``default_acl``."""
+        head = self._head_source(src_name)
+        if head.get("ExpiresString"):  # botocore's raw header, when it has one
+            head["Expires"] = head["ExpiresString"]
+        args = copy_parameters(head, self.settings.object_parameters, metadata)
+        if self.settings.default_acl and "ACL" not in args:
+            args["ACL"] = self.settings.default_acl
+        return {**args, "MetadataDirective": "REPLACE"}
 
     def copy_to_available_name(
-        self, src_name: str, name: str, max_length: int | None = None
+        self,
+        src_name: str,
+        name: str,
+        max_length: int | None = None,
+        *,
+        overwrite: bool = False,
+        metadata: Mapping[str, str] | None = None,
     ) -> str:
-        """Copy ``src_name`` to ``name``, or to the next available name; return the name used.
+        """Copy ``src_name`` to ``name``, or to the next available name (never over another
+        object, whatever ``file_overwrite`` says, unless ``overwrite``); return the name
+        used. Written as ``save()`` writes, ``metadata`` added (:mod:`buckets.storage_base`).
 
-        ``get_available_name`` then ``copy`` races: two moves of ``file.txt`` at once both
-        find it free and the second copy overwrites the first (``If-None-Match`` on a copy
-        is not honoured everywhere: Ceph RGW ignores it). So, as ``save()`` does for a small
-        file, the name is first claimed by a conditional PUT (an empty placeholder), and the
-        copy then replaces the placeholder, which is deleted again if the copy fails.
+        ``If-None-Match`` on a copy is not honoured everywhere (Ceph RGW ignores it), so,
+        as ``save()`` does for a large file, the name is first claimed by a conditional PUT
+        (an empty placeholder) that the copy then replaces (or deletes, if it fails).
         """
-        name = self.get_available_name(name, max_length=max_length)
-        if self.file_overwrite:
-            self.copy(src_name, name)
+        args = self._copy_args(src_name, metadata)  # a missing source claims no name
+        name = self.available_name(name, max_length, overwrite=overwrite)
+        if overwrite:
+            self._copy(src_name, name, args)
             return name
         return self._fill_claimed_name(
-            name, lambda claimed: self.copy(src_name, claimed), max_length=max_length
+            name, lambda claimed: self._copy(src_name, claimed, args), max_length=max_length
         )
-
-
-def _disk_path(content: Any, fileobj: Any) -> str | None:
-    """The path of a file on disk behind ``content``, if it is one, else None."""
-    temporary = getattr(content, "temporary_file_path", None)
-    if callable(temporary):
-        return str(temporary())
-    name = getattr(fileobj, "name", None)
-    fileno = getattr(fileobj, "fileno", None)
-    if not isinstance(name, str) or not callable(fileno):
-        return None
-    try:
-        opened, on_disk = os.fstat(fileno()), os.stat(name)
-    except (OSError, ValueError, io.UnsupportedOperation):
-        return None
-    if (opened.st_dev, opened.st_ino) != (on_disk.st_dev, on_disk.st_ino):
-        return None
-    return name if stat.S_ISREG(opened.st_mode) else None
 
 
 def _reset_on_settings_change(*, setting: str, **kwargs: Any) -> None:

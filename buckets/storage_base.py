@@ -9,12 +9,21 @@ behave the same wherever the behaviour is not the server's.
   as Django's ``FileSystemStorage(allow_overwrite=True)`` cuts it.
 * Pickling and ``copy.deepcopy()`` rebuild the storage from its constructor arguments,
   which ``deconstruct()`` still returns afterwards.
+* Object metadata (S3's ``x-amz-meta-*``): ``save(..., metadata=...)`` adds to what
+  ``object_parameters`` sets, ``metadata(name)`` reads it back (names lower-cased, as S3
+  keeps them). ``S3FileField`` marks what it writes with :data:`FIELD_METADATA` and deletes
+  as orphans only objects marked with its own label.
+* ``copy_to_available_name(src, name)`` writes a new object as ``save()`` would, never
+  over an existing one (whatever ``file_overwrite`` says, unless ``overwrite=True``): the
+  source's bytes, Content-Type and headers, with ``object_parameters`` and ``default_acl``
+  applied, and the source's metadata without its field mark, plus ``metadata``.
 """
 
 from __future__ import annotations
 
 import pathlib
 import posixpath
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import SuspiciousFileOperation
@@ -25,6 +34,44 @@ from django.core.files.utils import validate_file_name
 from .files import as_binary
 from .names import clean_name
 
+#: The metadata name (``x-amz-meta-buckets-field``) of the field that wrote an object.
+FIELD_METADATA = "buckets-field"
+#: PutObject parameters a copy keeps from its source unless ``object_parameters`` set them.
+COPIED_PARAMETERS = (
+    "CacheControl",
+    "ContentDisposition",
+    "ContentEncoding",
+    "ContentLanguage",
+    "Expires",
+)
+
+
+def copy_parameters(
+    source: Mapping[str, Any],
+    params: Mapping[str, Any],
+    metadata: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """PutObject arguments for a copy of an object with ``source``'s (its Content-Type,
+    :data:`COPIED_PARAMETERS` and ``Metadata``), written with ``params``
+    (``object_parameters``, which win) and ``metadata`` added. The source's metadata is
+    kept but for the field mark: the copy is not what that field wrote."""
+    args = {p: source[p] for p in ("ContentType", *COPIED_PARAMETERS) if source.get(p)}
+    args.update(params)
+    kept = {k.lower(): v for k, v in (source.get("Metadata") or {}).items() if k != FIELD_METADATA}
+    own = {**(params.get("Metadata") or {}), **(metadata or {})}
+    args["Metadata"] = {**kept, **{k.lower(): v for k, v in own.items()}}
+    return args
+
+
+def with_metadata(
+    params: Mapping[str, Any], metadata: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """``params`` (PutObject arguments) with ``metadata`` added to their ``Metadata``."""
+    merged = dict(params)
+    if metadata:
+        merged["Metadata"] = {**(params.get("Metadata") or {}), **metadata}
+    return merged
+
 
 class BucketStorage(Storage):
     """The shared half of both storages; subclasses give ``file_overwrite`` and ``_save``."""
@@ -33,8 +80,16 @@ class BucketStorage(Storage):
     def file_overwrite(self) -> bool:
         raise NotImplementedError("subclasses of BucketStorage must provide file_overwrite")
 
-    def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
-        """Django's ``Storage.save()`` (4.2 to 6.0), passing ``max_length`` to ``_save``."""
+    def save(
+        self,
+        name: str | None,
+        content: Any,
+        max_length: int | None = None,
+        *,
+        metadata: Mapping[str, str] | None = None,
+    ) -> str:
+        """Django's ``Storage.save()`` (4.2 to 6.0), passing ``max_length`` to ``_save``,
+        and ``metadata`` (``x-amz-meta-*``, added to ``object_parameters``' own)."""
         if name is None:
             name = content.name
         if not hasattr(content, "chunks"):
@@ -44,16 +99,32 @@ class BucketStorage(Storage):
         validate_file_name(name, allow_relative_path=True)
         name = self.get_available_name(name, max_length=max_length)
         validate_file_name(name, allow_relative_path=True)
-        name = self._save(name, content, max_length=max_length)
+        name = self._save(name, content, max_length=max_length, metadata=metadata)
         validate_file_name(name, allow_relative_path=True)
         return name
 
-    def _save(self, name: str, content: Any, max_length: int | None = None) -> str:
+    def _save(
+        self,
+        name: str,
+        content: Any,
+        max_length: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> str:
         raise NotImplementedError("subclasses of BucketStorage must provide a _save() method")
 
+    def metadata(self, name: str) -> dict[str, str]:
+        """The object's ``x-amz-meta-*`` metadata, names lower-cased (``FileNotFoundError``
+        if there is no such object)."""
+        raise NotImplementedError("subclasses of BucketStorage must provide metadata()")
+
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        return self.available_name(name, max_length, overwrite=self.file_overwrite)
+
+    def available_name(self, name: str, max_length: int | None, *, overwrite: bool) -> str:
+        """``get_available_name()`` as if ``file_overwrite`` were ``overwrite``: a free
+        name (Django's rule) or, overwriting, the name cut to ``max_length``."""
         name = clean_name(name)
-        if not self.file_overwrite:
+        if not overwrite:
             return str(super().get_available_name(name, max_length=max_length))
         return fit_name(name, max_length)
 

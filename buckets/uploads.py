@@ -49,8 +49,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.conf import settings
-from django.core import signing
-from django.core.exceptions import FieldDoesNotExist
+from django.core import checks, signing
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.translation import gettext_lazy as _
@@ -64,6 +64,7 @@ __all__ = [
     "InvalidFieldToken",
     "InvalidFilename",
     "check_upload_name",
+    "upload_error",
     "clean_filename",
     "field_label",
     "field_token",
@@ -72,6 +73,7 @@ __all__ = [
     "max_upload_name_length",
     "new_upload_name",
     "resolve_field_token",
+    "staging_checks",
 ]
 
 #: Longest cleaned file name, in characters (the extension is kept when shortening).
@@ -324,3 +326,64 @@ def check_upload_name(
                 user_mac, _user_mac(bare, field_label, user, secret)
             )
     return False
+
+
+def upload_error(field: Any, name: str, *, user: Any, current: str = "") -> str | None:
+    """Why a client may not give the storage name ``name`` to ``field`` (an
+    ``S3FileField``), as an error code of the field's, or None when it may: empty,
+    ``current`` (the saved value) unchanged, or a staging name signed for this field (and
+    ``user``, unless None: see :func:`check_upload_name`) under the storage's staging
+    prefix. ``"not_uploaded"`` for anything else; ``"gone"`` when the staged object is no
+    longer there (moved by an earlier submission, or expired). At most one HEAD request.
+    """
+    if not name or name == current:
+        return None
+    prefix = field._staging_prefix()
+    if not check_upload_name(name, field_label=field_label(field), user=user, prefix=prefix):
+        return "not_uploaded"
+    if field.is_staged(name) and not field.storage.exists(name):
+        return "gone"
+    return None
+
+
+def staging_checks(field: Any) -> list[checks.CheckMessage]:
+    """The system checks of an ``S3FileField`` about staging: ``upload_to`` under the
+    staging prefix (buckets.E103), ``max_length`` shorter than a staging name (W101)."""
+    errors: list[checks.CheckMessage] = []
+    try:
+        prefix = field._staging_prefix()
+    except ImproperlyConfigured:
+        prefix = None  # buckets.E001 reports the storage itself
+    if prefix and isinstance(field.upload_to, str):
+        try:
+            sample = field.generate_filename(None, "file.txt")
+        except Exception:  # a check must not crash: E102 reports a bad path
+            sample = ""
+        if sample.startswith(prefix):
+            errors.append(
+                checks.Error(
+                    f"'upload_to' ({field.upload_to!r}) puts files under the storage's "
+                    f"staging prefix {prefix!r}, where direct uploads wait to be moved and "
+                    "the staging clean-up (buckets_cleanup, buckets_lifecycle) deletes them.",
+                    hint="Choose another upload_to, or another UPLOAD_PREFIX "
+                    "(storage option 'upload_prefix').",
+                    obj=field,
+                    id="buckets.E103",
+                )
+            )
+    if prefix and isinstance(field.max_length, int):
+        longest = max_upload_name_length(prefix)
+        if field.max_length < longest:
+            errors.append(
+                checks.Warning(
+                    f"'max_length' ({field.max_length}) is shorter than a staging name can "
+                    f"be ({longest} characters with the staging prefix {prefix!r}).",
+                    hint="Staging names are not stored, but a file name moved under "
+                    "upload_to is cut to max_length, and one that cannot be cut to fit "
+                    "raises SuspiciousFileOperation on save. Use "
+                    f"max_length={longest} or more (the default is 1024).",
+                    obj=field,
+                    id="buckets.W101",
+                )
+            )
+    return errors

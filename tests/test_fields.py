@@ -102,11 +102,9 @@ def test_foreign_values_refused_nothing_touched(s3_default, s3, bucket, rgw, tem
 
 
 def test_replaced_object_deleted_after_commit(s3_default, s3, bucket):
-    s3_default.save("one.txt", ContentFile(b"1"))
-    s3_default.save("two.txt", ContentFile(b"2"))
-    doc = Document.objects.create(name="r", file="one.txt")
+    doc = Document.objects.create(name="r", file=ContentFile(b"1", name="one.txt"))
     with transaction.atomic():
-        doc.file = "two.txt"
+        doc.file = ContentFile(b"2", name="two.txt")
         doc.save()
         assert "one.txt" in list_keys(s3, bucket)  # not before commit
     assert list_keys(s3, bucket) == ["two.txt"]
@@ -290,11 +288,12 @@ def test_move_of_a_vanished_staged_upload_is_a_validation_error(s3_default, s3, 
 
 
 def test_the_default_is_never_deleted_as_an_orphan(s3_default, s3, bucket):
-    s3_default.save("defaults/avatar.png", ContentFile(b"default"))
-    s3_default.save("me.png", ContentFile(b"me"))
+    # Even marked as the field's own, the default stays.
+    mark = Profile._meta.get_field("avatar").written_mark
+    s3_default.save("defaults/avatar.png", ContentFile(b"default"), metadata=mark)
     profile = Profile.objects.create()
     assert profile.avatar.name == "defaults/avatar.png"
-    profile.avatar = "me.png"
+    profile.avatar = ContentFile(b"me", name="me.png")
     profile.save()  # the only row that used the default
     assert sorted(list_keys(s3, bucket)) == ["defaults/avatar.png", "me.png"]
     assert Profile.objects.create().avatar.read() == b"default"
@@ -396,3 +395,125 @@ def test_under_staging_message_is_translatable():
     from django.utils.functional import Promise
 
     assert isinstance(Folder._meta.get_field("file").error_messages["under_staging"], Promise)
+
+
+# -- on both storages: moves never overwrite, only the field's own objects are orphans --------
+
+
+@pytest.fixture(params=["rgw", "fake"])
+def backend(request):
+    """The default storage: on a fresh RGW bucket, then on the fake."""
+    if request.param == "rgw":
+        return request.getfixturevalue("s3_default")
+    return request.getfixturevalue("buckets_fake_storage")
+
+
+def configure(settings, **aws):
+    """The default storage with more ``AWS`` settings (storages reset on the change)."""
+    from django.core.files.storage import default_storage
+
+    settings.AWS = {**settings.AWS, **aws}
+    return default_storage
+
+
+def stage(storage, field, body: bytes, filename: str, user=None) -> str:
+    """A direct upload for ``field``, as the browser leaves it under the staging prefix."""
+    from buckets import uploads
+
+    prefix = storage.settings.upload_prefix
+    name = uploads.new_upload_name(filename, field_label=field.label, user=user, prefix=prefix)
+    assert storage.save(name, ContentFile(body)) == name
+    return name
+
+
+def read(storage, name: str) -> bytes:
+    with storage.open(name) as f:
+        return f.read()
+
+
+def test_a_move_out_of_staging_never_overwrites_even_with_file_overwrite(backend, settings):
+    """file_overwrite=True (django-storages' default) must not let Bob's ``me.png``
+    replace Alice's ``avatars/me.png``: a move always takes a free name."""
+    storage = configure(settings, FILE_OVERWRITE=True)
+    assert storage.file_overwrite
+    field = Avatar._meta.get_field("image")
+    alice = Avatar.objects.create(image=stage(storage, field, b"alice", "me.png"))
+    assert alice.image.name == "avatars/me.png"
+    bob = Avatar.objects.create(image=stage(storage, field, b"bob", "me.png"))
+    assert bob.image.name.startswith("avatars/me_") and bob.image.name.endswith(".png")
+    assert read(storage, "avatars/me.png") == b"alice"
+    assert read(storage, bob.image.name) == b"bob"
+    # A File saved through the field follows file_overwrite, as Django's FileField does.
+    carol = Avatar.objects.create(image=ContentFile(b"carol", name="me.png"))
+    assert carol.image.name == "avatars/me.png"
+    assert read(storage, "avatars/me.png") == b"carol"
+
+
+def test_the_field_marks_the_objects_it_writes(backend, settings):
+    storage = configure(settings, OBJECT_PARAMETERS={"Metadata": {"Team": "docs"}})
+    doc = Document.objects.create(name="f", file=ContentFile(b"1", name="one.txt"))
+    mark = {"buckets-field": "testapp.document.file"}
+    assert storage.metadata(doc.file.name) == {**mark, "team": "docs"}
+    doc.file = stage(storage, Document._meta.get_field("file"), b"2", "two.txt")
+    doc.save()
+    assert doc.file.name == "two.txt"
+    assert storage.metadata("two.txt") == {**mark, "team": "docs"}
+    assert Document._meta.get_field("file").wrote("two.txt")
+    assert not Avatar._meta.get_field("image").wrote("two.txt")
+    assert not Document._meta.get_field("file").wrote("missing.txt")
+
+
+@pytest.mark.parametrize("given", ["key", "url"])
+def test_objects_the_field_did_not_write_are_never_deleted_as_orphans(backend, given):
+    """API code may set any key or URL of the storage (the spec); clearing or replacing it
+    later must not delete an object the field never wrote: another user's, or an asset."""
+    storage = backend
+    victim = Avatar.objects.create(image=ContentFile(b"victim", name="victim.png"))
+    storage.save("assets/logo.png", ContentFile(b"logo"))
+    for key in (victim.image.name, "assets/logo.png"):
+        value = key if given == "key" else storage.url(key)
+        if value.startswith("/"):  # the fake's relative URL, on a host the site answers to
+            value = "http://testserver" + value
+        # upload_to "" (any folder) and a callable upload_to: no folder rule protects it.
+        doc = Document.objects.create(name="x", file=value)
+        folder = Folder.objects.create(folder="avatars", file=value)
+        assert (doc.file.name, folder.file.name) == (key, key)
+        doc.file = ""
+        doc.save()
+        folder.file = ContentFile(b"mine", name="mine.png")
+        folder.save()
+        assert read(storage, key) in (b"victim", b"logo")
+    # What the field wrote itself still goes when replaced or cleared.
+    mine = Folder.objects.get(pk=folder.pk).file.name
+    folder.file = None
+    folder.save()
+    assert not storage.exists(mine)
+
+
+def test_a_moved_upload_gets_the_object_parameters(backend, settings):
+    """A direct upload carries none of the headers ``object_parameters`` set: the move
+    writes them (and the Content-Type the upload was made with stays)."""
+    field = Document._meta.get_field("file")
+    staged = stage(backend, field, b"report", "report.txt")
+    params = {"CacheControl": "max-age=86400", "ContentDisposition": "attachment"}
+    storage = configure(settings, OBJECT_PARAMETERS=params)
+    doc = Document.objects.create(name="p", file=staged)
+    if hasattr(storage, "client"):
+        head = storage.client.head_object(Bucket=storage.bucket_name, Key=doc.file.name)
+        got = (head["CacheControl"], head["ContentDisposition"], head["ContentType"])
+    else:
+        from buckets.test.disk import read_headers, read_meta
+
+        path = storage.key_path(doc.file.name)
+        headers = read_headers(path)
+        got = (headers["Cache-Control"], headers["Content-Disposition"], read_meta(path)[0])
+    assert got == ("max-age=86400", "attachment", "text/plain")
+
+
+def test_a_move_into_a_missing_bucket_is_an_error_not_an_expired_upload(s3_default, settings):
+    from buckets.s3io import NoSuchBucketError
+
+    configure(settings, BUCKET="no-such-bucket-buckets-test")
+    with pytest.raises(NoSuchBucketError):
+        Document.objects.create(name="m", file=f"uploads/{'a' * 48}/m.txt")
+    assert not Document.objects.exists()

@@ -28,8 +28,9 @@ class AvatarForm(S3FileFormMixin, forms.ModelForm):
 
 
 def staged(storage, field, user, filename="photo.png", body=b"img"):
+    label = None if field is None else field.label
     name = uploads.new_upload_name(
-        filename, field_label=field.label, user=user, prefix=storage.settings.upload_prefix
+        filename, field_label=label, user=user, prefix=storage.settings.upload_prefix
     )
     storage.save(name, ContentFile(body))
     return name
@@ -100,8 +101,7 @@ def test_foreign_url_refused_with_readable_message(s3_default, alice):
 
 
 def test_unchanged_value_and_clear(s3_default, s3, bucket, alice):
-    s3_default.save("avatars/old.png", ContentFile(b"old"))
-    avatar = Avatar.objects.create(image="avatars/old.png")
+    avatar = Avatar.objects.create(image=ContentFile(b"old", name="old.png"))  # the field's own
     form = AvatarForm({"image": "avatars/old.png", "pdf": ""}, instance=avatar, user=alice)
     assert form.is_valid(), form.errors
     assert not form.has_changed()
@@ -116,8 +116,7 @@ def test_unchanged_value_and_clear(s3_default, s3, bucket, alice):
 
 
 def test_replace_through_form(s3_default, s3, bucket, alice):
-    s3_default.save("avatars/old.png", ContentFile(b"old"))
-    avatar = Avatar.objects.create(image="avatars/old.png")
+    avatar = Avatar.objects.create(image=ContentFile(b"old", name="old.png"))
     name = staged(s3_default, Avatar._meta.get_field("image"), alice, "new.png")
     form = AvatarForm({"image": name, "pdf": ""}, instance=avatar, user=alice)
     assert form.is_valid(), form.errors
@@ -249,3 +248,49 @@ def test_max_length_error_renders(s3_default, short_model):
     assert not form.is_valid()
     assert form.errors["file"] == ["Ensure this file name has at most 40 characters (it has 52)."]
     assert "at most 40 characters" in str(form.errors)
+
+
+# -- the same check for API code: S3FileField.validate_upload -----------------------------------
+
+
+def test_validate_upload_checks_a_value_as_the_form_does(buckets_fake_storage, alice, bob):
+    """The README's API flow: a client posts a key or URL; the view checks it before
+    giving it to the model, so nobody can point a row at an object they did not upload."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.core.exceptions import ValidationError
+
+    storage = buckets_fake_storage
+    image = Avatar._meta.get_field("image")
+    name = staged(storage, image, alice)
+    assert image.validate_upload(name, user=alice) == name
+    assert image.validate_upload("http://testserver" + storage.url(name), user=alice) == name
+    assert image.validate_upload(name) == name  # no user given: the field binding only
+    assert image.validate_upload("", user=alice) == ""
+    victim = Avatar.objects.create(image=ContentFile(b"victim", name="victim.png"))
+    refused = {
+        "another user's upload": (name, bob),
+        "an anonymous user": (name, AnonymousUser()),
+        "another field's upload": (staged(storage, Avatar._meta.get_field("pdf"), alice), alice),
+        "an upload for no field": (staged(storage, None, alice), alice),
+        "someone's object": (victim.image.name, alice),
+        "someone's object, by URL": ("http://testserver" + victim.image.url, alice),
+        "a foreign URL": ("https://evil.example.com/avatars/victim.png", alice),
+    }
+    for case, (value, user) in refused.items():
+        with pytest.raises(ValidationError) as caught:
+            image.validate_upload(value, user=user)
+        assert caught.value.code in ("not_uploaded", "foreign"), case
+    # The instance's saved value, unchanged, is fine; on a new instance it is not.
+    assert (
+        image.validate_upload(victim.image.name, user=bob, instance=victim) == "avatars/victim.png"
+    )
+    with pytest.raises(ValidationError):
+        image.validate_upload(
+            victim.image.name, user=bob, instance=Avatar(image="avatars/victim.png")
+        )
+    # A staged upload that is gone (moved already, or expired) says so.
+    storage.delete(name)
+    with pytest.raises(ValidationError) as caught:
+        image.validate_upload(name, user=alice)
+    assert caught.value.code == "gone"
+    assert "expired or was already used" in caught.value.messages[0]

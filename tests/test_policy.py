@@ -567,3 +567,26 @@ def test_verifying_names_stay_importable_from_policy():
     for name in ("verify_post", "PostError", "VerifiedPost"):
         assert getattr(policy, name) is getattr(post_verify, name)
         assert name in policy.__all__
+
+
+# -- script-capable uploads are served as attachments --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/html", "image/svg+xml", "application/xml", "text/javascript"]
+)
+def test_script_capable_type_is_pinned_to_an_attachment(content_type):
+    fields, document = build(content_type=content_type)
+    assert fields["Content-Disposition"] == "attachment"
+    assert ["eq", "$Content-Disposition", "attachment"] in document["conditions"]
+    assert verify(fields).ok
+    assert_error(verify({**fields, "Content-Disposition": "inline"}), "AccessDenied", 403)
+    without = {k: v for k, v in fields.items() if k != "Content-Disposition"}
+    assert_error(verify(without), "AccessDenied", 403)
+
+
+@pytest.mark.parametrize("content_type", [None, "image/png", "text/plain", "application/pdf"])
+def test_other_types_get_no_content_disposition(content_type):
+    fields, document = build(content_type=content_type)
+    assert "Content-Disposition" not in fields
+    assert "Content-Disposition" not in json.dumps(document)

@@ -181,7 +181,11 @@ def test_client_block_against_the_fake(live_server, settings, tmp_path):
     namespace: dict[str, Any] = {"site": live_server.url, "auth_headers": {}}
     exec(compile(code, "README.rst", "exec"), namespace)
     assert namespace["object_url"].startswith(live_server.url + "/")
-    assert requests.get(namespace["object_url"], timeout=10).content == b"hello"
+    from django.core.files.storage import default_storage
+
+    name = default_storage.name_from_url(namespace["object_url"])  # what the field stores
+    url = live_server.url + default_storage.url(name)  # signed, as a page would link it
+    assert requests.get(url, timeout=10).content == b"hello"
 
 
 def test_shell_blocks(s3_default, settings):

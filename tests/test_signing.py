@@ -10,6 +10,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import re
 import subprocess
 import sys
 import types
@@ -26,7 +27,7 @@ from botocore.config import Config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from buckets import signing
+from buckets import post_verify, signing
 
 FROZEN = datetime.datetime(2024, 2, 29, 23, 59, 58)  # naive UTC, as botocore uses
 ACCESS = "AKIDEXAMPLE"
@@ -441,3 +442,116 @@ def test_modules_are_pure():
     root = Path(__file__).resolve().parent.parent
     result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True)
     assert result.returncode == 0, result.stderr
+
+
+# -- verifying pre-signed URLs (the fake's side) --------------------------------------------
+
+V_NOW = datetime.datetime(2024, 2, 29, 23, 59, 58, tzinfo=datetime.timezone.utc)
+
+
+def _presigned(query=None, **overrides):
+    options = dict(
+        scheme_host="http://127.0.0.1:8000",
+        path="/media/s3/uploads/a b/ü+%.txt",
+        access_key=ACCESS,
+        secret_key=SECRET,
+        region=REGION,
+        expires=300,
+        now=V_NOW,
+        query=query,
+    )
+    options.update(overrides)
+    return signing.presign_url(**options)
+
+
+def _check(url, *, method="GET", host="127.0.0.1:8000", now=V_NOW, region=REGION):
+    from urllib.parse import unquote, urlsplit
+
+    from buckets.test.headers import query_pairs
+
+    parts = urlsplit(url)
+    return post_verify.verify_presigned(
+        method=method,
+        path=unquote(parts.path),
+        query=query_pairs(parts.query),
+        hosts=[host],
+        secret_for={ACCESS: SECRET}.get,
+        region=region,
+        now=now,
+    )
+
+
+def _code(result):
+    assert isinstance(result, post_verify.PostError), result
+    return result.status, result.code
+
+
+@pytest.mark.parametrize("query", [None, {"response-content-type": "text/html; charset=utf-8"}])
+def test_verify_presigned_accepts_what_presign_url_signs(query):
+    assert _check(_presigned(query)) is True
+    assert _check(_presigned(query, method="HEAD"), method="HEAD") is True
+
+
+def test_verify_presigned_accepts_botocore_urls():
+    client = boto3.client(
+        "s3",
+        aws_access_key_id=ACCESS,
+        aws_secret_access_key=SECRET,
+        region_name=REGION,
+        endpoint_url=PATH_ENDPOINT,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+    with mock.patch("botocore.auth.datetime") as clock:
+        clock.datetime.utcnow.return_value = FROZEN
+        clock.datetime.now.return_value = FROZEN
+        url = client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": "b", "Key": "k/é.txt", "ResponseContentDisposition": "attachment"},
+        )
+    assert _check(url, host="127.0.0.1:7480", now=FROZEN) is True
+
+
+def test_verify_presigned_without_authentication_is_anonymous():
+    assert _check("http://127.0.0.1:8000/media/s3/uploads/x.txt") is False
+    assert _check("http://127.0.0.1:8000/x.txt?response-content-type=text/html") is False
+
+
+def test_verify_presigned_refusals():
+    url = _presigned()
+    tampered = url[:-1] + ("0" if url[-1] != "0" else "1")
+    assert _code(_check(tampered)) == (403, "SignatureDoesNotMatch")
+    assert _code(_check(url + "&response-content-type=text/html")) == (
+        403,
+        "SignatureDoesNotMatch",
+    )
+    assert _code(_check(url, method="HEAD")) == (403, "SignatureDoesNotMatch")
+    assert _code(_check(url, host="evil.example")) == (403, "SignatureDoesNotMatch")
+    assert _code(_check(url.replace("/a%20b/", "/a%20c/"))) == (403, "SignatureDoesNotMatch")
+    later = V_NOW + datetime.timedelta(seconds=301)
+    assert _code(_check(url, now=later)) == (403, "AccessDenied")  # expired
+    assert _check(url, now=V_NOW + datetime.timedelta(seconds=300)) is True  # inclusive
+    earlier = V_NOW - datetime.timedelta(minutes=16)
+    assert _code(_check(url, now=earlier)) == (403, "AccessDenied")  # not valid yet
+    assert _code(_check(url, region="us-east-1")) == (400, "AuthorizationQueryParametersError")
+    unknown = _presigned(access_key="SOMEONE")
+    assert _code(_check(unknown)) == (403, "InvalidAccessKeyId")
+    week = _presigned(expires=604801)
+    assert _code(_check(week)) == (400, "AuthorizationQueryParametersError")
+    partial = url.split("&X-Amz-Signature=")[0]
+    assert _code(_check(partial)) == (400, "AuthorizationQueryParametersError")
+    for name, bad in [
+        ("X-Amz-Algorithm", "AWS4-HMAC-SHA1"),
+        ("X-Amz-Date", "2024-02-29"),
+        ("X-Amz-Expires", "soon"),
+        ("X-Amz-Credential", "nonsense"),
+    ]:
+        edited = re.sub(rf"{name}=[^&]*", f"{name}={bad}", url)
+        assert _code(_check(edited)) == (400, "AuthorizationQueryParametersError"), name
+
+
+def test_verify_presigned_of_a_relative_url_signed_for_no_host():
+    """The fake's own URLs are relative when MEDIA_URL is: signed for an empty host."""
+    url = _presigned(scheme_host="")
+    assert url.startswith("/media/")
+    assert _code(_check(url)) == (403, "SignatureDoesNotMatch")
+    assert _check(url, host="") is True

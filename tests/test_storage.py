@@ -233,9 +233,16 @@ def test_missing_bucket_is_an_error_even_for_delete(rgw, bucket):
         storage.delete("a.txt")
     assert isinstance(caught.value, OSError)
     assert not isinstance(caught.value, FileNotFoundError)
-    # Elsewhere NoSuchBucket stays a FileNotFoundError naming the bucket (as before).
-    for call in (lambda: storage.listdir(""), lambda: storage.save("a.txt", ContentFile(b"a"))):
-        with pytest.raises(FileNotFoundError, match="bucket"):
+    # Everywhere else too: a missing bucket never passes for a missing object.
+    calls = [
+        lambda: storage.listdir(""),
+        lambda: storage.save("a.txt", ContentFile(b"a")),
+        lambda: storage.open("a.txt", "wb").close(),
+        lambda: storage.copy("a.txt", "b.txt"),
+        lambda: storage.copy_to_available_name("a.txt", "b.txt"),  # its HEAD: a bare 404
+    ]
+    for call in calls:
+        with pytest.raises(NoSuchBucketError, match="bucket .* does not exist"):
             call()
     # A HEAD has no body to tell a missing bucket from a missing key: not found.
     assert storage.exists("a.txt") is False

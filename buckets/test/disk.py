@@ -69,6 +69,22 @@ def read_headers(path: str) -> dict[str, str]:
     return headers if isinstance(headers, dict) else {}
 
 
+def read_parameters(path: str) -> dict[str, Any]:
+    """What a file was written with, as PutObject arguments (``ContentType``,
+    ``CacheControl``..., ``Metadata``): the inverse of ``headers.served_headers``."""
+    from .headers import HEADER_PARAMETERS  # that module imports this one
+
+    content_type, _ = read_meta(path)
+    headers = read_headers(path)
+    prefix = "x-amz-meta-"
+    params: dict[str, Any] = {"ContentType": content_type} if content_type else {}
+    for param, header in {**HEADER_PARAMETERS, "Expires": "Expires"}.items():
+        if headers.get(header) is not None:
+            params[param] = headers[header]
+    params["Metadata"] = {k[len(prefix) :]: v for k, v in headers.items() if k.startswith(prefix)}
+    return params
+
+
 def write_meta(
     fd: int,
     content_type: str | None,

@@ -1,6 +1,7 @@
-"""Two HTTP details of S3 objects the fake reproduces: the ``Range`` a GET asks for (one
-byte range, 206 or 416 as AWS answers) and the response headers that the parameters of a
-PutObject (``S3Storage``'s ``object_parameters``) become.
+"""Three HTTP details of S3 objects the fake reproduces: the ``Range`` a GET asks for (one
+byte range, 206 or 416 as AWS answers), the response headers that the parameters of a
+PutObject (``S3Storage``'s ``object_parameters``) become, and who may read an object
+(:func:`read_access`: a pre-signed URL, or anyone when the bucket is public).
 """
 
 from __future__ import annotations
@@ -9,11 +10,29 @@ import re
 from collections.abc import Iterator, Mapping
 from datetime import timezone
 from email.utils import format_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from botocore.utils import parse_to_aware_datetime
 
+from .. import signing
+from ..post_verify import PostError, verify_presigned
 from .disk import CHUNK_SIZE
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from .storage import FakeS3Storage
+
+#: The query parameters of a GET that override a response header, and the header.
+RESPONSE_OVERRIDES = {
+    "response-content-type": "Content-Type",
+    "response-content-disposition": "Content-Disposition",
+    "response-cache-control": "Cache-Control",
+    "response-content-encoding": "Content-Encoding",
+    "response-content-language": "Content-Language",
+    "response-expires": "Expires",
+}
 
 #: PutObject parameters S3 serves back as the same-named response header. ``ContentType``,
 #: ``Expires`` and ``Metadata`` are handled apart; the others (``ACL``...) add no header.
@@ -37,6 +56,28 @@ def served_headers(params: Mapping[str, Any]) -> dict[str, str]:
         headers["Expires"] = format_datetime(expires, usegmt=True)
     for key, value in (params.get("Metadata") or {}).items():
         headers[f"x-amz-meta-{key.lower()}"] = str(value)  # S3 lower-cases the names
+    return headers
+
+
+#: Form fields of a POST upload S3 stores and serves back as the same-named header.
+POSTED_HEADERS = {
+    "cache-control": "Cache-Control",
+    "content-disposition": "Content-Disposition",
+    "content-encoding": "Content-Encoding",
+    "expires": "Expires",
+}
+
+
+def posted_headers(fields: Mapping[str, str]) -> dict[str, str]:
+    """The headers S3 serves with an object uploaded with these (verified, lower-cased)
+    form fields, besides Content-Type: ``Content-Disposition`` and the like, and the
+    ``x-amz-meta-*`` user metadata."""
+    headers = {
+        POSTED_HEADERS[name]: value for name, value in fields.items() if name in POSTED_HEADERS
+    }
+    headers.update(
+        (name, value) for name, value in fields.items() if name.startswith("x-amz-meta-")
+    )
     return headers
 
 
@@ -96,3 +137,81 @@ class FileSlice:
 
     def close(self) -> None:
         self._fh.close()
+
+
+# -- who may read an object ----------------------------------------------------------------
+
+
+def query_pairs(query_string: str) -> list[tuple[str, str]] | None:
+    """A raw query string's ``(name, value)`` pairs, percent-decoded as S3 decodes them
+    (``+`` is a plus, not a space); None when a part is not UTF-8."""
+    try:
+        raw = query_string.encode("latin-1")  # WSGI carries the bytes as latin-1
+    except UnicodeEncodeError:
+        raw = query_string.encode("utf-8")
+    pairs = []
+    try:
+        for item in raw.split(b"&"):
+            if item:
+                name, _, value = item.partition(b"=")
+                pairs.append(
+                    (unquote_to_bytes(name).decode("utf-8"), unquote_to_bytes(value).decode())
+                )
+    except UnicodeDecodeError:
+        return None
+    return pairs
+
+
+_SIGNATURE_MISMATCH = PostError(
+    "SignatureDoesNotMatch",
+    403,
+    "The request signature we calculated does not match the signature you provided.",
+)
+
+
+def signs_urls(storage: FakeS3Storage) -> bool:
+    """Whether the storage's ``url()`` signs (``querystring_auth``, on by default): a
+    private bucket, which refuses anonymous reads. Asked of ``url()`` itself, so the fake
+    never refuses the URLs its own storage hands out."""
+    return "X-Amz-Signature=" in storage.url("probe")
+
+
+def read_access(request: HttpRequest, storage: FakeS3Storage) -> bool | PostError:
+    """Whether a GET or HEAD may read an object, as S3 decides for a private bucket
+    (:func:`signs_urls`) or a public one.
+
+    True for a valid pre-signed URL (checked with :func:`buckets.post_verify.verify_presigned`,
+    which recomputes the signature with the code that signs it); its ``response-*``
+    parameters may override headers. False for an anonymous request to a public bucket,
+    which must not carry any. Otherwise S3's error: 403 ``AccessDenied`` for an anonymous
+    request to a private bucket, 400 ``InvalidRequest`` for an anonymous one with
+    ``response-*`` parameters, and the signature errors of ``verify_presigned``. The
+    fake's own URLs are relative when ``MEDIA_URL`` is, so signed for an empty host: the
+    signature is accepted for the request's ``Host`` or for the host of ``MEDIA_URL``.
+    """
+    pairs = query_pairs(request.META.get("QUERY_STRING", ""))
+    if pairs is None:
+        return _SIGNATURE_MISMATCH
+    host = request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
+    base = urlsplit(storage.base_url())
+    hosts = [
+        host.lower(),
+        signing.host_header(f"{base.scheme}://{base.netloc}" if base.netloc else ""),
+    ]
+    signed = verify_presigned(
+        method=request.method or "GET",
+        path=request.path,
+        query=pairs,
+        hosts=list(dict.fromkeys(hosts)),
+        secret_for=storage.secret_for,
+        header=request.headers.get,
+        region=storage.region,
+    )
+    if signed is not False:
+        return signed
+    if signs_urls(storage):
+        return PostError("AccessDenied", 403, "Access Denied")
+    if any(name in RESPONSE_OVERRIDES for name, _ in pairs):
+        message = "Request specific response headers cannot be used for anonymous GET requests."
+        return PostError("InvalidRequest", 400, message)
+    return False

@@ -30,6 +30,7 @@ import mimetypes
 import os
 import stat
 import weakref
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -48,7 +49,7 @@ from .. import conf, policy, signing
 from ..files import AbortOnErrorFile
 from ..names import clean_name, name_to_key, prefix_for
 from ..object_urls import query_params
-from ..storage_base import BucketStorage, name_type_error
+from ..storage_base import BucketStorage, copy_parameters, name_type_error, with_metadata
 from . import checks  # noqa: F401 -- registers the DEBUG = False warning
 from .disk import (
     CHUNK_SIZE,
@@ -59,6 +60,7 @@ from .disk import (
     UnholdableKey,
     read_headers,
     read_meta,
+    read_parameters,
 )
 from .headers import served_headers
 
@@ -188,50 +190,71 @@ class FakeS3Storage(BucketStorage):
 
     # -- writing -------------------------------------------------------------------------
 
-    def _object_meta(self, name: str, content: Any = None) -> tuple[str, dict[str, str]]:
+    def _object_meta(
+        self, name: str, content: Any = None, metadata: Mapping[str, str] | None = None
+    ) -> tuple[str, dict[str, str]]:
         """The Content-Type and other headers S3 would serve with an object ``S3Storage``
         writes under ``name``: ``object_parameters`` win, then the content's type, then
-        the type guessed from the name (as ``S3Storage._put_args``)."""
-        params = self.settings.object_parameters
+        the type guessed from the name (as ``S3Storage._put_args``); ``metadata`` added
+        to theirs."""
+        params = with_metadata(self.settings.object_parameters, metadata)
         content_type = params.get("ContentType") or getattr(content, "content_type", None)
         if not content_type:
             content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return content_type, served_headers(params)
 
-    def _save(self, name: str, content: Any, max_length: int | None = None) -> str:
+    def _save(
+        self,
+        name: str,
+        content: Any,
+        max_length: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> str:
         if hasattr(content, "seek") and getattr(content, "seekable", lambda: True)():
             content.seek(0)
-        content_type, headers = self._object_meta(name, content)
+        content_type, headers = self._object_meta(name, content, metadata)
         chunks = (
             content.chunks(CHUNK_SIZE)
             if hasattr(content, "chunks")
             else iter(lambda: content.read(CHUNK_SIZE), b"")
         )
         self._path(name)  # refuse a bad name before writing anything
-        return self._publish(self.disk.spool(chunks, content_type, headers), name, max_length)
+        spooled = self.disk.spool(chunks, content_type, headers)
+        return self._publish(spooled, name, max_length, overwrite=self.file_overwrite)
 
-    def _publish(self, spooled: Spooled, name: str, max_length: int | None = None) -> str:
-        """Move a spooled file under ``name`` (replacing it only with ``file_overwrite``)
-        and return the name used. The link that claims a free name fails if the name
-        exists, so two concurrent writers of one name get two names, never one file."""
+    def _publish(
+        self, spooled: Spooled, name: str, max_length: int | None = None, *, overwrite: bool
+    ) -> str:
+        """Move a spooled file under ``name`` (replacing it only if ``overwrite``) and
+        return the name used. The link that claims a free name fails if the name exists,
+        so two concurrent writers of one name get two names, never one file."""
         try:
             for _ in range(20):
                 try:
-                    self.disk.publish(spooled.path, self._key(name), overwrite=self.file_overwrite)
+                    self.disk.publish(spooled.path, self._key(name), overwrite=overwrite)
                 except FileExistsError:  # taken meanwhile: never overwrite, pick another
-                    name = self.get_available_name(name, max_length=max_length)
+                    name = self.available_name(name, max_length, overwrite=False)
                     continue
                 return clean_name(name)
         finally:
             self.disk.discard(spooled)
         raise OSError(f"Could not find a free name for {name!r} after 20 attempts.")
 
-    def _spool_copy(self, src_name: str) -> Spooled:
-        """The source's bytes, Content-Type and other headers in a spooled file, under no
-        key yet (S3's CopyObject keeps them all)."""
+    def _spool_copy(
+        self, src_name: str, metadata: Mapping[str, str] | None = None, *, replace: bool = True
+    ) -> Spooled:
+        """The source's bytes in a spooled file, under no key yet, with the Content-Type
+        and headers ``S3Storage.copy_to_available_name`` gives a copy (``copy_parameters``:
+        the source's, then ``object_parameters``, then ``metadata``), or without
+        ``replace`` exactly the source's (S3's CopyObject keeps them all)."""
         src = self._object_path(src_name)
-        content_type, _ = read_meta(src)
-        headers = read_headers(src)
+        if replace:
+            params = copy_parameters(
+                read_parameters(src), self.settings.object_parameters, metadata
+            )
+            content_type, headers = params.get("ContentType"), served_headers(params)
+        else:
+            content_type, headers = read_meta(src)[0], read_headers(src)
         try:
             with open(src, "rb") as fh:
                 chunks = iter(lambda: fh.read(CHUNK_SIZE), b"")
@@ -243,25 +266,41 @@ class FakeS3Storage(BucketStorage):
         """Server-side copy, as S3's CopyObject: ``dst_name`` is replaced if it exists."""
         dst_key = self._key(dst_name)
         self.disk.key_path(dst_key)
-        spooled = self._spool_copy(src_name)
+        spooled = self._spool_copy(src_name, replace=False)
         try:
             self.disk.publish(spooled.path, dst_key, overwrite=True)
         finally:
             self.disk.discard(spooled)
 
     def copy_to_available_name(
-        self, src_name: str, name: str, max_length: int | None = None
+        self,
+        src_name: str,
+        name: str,
+        max_length: int | None = None,
+        *,
+        overwrite: bool = False,
+        metadata: Mapping[str, str] | None = None,
     ) -> str:
         """Copy ``src_name`` to ``name``, or to the next available name; return the name used.
 
-        As ``S3Storage.copy_to_available_name``: with ``file_overwrite`` off, nothing is ever
-        replaced and two concurrent copies to one name get two names. The copy is spooled
-        first, then linked under the name (as ``save()`` publishes), so the name is claimed
-        and filled in one step: no window, no placeholder.
+        As ``S3Storage.copy_to_available_name``: unless ``overwrite``, nothing is ever
+        replaced (whatever ``file_overwrite`` says) and two concurrent copies to one name
+        get two names; the copy is written as ``save()`` writes, ``metadata`` added. It
+        is spooled first, then linked under the name (as ``save()`` publishes), so the
+        name is claimed and filled in one step: no window, no placeholder.
         """
-        name = self.get_available_name(name, max_length=max_length)
+        name = self.available_name(name, max_length, overwrite=overwrite)
         self._path(name)  # refuse a bad name before reading anything
-        return self._publish(self._spool_copy(src_name), name, max_length)
+        spooled = self._spool_copy(src_name, metadata)
+        return self._publish(spooled, name, max_length, overwrite=overwrite)
+
+    def metadata(self, name: str) -> dict[str, str]:
+        """The object's ``x-amz-meta-*`` metadata, as ``S3Storage.metadata`` (names
+        lower-cased; none where the file system keeps no extended attributes)."""
+        self._stat(name)
+        prefix = "x-amz-meta-"
+        headers = read_headers(self._object_path(name))
+        return {k[len(prefix) :]: v for k, v in headers.items() if k.startswith(prefix)}
 
     # -- the Storage API -----------------------------------------------------------------
 
@@ -332,14 +371,30 @@ class FakeS3Storage(BucketStorage):
         expire: int | None = None,
         http_method: str | None = None,
     ) -> str:
-        """``MEDIA_URL`` + ``s3/uploads/`` + the quoted key (+ ``response-*`` parameters)."""
+        """``MEDIA_URL`` + ``s3/uploads/`` + the quoted key, pre-signed with SigV4 as
+        ``S3Storage`` signs (``querystring_auth``, the default: the fake's endpoint refuses
+        unsigned reads), else plain, as a public bucket's (``parameters`` then dropped, as
+        ``S3Storage`` drops them). A relative ``MEDIA_URL`` gives a relative URL, signed
+        for no host: the endpoint accepts that."""
         if not isinstance(name, str):
             raise name_type_error(name)
-        url = self.key_url(self._key(name))
+        key = self._key(name)
         query = query_params(parameters)  # the same names and errors as S3Storage.url()
-        if query:
-            url += "?" + "&".join(f"{k}={signing.quote_query(v)}" for k, v in query.items())
-        return url
+        s = self.settings
+        if not s.querystring_auth:
+            return self.key_url(key)
+        base = urlsplit(self.base_url())
+        return signing.presign_url(
+            scheme_host=f"{base.scheme}://{base.netloc}" if base.netloc else "",
+            path=base.path + key,
+            access_key=s.access_key or "",
+            secret_key=s.secret_key or "",
+            token=s.security_token,
+            region=self.region,
+            expires=s.querystring_expire if expire is None else expire,
+            query=query,
+            method=http_method or "GET",
+        )
 
     def name_from_url(self, url: str) -> str | None:
         """The storage name behind a URL this storage produces, or None if it is not ours.

@@ -8,11 +8,12 @@ S3's: 204 (or 200/201 with ``PostResponse`` XML, or a 303 to ``success_action_re
 with ``ETag`` and ``Location`` headers as AWS sends them, or S3's XML ``<Error>`` with S3's
 status code, and nothing stored. Where Ceph RGW and AWS differ, this follows AWS.
 
-``GET <MEDIA_URL>s3/uploads/<key>`` streams a file (``NoSuchKey`` otherwise) with the
-headers S3 would send (those ``object_parameters`` set included), or one byte range of it
-(``Range``: 206 with ``Content-Range``, 416 ``InvalidRange``; what AWS ignores, several
-ranges or a malformed header, gets the whole object). Both answer CORS like a bucket whose
-one rule allows any origin, any header, and GET/HEAD/POST/PUT.
+``GET <MEDIA_URL>s3/uploads/<key>`` reads as S3 lets it (``headers.read_access``: a valid
+pre-signed URL when the storage signs URLs, ``response-*`` overrides only then), streaming
+the file (``NoSuchKey`` otherwise) with the headers S3 would send, or one byte range
+(``Range``: 206, or 416 ``InvalidRange``; several ranges or a malformed header get the
+whole object, as on AWS). Both answer CORS like a bucket whose one rule allows any origin,
+any header, and GET/HEAD/POST/PUT.
 
 S3 serves objects from its own origin; the fake serves them from the site's. So that an
 uploaded HTML file (or anything sniffed as HTML) cannot run script as the site, every
@@ -40,7 +41,14 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .. import post_verify
 from ..names import MAX_KEY_BYTES
-from .headers import FileSlice, RangeNotSatisfiable, byte_range
+from .headers import (
+    RESPONSE_OVERRIDES,
+    FileSlice,
+    RangeNotSatisfiable,
+    byte_range,
+    posted_headers,
+    read_access,
+)
 from .multipart import MalformedMultipart, MultipartReader, Part, boundary_of
 from .storage import FakeS3Storage, read_headers, read_meta
 
@@ -50,14 +58,6 @@ CORS_METHODS = ("GET", "HEAD", "POST", "PUT")
 CORS_EXPOSE = "ETag, Location, x-amz-request-id"
 CORS_MAX_AGE = "3000"
 DEFAULT_TYPE = "binary/octet-stream"  # S3's type for an object posted without Content-Type
-RESPONSE_OVERRIDES = {
-    "response-content-type": "Content-Type",
-    "response-content-disposition": "Content-Disposition",
-    "response-cache-control": "Cache-Control",
-    "response-content-encoding": "Content-Encoding",
-    "response-content-language": "Content-Language",
-    "response-expires": "Expires",
-}
 _Response = TypeVar("_Response", bound=HttpResponseBase)
 #: Sent with every object served: it is on the site's origin, where S3's is not.
 OBJECT_SECURITY_HEADERS = {
@@ -237,9 +237,8 @@ def _store_file(
     seen = [0]
     content_type = verified.fields.get("content-type") or DEFAULT_TYPE
     try:
-        spooled = storage.disk.spool(
-            _limited(reader.chunks(), verified.max_size, seen), content_type
-        )
+        chunks = _limited(reader.chunks(), verified.max_size, seen)
+        spooled = storage.disk.spool(chunks, content_type, posted_headers(verified.fields))
     except _TooLarge:
         for chunk in reader.chunks():
             seen[0] += len(chunk)
@@ -350,6 +349,9 @@ def serve(request: HttpRequest, key: str) -> HttpResponseBase:
     if request.method not in ("GET", "HEAD"):
         return _cors(request, _not_allowed(request, "OBJECT"))
     storage = fake_storage()
+    access = read_access(request, storage)
+    if isinstance(access, post_verify.PostError):
+        return _cors(request, _from_policy(access))
     try:
         path = storage.key_path(key)
         if not os.path.isfile(path):  # a prefix ("directory") or a special file is no object
@@ -377,9 +379,10 @@ def serve(request: HttpRequest, key: str) -> HttpResponseBase:
     if etag:
         headers["ETag"] = etag
     headers.update(read_headers(path))  # Cache-Control, x-amz-meta-*... as written
-    for param, header in RESPONSE_OVERRIDES.items():
-        if param in request.GET:
-            headers[header] = request.GET[param]
+    if access:  # signed: S3 honours response-* parameters on signed requests only
+        for param, header in RESPONSE_OVERRIDES.items():
+            if param in request.GET:
+                headers[header] = request.GET[param]
     status = 200
     if wanted is not None:
         first, last = wanted

@@ -136,7 +136,7 @@ class Target:
         if self.name == "rgw":
             obj = self.s3.get_object(Bucket=self.bucket, Key=key)
             return obj["Body"].read(), obj["ContentType"]
-        response = requests.get(self.object_url(key), timeout=30)
+        response = requests.get(self.storage_url(key), timeout=30)
         assert response.status_code == 200, response.text
         return response.content, response.headers["Content-Type"]
 

@@ -11,7 +11,9 @@ import datetime
 import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import django
 import pytest
 import requests
 from django.core.exceptions import SuspiciousFileOperation
@@ -96,7 +98,12 @@ def test_head_with_a_range_answers_206_without_a_body(stored: Target) -> None:
     response = get(stored, "r/data.txt", "bytes=4-7", method="HEAD")
     assert response.status_code == 206
     assert response.headers["Content-Range"] == "bytes 4-7/20"
-    assert response.headers["Content-Length"] == "4"
+    # The fake runs in Django's development server here, and Django 4.2's deletes
+    # Content-Length from every HEAD response (django.core.servers.basehttp.ServerHandler
+    # .cleanup_headers; later versions drop only a "0"). The view does send it:
+    # test_fake_storage.py::test_ranged_head_has_the_range_length.
+    if stored.name == "rgw" or django.VERSION >= (5, 0):
+        assert response.headers["Content-Length"] == "4"
     assert response.content == b""
 
 
@@ -184,6 +191,56 @@ def test_without_object_parameters_no_such_headers(stored: Target) -> None:
     headers = served_headers(stored, "r/data.txt")
     assert headers["Content-Type"] == "text/plain"
     assert {k: v for k, v in headers.items() if v is not None} == {"Content-Type": "text/plain"}
+
+
+def test_a_copy_to_an_available_name_takes_the_object_parameters(target: Target) -> None:
+    """``copy_to_available_name`` writes as ``save()`` writes: ``object_parameters`` (and
+    ``default_acl``) on top of the source's headers, which CopyObject alone would keep."""
+    target.storage.save("p/plain.txt", ContentFile(b"plain"))
+    storage = target.storage_with(object_parameters=PARAMETERS, default_acl="public-read")
+    name = storage.copy_to_available_name("p/plain.txt", "p/moved.txt")
+    assert served_headers(target, name) == SERVED
+    if target.name == "rgw":  # the fake keeps no ACLs
+        grants = target.s3.get_object_acl(Bucket=target.bucket, Key=name)["Grants"]
+        everyone = "http://acs.amazonaws.com/groups/global/AllUsers"
+        assert {"URI": everyone, "Type": "Group"} in [g["Grantee"] for g in grants]
+        assert requests.get(target.object_url(name), timeout=30).content == b"plain"
+    # Without object_parameters, a copy keeps what the source has (Content-Type included).
+    again = target.storage.copy_to_available_name(name, "p/again.txt")
+    assert served_headers(target, again) == SERVED
+
+
+def test_a_direct_upload_moved_by_a_model_save_gets_the_object_parameters(
+    target: Target, settings: Any, transactional_db: Any
+) -> None:
+    """The browser's POST sets none of them; the move out of staging must."""
+    from tests.testapp.models import Document
+
+    key = "uploads/" + "0" * 48 + "/report.txt"
+    assert target.post(target.presigned(key), b"report", filename="report.txt").status_code == 204
+    backend = (
+        "buckets.storage.S3Storage"
+        if target.name == "rgw"
+        else "buckets.test.storage.FakeS3Storage"
+    )
+    params = {"CacheControl": "max-age=86400", "ContentDisposition": "attachment"}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": backend, "OPTIONS": {**target.options, "object_parameters": params}},
+    }
+    doc = Document.objects.create(name="r", file=key)
+    assert doc.file.name == "report.txt"
+    if target.name == "rgw":
+        head = target.s3.head_object(Bucket=target.bucket, Key="report.txt")
+        headers = {
+            "Cache-Control": head["CacheControl"],
+            "Content-Disposition": head["ContentDisposition"],
+        }
+    else:
+        response = requests.head(target.storage_url("report.txt", "HEAD"), timeout=30)
+        headers = {h: response.headers[h] for h in ("Cache-Control", "Content-Disposition")}
+    assert headers == {"Cache-Control": "max-age=86400", "Content-Disposition": "attachment"}
+    assert doc.file.read() == b"report"
 
 
 # -- copy_to_available_name ----------------------------------------------------------------

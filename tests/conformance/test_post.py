@@ -342,3 +342,51 @@ def test_form_before_the_file_above_20_kib(target: Target) -> None:
     if status == 400:
         assert error_code(response) == "MaxPostPreDataLengthExceeded"
     assert target.exists("pad.txt") is (target.name == "rgw")
+
+
+# -- stored headers --------------------------------------------------------------------------
+
+
+def test_script_capable_upload_is_served_as_an_attachment(target: Target) -> None:
+    """``presigned_post`` pins ``Content-Disposition: attachment`` for HTML (and SVG, XML,
+    JS): S3 stores the field and serves it, so opening the object's URL downloads it."""
+    fields = target.presigned("docs/page.html", content_type="text/html")
+    assert fields["Content-Disposition"] == "attachment"
+    page = b"<script>document.title = document.cookie</script>"
+    response = target.post(fields, page, filename="page.html")
+    assert response.status_code == 204, response.text
+    served = requests.get(target.storage_url("docs/page.html"), timeout=30)
+    assert served.status_code == 200 and served.content == page
+    assert served.headers["Content-Type"] == "text/html"
+    # AWS stores the form's Content-Disposition (and Cache-Control, Content-Encoding,
+    # Expires) with the object, as PutObject's headers; Ceph RGW 16 keeps only
+    # Content-Type and x-amz-meta-*, so there the signed URL's response-content-disposition
+    # is what makes a download.
+    expected = per_target(target, aws="attachment", rgw=None)
+    assert served.headers.get("Content-Disposition") == expected
+    # The pinned value cannot be changed, nor left out.
+    inline = target.post({**fields, "Content-Disposition": "inline"}, page)
+    assert_error(inline, 403, "AccessDenied")
+    fields.pop("Content-Disposition")
+    assert_error(target.post(fields, page), 403, "AccessDenied")
+
+
+def test_posted_header_fields_are_stored_and_served(target: Target) -> None:
+    fields = {
+        "key": "docs/meta.txt",
+        "Content-Disposition": 'attachment; filename="m.txt"',
+        "Cache-Control": "max-age=60",
+        "x-amz-meta-origin": "form",
+    }
+    conditions = [["eq", f"${name}", value] for name, value in fields.items()]
+    response = target.post(target.custom(conditions, fields))
+    assert response.status_code == 204, response.text
+    served = requests.get(target.storage_url("docs/meta.txt"), timeout=30)
+    assert served.status_code == 200
+    assert served.headers["x-amz-meta-origin"] == "form"
+    # AWS serves the posted Content-Disposition and Cache-Control; Ceph RGW 16 drops them.
+    expected = per_target(
+        target, aws=('attachment; filename="m.txt"', "max-age=60"), rgw=(None,) * 2
+    )
+    got = (served.headers.get("Content-Disposition"), served.headers.get("Cache-Control"))
+    assert got == expected

@@ -14,6 +14,7 @@ from typing import Any
 
 import django
 import pytest
+import requests
 from boto3.s3.transfer import TransferConfig
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile, File
@@ -162,3 +163,64 @@ def test_url_of_none_is_a_type_error(target: Target) -> None:
     for storage in (target.storage, target.storage_with(querystring_auth=False)):
         with pytest.raises(TypeError, match="must be a str, not NoneType"):
             storage.url(None)  # type: ignore[arg-type]
+
+
+# -- metadata, and copies that never overwrite -----------------------------------------------
+
+
+def stored_metadata(target: Target, name: str) -> dict[str, str]:
+    """The object's metadata as the server has it (RGW's HEAD; the fake's headers)."""
+    if target.name == "rgw":
+        metadata: dict[str, str] = target.s3.head_object(Bucket=target.bucket, Key=name)["Metadata"]
+        return metadata
+    response = requests.head(target.storage_url(name, "HEAD"), timeout=30)
+    assert response.status_code == 200, response.text
+    prefix = "x-amz-meta-"
+    return {
+        k.lower()[len(prefix) :]: v
+        for k, v in response.headers.items()
+        if k.lower().startswith(prefix)
+    }
+
+
+def test_metadata_is_written_and_read_back(target: Target) -> None:
+    plain = target.storage
+    storage = target.storage_with(object_parameters={"Metadata": {"Team": "docs"}})
+    mark = {"buckets-field": "app.model.field"}
+    name = storage.save("m/a.txt", ContentFile(b"a"), metadata=mark)
+    assert storage.metadata(name) == {"team": "docs", **mark}
+    assert stored_metadata(target, name) == {"team": "docs", **mark}
+    with storage.open("m/w.txt", "wb") as f:
+        f.write(b"w")
+    assert storage.metadata("m/w.txt") == {"team": "docs"}
+    assert plain.metadata(plain.save("m/p.txt", ContentFile(b"p"))) == {}
+    # A copy is not what the field wrote: its mark goes, unless the copier gives one.
+    copied = plain.copy_to_available_name(name, "m/c.txt")
+    assert plain.metadata(copied) == {"team": "docs"}
+    other = {"buckets-field": "app.model.other"}
+    marked = plain.copy_to_available_name(name, "m/d.txt", metadata=other)
+    assert plain.metadata(marked) == {"team": "docs", **other}
+    assert stored_metadata(target, marked) == {"team": "docs", **other}
+    with pytest.raises(FileNotFoundError):
+        plain.metadata("m/missing.txt")
+
+
+def test_copy_to_available_name_never_overwrites_unless_asked(target: Target) -> None:
+    """Whatever ``file_overwrite`` says: it is for ``save()``; a copy to an available name
+    (a move out of staging) must not replace another object."""
+    storage = target.storage_with(file_overwrite=True)
+    storage.save("o/src.txt", ContentFile(b"new"))
+    storage.save("o/taken.txt", ContentFile(b"old"))
+    name = storage.copy_to_available_name("o/src.txt", "o/taken.txt")
+    assert name != "o/taken.txt" and name.startswith("o/taken_"), name
+    assert (read(storage, "o/taken.txt"), read(storage, name)) == (b"old", b"new")
+    assert storage.copy_to_available_name("o/src.txt", "o/taken.txt", overwrite=True) == (
+        "o/taken.txt"
+    )
+    assert read(storage, "o/taken.txt") == b"new"
+    plain = target.storage  # file_overwrite=False: overwrite=True still overwrites
+    plain.save("o/src2.txt", ContentFile(b"newer"))
+    assert plain.copy_to_available_name("o/src2.txt", "o/taken.txt", overwrite=True) == (
+        "o/taken.txt"
+    )
+    assert read(plain, "o/taken.txt") == b"newer"

@@ -202,9 +202,10 @@ def test_twenty_threads_replacing_each_others_files_lose_nothing(
 ) -> None:
     """20 threads, 5 rows, 3 rounds each, every round a read-modify-write of one row in a
     transaction (as concurrent code must, or it loses updates): a file saved by the
-    storage beforehand, a browser upload moved out of staging, a file uploaded by the
-    field on save, or another row's object shared. Afterwards every row's object exists
-    with the bytes its writer gave it, and every other object was deleted after commit."""
+    storage beforehand (marked as the field's), a browser upload moved out of staging, a
+    file uploaded by the field on save, or another row's object shared. Afterwards every
+    row's object exists with the bytes its writer gave it, and every other object was
+    deleted after commit."""
     db = threaded_db
     docs = Document.objects.using(db)
     pks = [
@@ -213,6 +214,7 @@ def test_twenty_threads_replacing_each_others_files_lose_nothing(
     ]
     expected: dict[str, bytes] = {f"seed{r}.txt": f"seed {r}".encode() for r in range(ROWS)}
     lock = threading.Lock()
+    mark = Document._meta.get_field("file").written_mark  # type: ignore[attr-defined]
 
     def prepare(t: int) -> requests.Session:
         s3_default.client  # noqa: B018 -- made before the start line
@@ -223,8 +225,8 @@ def test_twenty_threads_replacing_each_others_files_lose_nothing(
         body = f"thread {t} round {r}".encode()
         kind = (t + r) % 4
         value: Any = None
-        if kind == 0:  # saved through the storage first, then assigned by name
-            value = s3_default.save("file.txt", ContentFile(body))
+        if kind == 0:  # saved through the storage on the field's behalf, assigned by name
+            value = s3_default.save("file.txt", ContentFile(body), metadata=mark)
         elif kind == 1:  # a browser upload, moved under upload_to on save
             value = staged_upload(s3_default, session, f"{t:08x}{r:08x}", body)
         elif kind == 2:  # a new file, uploaded by the field on save

@@ -25,6 +25,7 @@ from django.core.files.base import ContentFile, File
 from django.test import Client
 
 from buckets.files import S3File
+from buckets.s3io import NoSuchBucketError
 from buckets.storage import S3Storage
 from tests.rgw import list_keys
 from tests.testapp.models import Document
@@ -180,7 +181,7 @@ def test_save_of_a_file_on_disk_to_a_missing_bucket_is_an_oserror(rgw: Any, tmp_
     storage = S3Storage(**rgw.storage_options("no-such-bucket-buckets-test", max_attempts=0))
     path = tmp_path / "nine.bin"
     path.write_bytes(b"9" * (9 * MiB))
-    with path.open("rb") as fh, pytest.raises(FileNotFoundError, match="bucket .*nine.bin"):
+    with path.open("rb") as fh, pytest.raises(NoSuchBucketError, match="bucket .*nine.bin"):
         storage.save("nine.bin", File(fh))
 
 
