@@ -19,6 +19,9 @@ import requests
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 
+from buckets.storage import S3Storage
+from buckets.test.storage import FakeS3Storage
+
 from .conftest import Target, assert_error, per_target
 
 pytestmark = pytest.mark.rgw
@@ -211,23 +214,19 @@ def test_a_copy_to_an_available_name_takes_the_object_parameters(target: Target)
 
 
 def test_a_direct_upload_moved_by_a_model_save_gets_the_object_parameters(
-    target: Target, settings: Any, transactional_db: Any
+    target: Target, monkeypatch: pytest.MonkeyPatch, transactional_db: Any
 ) -> None:
     """The browser's POST sets none of them; the move out of staging must."""
     from tests.testapp.models import Document
 
     key = "uploads/" + "0" * 48 + "/report.txt"
     assert target.post(target.presigned(key), b"report", filename="report.txt").status_code == 204
-    backend = (
-        "buckets.storage.S3Storage"
-        if target.name == "rgw"
-        else "buckets.test.storage.FakeS3Storage"
-    )
+    backend = S3Storage if target.name == "rgw" else FakeS3Storage
     params = {"CacheControl": "max-age=86400", "ContentDisposition": "attachment"}
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": backend, "OPTIONS": {**target.options, "object_parameters": params}},
-    }
+    # The field's own storage, not an override of STORAGES["default"]: Django 4.2 drops the
+    # default's OPTIONS when STORAGES is overridden.
+    storage = backend(**{**target.options, "object_parameters": params})
+    monkeypatch.setattr(Document._meta.get_field("file"), "_storage_arg", storage)
     doc = Document.objects.create(name="r", file=key)
     assert doc.file.name == "report.txt"
     if target.name == "rgw":
