@@ -24,15 +24,19 @@ from __future__ import annotations
 import pathlib
 import posixpath
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import File
 from django.core.files.storage import Storage
 from django.core.files.utils import validate_file_name
 
+from . import policy
 from .files import as_binary
 from .names import clean_name
+
+if TYPE_CHECKING:
+    from . import conf
 
 #: The metadata name (``x-amz-meta-buckets-field``) of the field that wrote an object.
 FIELD_METADATA = "buckets-field"
@@ -74,7 +78,17 @@ def with_metadata(
 
 
 class BucketStorage(Storage):
-    """The shared half of both storages; subclasses give ``file_overwrite`` and ``_save``."""
+    """The shared half of both storages; subclasses give ``file_overwrite``, ``_save``,
+    ``metadata`` and ``_post_signer``."""
+
+    if TYPE_CHECKING:  # what the subclasses provide
+
+        @property
+        def settings(self) -> conf.S3Settings: ...
+        @property
+        def bucket_name(self) -> str: ...
+        def _key(self, name: str) -> str: ...
+        def upload_url(self) -> str: ...
 
     @property
     def file_overwrite(self) -> bool:
@@ -116,6 +130,47 @@ class BucketStorage(Storage):
         """The object's ``x-amz-meta-*`` metadata, names lower-cased (``FileNotFoundError``
         if there is no such object)."""
         raise NotImplementedError("subclasses of BucketStorage must provide metadata()")
+
+    def _post_signer(self, key: str) -> tuple[str, str, str | None, str]:
+        """``(access key, secret key, session token, region)`` to sign an upload of
+        ``key`` with, once ``key`` is known to be one the storage can hold."""
+        raise NotImplementedError("subclasses of BucketStorage must provide _post_signer()")
+
+    def presigned_post(
+        self,
+        name: str,
+        *,
+        max_size: int | None = None,
+        min_size: int = 0,
+        content_type: str | None = None,
+        accept: Any = None,
+        expire: int | None = None,
+        success_action_status: int | None = None,
+    ) -> dict[str, Any]:
+        """``{"url", "fields"}`` for one browser upload of exactly ``name``.
+
+        The policy pins the key, the size (``max_size`` or ``MAX_FILE_SIZE``) and, when
+        ``accept`` restricts types, the declared ``content_type``. ``PolicyError`` (a
+        ``ValueError``) for a request that must not be signed.
+        """
+        s = self.settings
+        key = self._key(name)
+        access_key, secret_key, token, region = self._post_signer(key)
+        fields, _ = policy.build_post_policy(
+            bucket=self.bucket_name,
+            key=key,
+            access_key=access_key,
+            secret_key=secret_key,
+            token=token,
+            region=region,
+            max_size=min(max_size, s.max_file_size) if max_size else s.max_file_size,
+            min_size=min_size,
+            content_type=content_type,
+            accept=accept,
+            success_action_status=success_action_status,
+            expires=s.upload_expire if expire is None else expire,
+        )
+        return {"url": self.upload_url(), "fields": fields}
 
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
         return self.available_name(name, max_length, overwrite=self.file_overwrite)

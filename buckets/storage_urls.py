@@ -17,7 +17,7 @@ from botocore.credentials import RefreshableCredentials
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import cached_property
 
-from . import object_urls, policy
+from . import object_urls
 from .object_urls import plain_chars
 from .storage_base import name_type_error
 
@@ -98,41 +98,11 @@ class S3UrlsMixin:
         host, prefix, _ = self._url_template
         return f"{host}{prefix.rstrip('/')}"
 
-    def presigned_post(
-        self,
-        name: str,
-        *,
-        max_size: int | None = None,
-        min_size: int = 0,
-        content_type: str | None = None,
-        accept: Any = None,
-        expire: int | None = None,
-        success_action_status: int | None = None,
-    ) -> dict[str, Any]:
-        """``{"url", "fields"}`` for one browser upload of exactly ``name``.
-
-        The policy pins the key, the size (``max_size`` or ``MAX_FILE_SIZE``) and, when
-        ``accept`` restricts types, the declared ``content_type``. ``PolicyError`` (a
-        ``ValueError``) for a request that must not be signed.
-        """
-        s = self.settings
+    def _post_signer(self, key: str) -> tuple[str, str, str | None, str]:
+        """The credentials frozen now (they may rotate) and the bucket's region."""
         _, _, region = self._url_template
         frozen = self._signing_credentials()
-        fields, _ = policy.build_post_policy(
-            bucket=self.bucket_name,
-            key=self._key(name),
-            access_key=frozen.access_key,
-            secret_key=frozen.secret_key,
-            token=frozen.token,
-            region=region,
-            max_size=min(max_size, s.max_file_size) if max_size else s.max_file_size,
-            min_size=min_size,
-            content_type=content_type,
-            accept=accept,
-            success_action_status=success_action_status,
-            expires=s.upload_expire if expire is None else expire,
-        )
-        return {"url": self.upload_url(), "fields": fields}
+        return frozen.access_key, frozen.secret_key, frozen.token, region
 
     # -- object URLs -----------------------------------------------------------------------
 

@@ -45,7 +45,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
 
-from .. import conf, policy, signing
+from .. import conf, signing
 from ..files import AbortOnErrorFile
 from ..names import clean_name, name_to_key, prefix_for
 from ..object_urls import query_params
@@ -444,36 +444,12 @@ class FakeS3Storage(BucketStorage):
         """Where a browser POSTs uploads (no trailing slash, as ``S3Storage.upload_url``)."""
         return self.base_url().rstrip("/")
 
-    def presigned_post(
-        self,
-        name: str,
-        *,
-        max_size: int | None = None,
-        min_size: int = 0,
-        content_type: str | None = None,
-        accept: Any = None,
-        expire: int | None = None,
-        success_action_status: int | None = None,
-    ) -> dict[str, Any]:
-        """``{"url", "fields"}`` for one upload of exactly ``name``, as ``S3Storage`` signs it."""
-        s = self.settings
-        key = self._key(name)
+    def _post_signer(self, key: str) -> tuple[str, str, str | None, str]:
+        """The configured keys (or the ones derived from SECRET_KEY), after checking the
+        key is one the disk can hold."""
         self.disk.key_path(key)
-        fields, _ = policy.build_post_policy(
-            bucket=self.bucket_name,
-            key=key,
-            access_key=s.access_key or "",
-            secret_key=s.secret_key or "",
-            token=s.security_token,
-            region=self.region,
-            max_size=min(max_size, s.max_file_size) if max_size else s.max_file_size,
-            min_size=min_size,
-            content_type=content_type,
-            accept=accept,
-            success_action_status=success_action_status,
-            expires=s.upload_expire if expire is None else expire,
-        )
-        return {"url": self.upload_url(), "fields": fields}
+        s = self.settings
+        return s.access_key or "", s.secret_key or "", s.security_token, self.region
 
 
 _RESET_ON = {"MEDIA_ROOT", "MEDIA_URL", "AWS", "SECRET_KEY"}
