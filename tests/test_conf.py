@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import botocore
@@ -249,9 +250,27 @@ def test_empty_strings_mean_unset(settings):
 
 
 def test_every_option_has_an_aws_key():
-    for name in conf.option_names():
+    for field in dataclasses.fields(conf.S3Settings):
+        name = field.name
         key = {"bucket_name": "BUCKET", "region_name": "REGION"}.get(name, name.upper())
-        assert conf.aws_key_to_option(key) == name
+        assert conf.read_aws_dict({key: "x"}) == {name: "x"}
+        with pytest.raises(ImproperlyConfigured, match=re.escape(repr(name))):
+            conf.read_aws_dict({name: "x"})  # the AWS dict's keys are upper-case
+
+
+@pytest.mark.parametrize("name", [field.name for field in dataclasses.fields(conf.S3Settings)])
+def test_every_option_refuses_a_value_of_no_use(name):
+    """Each option's type and value are checked, whatever its row says."""
+    with pytest.raises(ImproperlyConfigured, match=re.escape(f"option {name!r} must be")):
+        conf.resolve({"bucket_name": "b", name: object()}, {})
+
+
+@pytest.mark.parametrize("key", ["BUCKET_NAME", "REGION_NAME"])
+def test_aws_dict_has_one_key_per_option(key):
+    """The long forms of BUCKET and REGION are unknown keys: with two keys for one option,
+    one would silently win over the other."""
+    with pytest.raises(ImproperlyConfigured, match=key):
+        conf.read_aws_dict({key: "x"})
 
 
 def test_no_keys_uses_boto3_credential_chain(settings, monkeypatch):
