@@ -189,6 +189,13 @@ def test_aws_dict_errors_name_the_aws_key(settings, aws, message):
         S3Storage().check_settings()
 
 
+def test_an_option_set_to_none_leaves_the_error_to_the_aws_key(settings):
+    """An option given as None is not given: the AWS dict's value is used, and named."""
+    settings.AWS = {"BUCKET": "b", "REGION": "eu west"}
+    with pytest.raises(ImproperlyConfigured, match=re.escape("AWS['REGION'] 'region_name'")):
+        S3Storage(region_name=None).check_settings()
+
+
 @pytest.mark.parametrize(
     "options",
     [
