@@ -473,6 +473,22 @@ def test_name_from_url_refuses_foreign_or_escaping(
     assert storage.name_from_url(url) is None
 
 
+def test_a_wildcard_allowed_host_makes_no_other_host_ours(
+    storage: FakeS3Storage, settings: Any
+) -> None:
+    """Regression: ``ALLOWED_HOSTS = ["*"]`` says which Host headers the site answers, not
+    that every host's URL is the site's: only listed hosts, and the relative form, are."""
+    settings.ALLOWED_HOSTS = ["*"]
+    url = storage.url("a.txt")
+    assert storage.name_from_url(url) == "a.txt"
+    for host in ("evil.example", "testserver", "localhost"):
+        assert storage.name_from_url(f"https://{host}{url}") is None
+    settings.ALLOWED_HOSTS = ["*", "testserver", ".example.com"]
+    assert storage.name_from_url("https://testserver" + url) == "a.txt"
+    assert storage.name_from_url("https://app.example.com" + url) == "a.txt"
+    assert storage.name_from_url("https://evil.example" + url) is None
+
+
 def test_absolute_media_url_accepts_only_its_host(storage: FakeS3Storage, settings: Any):
     settings.MEDIA_URL = "https://cdn.example.net/media/"
     assert storage.name_from_url("https://cdn.example.net/media/s3/uploads/a.txt") == "a.txt"

@@ -105,6 +105,21 @@ def aws_credentials_are_the_fakes() -> bool:
     return fake and not real
 
 
+def own_hosts() -> list[str]:
+    """The hosts whose absolute URLs the fake takes as its own (``validate_host`` patterns).
+
+    ``ALLOWED_HOSTS`` without ``"*"``: a wildcard says which ``Host`` headers the site
+    answers, not which hosts are the site's, so it makes no other host's URL ours. A
+    ``.example.com`` entry names a domain the site owner listed and stays. With ``DEBUG``
+    and no ``ALLOWED_HOSTS``, Django's development hosts (``.localhost``, ``127.0.0.1``,
+    ``[::1]``).
+    """
+    allowed = list(django_settings.ALLOWED_HOSTS)
+    if django_settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    return [host for host in allowed if host != "*"]
+
+
 def media_url() -> str:
     """``MEDIA_URL``, or ``/media/`` when unset: the fake always has somewhere to live.
 
@@ -443,8 +458,10 @@ class FakeS3Storage(BucketStorage):
     def name_from_url(self, url: str) -> str | None:
         """The storage name behind a URL this storage produces, or None if it is not ours.
 
-        Accepts the relative form and absolute forms on a host this site answers to
-        (``ALLOWED_HOSTS``), or on ``MEDIA_URL``'s host when that is absolute.
+        Accepts the relative form, and absolute forms only on a host the settings name:
+        ``MEDIA_URL``'s host when that is absolute, else a host ``ALLOWED_HOSTS`` lists
+        (:func:`own_hosts`: ``"*"`` names no host, so with only ``"*"`` an absolute URL
+        is never ours).
         """
         if not isinstance(url, str):
             return None
@@ -458,10 +475,7 @@ class FakeS3Storage(BucketStorage):
                     return None
             else:
                 domain, _ = split_domain_port(parts.netloc.lower())
-                allowed = list(django_settings.ALLOWED_HOSTS)
-                if django_settings.DEBUG and not allowed:
-                    allowed = [".localhost", "127.0.0.1", "[::1]"]
-                if not domain or not validate_host(domain, allowed):
+                if not domain or not validate_host(domain, own_hosts()):
                     return None
         elif not parts.path.startswith("/"):
             return None
