@@ -11,7 +11,10 @@ import copy
 import io
 import os
 import pickle
+import subprocess
+import sys
 import threading
+import types
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -89,6 +92,7 @@ def test_without_aws_dict_bucket_and_keys_come_from_secret_key(media: Any, setti
 
 
 def test_aws_dict_is_used_so_policies_look_as_in_production(media: Any, settings: Any):
+    settings.STORAGES = {"default": {"BACKEND": "buckets.test.storage.FakeS3Storage"}}
     settings.AWS = {"BUCKET": "prod", "ACCESS_KEY": "AK", "SECRET_KEY": "SK", "REGION": "eu-west-3"}
     storage = FakeS3Storage(location="media", max_file_size=1000)
     fields = storage.presigned_post("a.txt")["fields"]
@@ -100,6 +104,47 @@ def test_aws_dict_is_used_so_policies_look_as_in_production(media: Any, settings
         fields, bucket="prod", secret_for={"AK": "SK"}.get, region="eu-west-3", file_size=1000
     )
     assert isinstance(verified, policy.VerifiedPost) and verified.max_size == 1000
+
+
+def test_the_aws_dict_keys_are_never_read_beside_a_real_storage(media: Any, settings: Any):
+    """Regression: with ``S3Storage`` configured the ``AWS`` keys are real credentials; the
+    fake (its endpoints' fallback storage, or a fake beside the real storage) never signs,
+    verifies or serves with them. Its own options' keys still count."""
+    from buckets.test.views import fake_storage
+
+    settings.AWS = {"BUCKET": "prod", "ACCESS_KEY": "REALAK", "SECRET_KEY": "REALSK"}
+    settings.STORAGES = {"default": {"BACKEND": "buckets.storage.S3Storage"}}
+    for storage in (fake_storage(), FakeS3Storage()):
+        s = storage.settings
+        assert s.bucket_name == "prod"  # the bucket name is no secret: policies look alike
+        assert s.access_key and s.access_key.startswith("FAKE") and s.secret_key != "REALSK"
+    settings.STORAGES = {
+        "default": {"BACKEND": "buckets.storage.S3Storage"},
+        "dev": {"BACKEND": "buckets.test.storage.FakeS3Storage"},
+    }
+    assert fake_storage().settings.secret_key != "REALSK"
+    own = FakeS3Storage(access_key="OWNAK", secret_key="OWNSK").settings
+    assert (own.access_key, own.secret_key) == ("OWNAK", "OWNSK")
+    settings.STORAGES = {"default": {"BACKEND": "buckets.test.storage.FakeS3Storage"}}
+    assert fake_storage().settings.secret_key == "REALSK"  # the fake's own AWS dict
+
+
+def test_a_policy_signed_for_the_real_bucket_is_refused_by_a_mounted_fake(
+    media: Any, settings: Any
+) -> None:
+    """Regression: a production site (``S3Storage``) mounting the fake's endpoints by
+    mistake must not let a policy signed for its real bucket store a file on its disk."""
+    from buckets.storage import S3Storage
+
+    settings.AWS = {"BUCKET": "prod", "ACCESS_KEY": "REALAK", "SECRET_KEY": "REALSK"}
+    settings.STORAGES = {"default": {"BACKEND": "buckets.storage.S3Storage"}}
+    settings.ROOT_URLCONF = "tests.conformance.urls"
+    signed = S3Storage().presigned_post("a.txt")  # what /s3/signed-url/ hands out
+    response = Client().post(
+        "/media/s3/uploads", {**signed["fields"], "file": ContentFile(b"<p>", name="a.txt")}
+    )
+    assert response.status_code == 403, response.content
+    assert files_under(media) == []
 
 
 def test_unknown_option_and_bad_aws_key_are_errors(media: Any, settings: Any) -> None:
@@ -428,6 +473,22 @@ def test_name_from_url_refuses_foreign_or_escaping(
     assert storage.name_from_url(url) is None
 
 
+def test_a_wildcard_allowed_host_makes_no_other_host_ours(
+    storage: FakeS3Storage, settings: Any
+) -> None:
+    """Regression: ``ALLOWED_HOSTS = ["*"]`` says which Host headers the site answers, not
+    that every host's URL is the site's: only listed hosts, and the relative form, are."""
+    settings.ALLOWED_HOSTS = ["*"]
+    url = storage.url("a.txt")
+    assert storage.name_from_url(url) == "a.txt"
+    for host in ("evil.example", "testserver", "localhost"):
+        assert storage.name_from_url(f"https://{host}{url}") is None
+    settings.ALLOWED_HOSTS = ["*", "testserver", ".example.com"]
+    assert storage.name_from_url("https://testserver" + url) == "a.txt"
+    assert storage.name_from_url("https://app.example.com" + url) == "a.txt"
+    assert storage.name_from_url("https://evil.example" + url) is None
+
+
 def test_absolute_media_url_accepts_only_its_host(storage: FakeS3Storage, settings: Any):
     settings.MEDIA_URL = "https://cdn.example.net/media/"
     assert storage.name_from_url("https://cdn.example.net/media/s3/uploads/a.txt") == "a.txt"
@@ -662,6 +723,101 @@ def test_check_mounted_only(settings: Any, media: Path) -> None:
     assert ids(fake_checks.check_fake_s3_not_in_production()) == {fake_checks.W_MOUNTED}
 
 
+def _urlconf(*patterns: Any) -> types.ModuleType:
+    module = types.ModuleType("fake_mounted_urls")
+    module.urlpatterns = list(patterns)  # type: ignore[attr-defined]
+    return module
+
+
+def test_check_finds_the_fake_mounted_under_any_prefix(settings: Any, media: Path) -> None:
+    """Regression: the fake's views are found wherever the URLconf routes to them, not
+    only at ``MEDIA_URL`` + ``s3/uploads/``."""
+    from django.urls import include, path
+
+    from buckets.test import views
+
+    settings.DEBUG = False
+    mounts = {
+        "dev/": _urlconf(path("dev/", include("buckets.test.urls"))),
+        "raw/": _urlconf(path("raw/", views.upload), path("raw/<path:key>", views.serve)),
+    }
+    for prefix, urlconf in mounts.items():
+        settings.ROOT_URLCONF = urlconf
+        (message,) = fake_checks.check_fake_s3_not_in_production()
+        assert message.id == fake_checks.W_MOUNTED and prefix in message.msg
+    settings.ROOT_URLCONF = _urlconf(path("site/", include("buckets.urls")))
+    assert fake_checks.check_fake_s3_not_in_production() == []
+
+
+def test_check_finds_a_fields_own_fake_storage(settings: Any, media: Path) -> None:
+    """Regression: W002 covers a model field's own ``FakeS3Storage`` (given as an instance,
+    a subclass or a callable), not only ``STORAGES``."""
+    from django.db import models
+    from django.test.utils import isolate_apps
+
+    from buckets.fields import S3FileField
+
+    class SubFake(FakeS3Storage):
+        pass
+
+    settings.DEBUG = False
+    settings.ROOT_URLCONF = "tests.urls"
+    with isolate_apps("tests.testapp") as registry:
+
+        class Uploads(models.Model):
+            direct = S3FileField(storage=FakeS3Storage(root="a"))
+            called = S3FileField(storage=lambda: SubFake(root="b"))
+            plain = models.FileField(storage=FakeS3Storage(root="c"))
+            real = S3FileField()
+            local = models.FileField()
+
+            class Meta:
+                app_label = "testapp"
+
+        config = registry.get_app_config("testapp")
+        messages = fake_checks.check_fake_s3_not_in_production(app_configs=[config])
+    assert {m.id for m in messages} == {fake_checks.W_STORAGE}
+    assert sorted(m.msg.split()[2] for m in messages) == [
+        "testapp.Uploads.called",
+        "testapp.Uploads.direct",
+        "testapp.Uploads.plain",
+    ]
+
+
+def test_checks_of_a_production_site_import_nothing_of_the_fake() -> None:
+    """Regression: with only ``S3Storage`` configured, setting Django up and running every
+    check (the fake-in-production one included) loads no ``buckets.test`` module."""
+    code = (
+        "import sys, django\n"
+        "from django.conf import settings\n"
+        "from tests import settings as base\n"
+        "conf = {k: getattr(base, k) for k in dir(base) if k.isupper()}\n"
+        "conf.update(DEBUG=False)\n"
+        "settings.configure(**conf)\n"
+        "django.setup()\n"
+        "from django.core import checks\n"
+        "ids = sorted(m.id for m in checks.run_checks(include_deployment_checks=True))\n"
+        "loaded = sorted(m for m in sys.modules if m == 'buckets.test' "
+        "or m.startswith('buckets.test.'))\n"
+        "print('ids', ids)\n"
+        "print('loaded', loaded)\n"
+        "print('registered', [f.__module__ for f in checks.registry.registry.registered_checks "
+        "if f.__name__ == 'check_fake_s3_not_in_production'])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "loaded []" in lines, result.stdout
+    assert "registered ['buckets.checks_fake']" in lines, result.stdout  # and it ran
+    assert "buckets.test.W" not in result.stdout
+
+
 def test_endpoints_serve_the_configured_fake_storage(fake_urls: Client, settings: Any) -> None:
     from buckets.test.views import fake_storage
 
@@ -679,9 +835,6 @@ def test_endpoints_serve_the_configured_fake_storage(fake_urls: Client, settings
 def test_manage_py_check_in_a_fresh_process_reports_the_fake(tmp_path: Path) -> None:
     """``manage.py check`` loads neither the storages nor the fake's modules before the
     checks run, so only the app config can register the check in time."""
-    import subprocess
-    import sys
-
     code = (
         "import sys, django\n"
         "from django.conf import settings\n"

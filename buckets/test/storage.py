@@ -18,8 +18,9 @@ ignored, and ``object_parameters`` set the headers an object is served with, as 
 (``CacheControl``, ``ContentDisposition``, ``ContentEncoding``, ``ContentLanguage``,
 ``ContentType``, ``Expires``, ``Metadata``). Without ``AWS['BUCKET']`` the bucket is
 ``"fake-bucket"``; without keys, the key pair is derived from ``SECRET_KEY``; without
-``REGION``, ``us-east-1``. ``url()`` is ``MEDIA_URL`` (``/media/`` when unset) +
-``s3/uploads/`` + the quoted key.
+``REGION``, ``us-east-1``. The ``AWS`` dict's keys count only when they are the fake's
+(:func:`aws_credentials_are_the_fakes`): the fake never holds a real storage's credentials.
+``url()`` is ``MEDIA_URL`` (``/media/`` when unset) + ``s3/uploads/`` + the quoted key.
 """
 
 from __future__ import annotations
@@ -45,12 +46,15 @@ from django.utils.crypto import salted_hmac
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
 
-from .. import conf, signing
+from .. import (
+    checks_fake,  # noqa: F401 -- registers the DEBUG = False warning
+    conf,
+    signing,
+)
 from ..files import AbortOnErrorFile
 from ..names import clean_name, name_to_key, prefix_for
 from ..object_urls import query_params
 from ..storage_base import BucketStorage, copy_parameters, name_type_error, with_metadata
-from . import checks  # noqa: F401 -- registers the DEBUG = False warning
 from .disk import (
     CHUNK_SIZE,
     TMP_DIR,
@@ -71,7 +75,49 @@ DEFAULT_REGION = "us-east-1"
 DEFAULT_ROOT = "s3"
 #: The object URL path under ``MEDIA_URL`` (the upload endpoint is the same without the key).
 URL_PATH = "s3/uploads/"
+#: The options holding credentials: read from the ``AWS`` dict only when they are the fake's.
+CREDENTIAL_OPTIONS = frozenset({"access_key", "secret_key", "security_token"})
 _live_storages: weakref.WeakSet[FakeS3Storage] = weakref.WeakSet()
+
+
+def aws_credentials_are_the_fakes() -> bool:
+    """True when ``STORAGES`` configures a ``FakeS3Storage`` and no ``S3Storage``.
+
+    Only then is the ``AWS`` dict the fake's own settings, so its keys make policies look
+    as in production. Beside an ``S3Storage`` (a production site that mounts the fake's
+    endpoints by mistake, or a test project using both) they are real credentials, and
+    with no fake configured (the endpoints' fallback storage, a field's own fake) nothing
+    says they are meant for the fake: the fake never signs, verifies or serves with them.
+    """
+    from django.utils.module_loading import import_string
+
+    from ..storage import S3Storage
+
+    fake = real = False
+    for params in (getattr(django_settings, "STORAGES", None) or {}).values():
+        try:
+            backend = import_string(params.get("BACKEND", ""))
+        except ImportError:
+            continue
+        if isinstance(backend, type):
+            fake = fake or issubclass(backend, FakeS3Storage)
+            real = real or issubclass(backend, S3Storage)
+    return fake and not real
+
+
+def own_hosts() -> list[str]:
+    """The hosts whose absolute URLs the fake takes as its own (``validate_host`` patterns).
+
+    ``ALLOWED_HOSTS`` without ``"*"``: a wildcard says which ``Host`` headers the site
+    answers, not which hosts are the site's, so it makes no other host's URL ours. A
+    ``.example.com`` entry names a domain the site owner listed and stays. With ``DEBUG``
+    and no ``ALLOWED_HOSTS``, Django's development hosts (``.localhost``, ``127.0.0.1``,
+    ``[::1]``).
+    """
+    allowed = list(django_settings.ALLOWED_HOSTS)
+    if django_settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    return [host for host in allowed if host != "*"]
 
 
 def media_url() -> str:
@@ -110,12 +156,25 @@ class FakeS3Storage(BucketStorage):
 
     @cached_property
     def settings(self) -> conf.S3Settings:
-        """The same settings object as ``S3Storage``'s, with the fake's defaults filled in."""
-        aws = conf.read_aws_dict()
+        """The same settings object as ``S3Storage``'s, with the fake's defaults filled in.
+
+        The ``AWS`` dict's credentials are read only when they are the fake's
+        (:func:`aws_credentials_are_the_fakes`); otherwise, and when there are none, the
+        fake signs with its own storage options' keys, else a pair derived from
+        ``SECRET_KEY``.
+        """
+        raw_aws = getattr(django_settings, "AWS", None) or {}
+        aws = conf.read_aws_dict(raw_aws)  # ImproperlyConfigured for a bad AWS setting
         options = dict(self._options)
         if not options.get("bucket_name") and not aws.get("bucket_name"):
             options["bucket_name"] = DEFAULT_BUCKET
-        resolved = conf.resolve(options)
+        if not aws_credentials_are_the_fakes():
+            raw_aws = {
+                key: value
+                for key, value in raw_aws.items()
+                if conf.aws_key_to_option(str(key)) not in CREDENTIAL_OPTIONS
+            }
+        resolved = conf.resolve(options, raw_aws)
         changes: dict[str, Any] = {"region_name": resolved.region_name or DEFAULT_REGION}
         if not resolved.access_key:
             secret = django_settings.SECRET_KEY
@@ -399,8 +458,10 @@ class FakeS3Storage(BucketStorage):
     def name_from_url(self, url: str) -> str | None:
         """The storage name behind a URL this storage produces, or None if it is not ours.
 
-        Accepts the relative form and absolute forms on a host this site answers to
-        (``ALLOWED_HOSTS``), or on ``MEDIA_URL``'s host when that is absolute.
+        Accepts the relative form, and absolute forms only on a host the settings name:
+        ``MEDIA_URL``'s host when that is absolute, else a host ``ALLOWED_HOSTS`` lists
+        (:func:`own_hosts`: ``"*"`` names no host, so with only ``"*"`` an absolute URL
+        is never ours).
         """
         if not isinstance(url, str):
             return None
@@ -414,10 +475,7 @@ class FakeS3Storage(BucketStorage):
                     return None
             else:
                 domain, _ = split_domain_port(parts.netloc.lower())
-                allowed = list(django_settings.ALLOWED_HOSTS)
-                if django_settings.DEBUG and not allowed:
-                    allowed = [".localhost", "127.0.0.1", "[::1]"]
-                if not domain or not validate_host(domain, allowed):
+                if not domain or not validate_host(domain, own_hosts()):
                     return None
         elif not parts.path.startswith("/"):
             return None
@@ -452,7 +510,7 @@ class FakeS3Storage(BucketStorage):
         return s.access_key or "", s.secret_key or "", s.security_token, self.region
 
 
-_RESET_ON = {"MEDIA_ROOT", "MEDIA_URL", "AWS", "SECRET_KEY"}
+_RESET_ON = {"MEDIA_ROOT", "MEDIA_URL", "AWS", "SECRET_KEY", "STORAGES", "DEFAULT_FILE_STORAGE"}
 
 
 def _reset_on_settings_change(*, setting: str, **kwargs: Any) -> None:

@@ -14,10 +14,8 @@ import re
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.utils.functional import lazy
 
-from . import (
-    checks,  # noqa: F401 -- registers the DEBUG = False warning
-    views,
-)
+from .. import checks_fake  # noqa: F401 -- registers the DEBUG = False warning
+from . import views
 from .storage import URL_PATH, media_path
 
 
