@@ -77,6 +77,7 @@ DEFAULT_ROOT = "s3"
 URL_PATH = "s3/uploads/"
 #: The options holding credentials: read from the ``AWS`` dict only when they are the fake's.
 CREDENTIAL_OPTIONS = frozenset({"access_key", "secret_key", "security_token"})
+_CREDENTIAL_AWS_KEYS = frozenset(conf.OPTIONS[name].aws_key for name in CREDENTIAL_OPTIONS)
 _live_storages: weakref.WeakSet[FakeS3Storage] = weakref.WeakSet()
 
 
@@ -172,7 +173,7 @@ class FakeS3Storage(BucketStorage):
             raw_aws = {
                 key: value
                 for key, value in raw_aws.items()
-                if conf.aws_key_to_option(str(key)) not in CREDENTIAL_OPTIONS
+                if key not in _CREDENTIAL_AWS_KEYS
             }
         resolved = conf.resolve(options, raw_aws)
         changes: dict[str, Any] = {"region_name": resolved.region_name or DEFAULT_REGION}
