@@ -8,7 +8,8 @@ is *where* they may land and *which* model field they are for. Three pieces do t
     ``get_valid_filename`` rules (spaces become ``_``; only letters, digits, ``_``, ``-`` and
     ``.`` are kept), with Unicode letters kept (NFC-normalised), only the last path segment
     of a ``/`` or ``\\`` path, and at most :data:`MAX_FILENAME_LENGTH` characters with the
-    extension kept. A name that cleans to nothing raises :class:`InvalidFilename`.
+    extension kept. A name that cleans to nothing, or a client string longer than
+    :data:`MAX_INPUT_LENGTH`, raises :class:`InvalidFilename`.
 
 ``field_token(field)`` / ``resolve_field_token(token)``
     The widget's opaque ``field`` value: ``django.core.signing.TimestampSigner`` with this
@@ -55,12 +56,15 @@ from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.translation import gettext_lazy as _
 
+from .names import MAX_KEY_BYTES
+
 if TYPE_CHECKING:
     from django.db.models import Field
 
 __all__ = [
     "FIELD_TOKEN_MAX_AGE",
     "MAX_FILENAME_LENGTH",
+    "MAX_INPUT_LENGTH",
     "InvalidFieldToken",
     "InvalidFilename",
     "check_upload_name",
@@ -78,6 +82,11 @@ __all__ = [
 
 #: Longest cleaned file name, in characters (the extension is kept when shortening).
 MAX_FILENAME_LENGTH = 150
+#: Longest client string (a file name, a field token, a staging name) this module looks
+#: into, in characters: a longer one is refused before it is cleaned, normalised or matched,
+#: as the cost of Unicode normalisation grows faster than the length of its input. Nothing
+#: valid is longer: no S3 key is, and no token this module makes.
+MAX_INPUT_LENGTH = MAX_KEY_BYTES
 #: Extensions longer than this are not treated as extensions when shortening a name.
 _MAX_EXTENSION_LENGTH = 16
 #: Default lifetime of a field token (seconds): a form page may stay open for a working day.
@@ -110,10 +119,15 @@ def clean_filename(filename: str) -> str:
     decomposed ``é`` does not lose its accent): a client's ``C:\\Users\\me\\Relevé été.pdf``
     becomes ``Relevé_été.pdf``. Directory parts never survive, so the client cannot choose a
     folder; control characters, NUL and every other symbol go. Raises
-    :class:`InvalidFilename` when nothing usable is left (``""``, ``"."``, ``"../"``...).
+    :class:`InvalidFilename` when nothing usable is left (``""``, ``"."``, ``"../"``...), and
+    for a name over :data:`MAX_INPUT_LENGTH` characters, before looking into it.
     """
     if not isinstance(filename, str):
         raise InvalidFilename(_("The file name must be a string."))
+    if len(filename) > MAX_INPUT_LENGTH:
+        raise InvalidFilename(
+            _("The file name is too long (at most %(max)d characters).") % {"max": MAX_INPUT_LENGTH}
+        )
     name = unicodedata.normalize("NFC", filename.replace("\\", "/")).rsplit("/", 1)[-1]
     name = _SPACES_RE.sub("_", name.strip())
     name = _UNSAFE_RE.sub("", name)
@@ -163,7 +177,7 @@ def resolve_field_token(token: str, max_age: int | None = None) -> Any:
     """
     from .fields import S3FileField  # here: the field module may import this one
 
-    if not isinstance(token, str) or not token:
+    if not isinstance(token, str) or not token or len(token) > MAX_INPUT_LENGTH:
         raise InvalidFieldToken(_("Invalid field token."))
     age = field_token_max_age() if max_age is None else max_age
     try:
@@ -245,8 +259,9 @@ def max_upload_name_length(prefix: str = "uploads/") -> int:
 
 def _split_upload_name(name: Any) -> tuple[str, str, str] | None:
     """``(prefix, segment, filename)`` of a name shaped as :func:`new_upload_name` makes
-    them (the segment is the 48 hex digits), or None."""
-    if not isinstance(name, str):
+    them (the segment is the 48 hex digits), or None (also for a name over
+    :data:`MAX_INPUT_LENGTH` characters, which no staging name is)."""
+    if not isinstance(name, str) or len(name) > MAX_INPUT_LENGTH:
         return None
     head, sep, filename = name.rpartition("/")
     if not sep or not filename:
