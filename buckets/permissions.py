@@ -7,10 +7,11 @@ request (so ``override_settings`` and per-deployment settings just work):
 * not set: :func:`authenticated`;
 * ``None``: anyone, anonymous users included (:func:`allow_any`), e.g. a sign-up form;
 * a dotted path (or the callable itself): ``check(request, field)``, where ``field`` is the
-  model field the upload is for (from the widget's signed token) or None for an upload
-  that names no field, or whose token or body is invalid (such a request is refused with
-  400 once the check has allowed it). Return False to answer 403; True to allow an upload
-  bound to ``request.user``; or a user object to allow an upload bound to that user.
+  model field the upload is for (from the widget's signed token, expired or not) or None
+  for an upload that names no field, or whose token or body is invalid (a request with an
+  invalid token or body is refused with 400 once the check has allowed it). Return False
+  to answer 403; True to allow an upload bound to ``request.user``; or a user object to
+  allow an upload bound to that user.
 
 The check runs before any other input is looked at, and its user is the one the staging
 name is bound to (:func:`buckets.uploads.new_upload_name`). ``request.user`` comes from

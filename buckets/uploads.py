@@ -106,7 +106,15 @@ class InvalidFilename(ValueError):
 
 
 class InvalidFieldToken(ValueError):
-    """A field token that is forged, garbled, expired or names no upload field."""
+    """A field token that is forged, garbled, expired or names no upload field.
+
+    ``field``: for an expired token (authentic, only too old), the field it names, if that
+    still exists; else None. So a permission check can still be asked about that field.
+    """
+
+    def __init__(self, message: Any, field: Any = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # -- file names ------------------------------------------------------------------------
@@ -171,22 +179,32 @@ def resolve_field_token(token: str, max_age: int | None = None) -> Any:
     """The model field a :func:`field_token` names.
 
     Raises :class:`InvalidFieldToken` (with a message fit for the user) when the token was
-    not made here, is garbled, is older than ``max_age`` (default
-    :func:`field_token_max_age`) or names a field that no longer exists or is not an
-    ``S3FileField``.
+    not made here, is garbled, is longer than :data:`MAX_INPUT_LENGTH`, is older than
+    ``max_age`` (default :func:`field_token_max_age`; the error's ``field`` is then the
+    field it names) or names a field that no longer exists or is not an ``S3FileField``.
     """
-    from .fields import S3FileField  # here: the field module may import this one
-
     if not isinstance(token, str) or not token or len(token) > MAX_INPUT_LENGTH:
         raise InvalidFieldToken(_("Invalid field token."))
     age = field_token_max_age() if max_age is None else max_age
     try:
         label = _token_signer().unsign(token, max_age=age)
     except signing.SignatureExpired as exc:
-        raise InvalidFieldToken(_("The upload form has expired. Reload the page.")) from exc
+        try:  # authentic, only too old: which field it was for
+            field = _upload_field(_token_signer().unsign(token))
+        except InvalidFieldToken:
+            field = None
+        message = _("The upload form has expired. Reload the page.")
+        raise InvalidFieldToken(message, field=field) from exc
     except (signing.BadSignature, ValueError, TypeError, UnicodeError) as exc:
         # BadSignature for a forged token; the others for garbage that reaches the decoder.
         raise InvalidFieldToken(_("Invalid field token.")) from exc
+    return _upload_field(label)
+
+
+def _upload_field(label: str) -> Any:
+    """The ``S3FileField`` a token's label names, or :class:`InvalidFieldToken`."""
+    from .fields import S3FileField  # here: the field module may import this one
+
     parts = label.split(".")
     if len(parts) != 3:
         raise InvalidFieldToken(_("Invalid field token."))

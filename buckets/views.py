@@ -265,7 +265,8 @@ def signed_url(request: HttpRequest) -> HttpResponse:
     except _BadBody as exc:
         unreadable = exc
 
-    # Who may upload, first: the field is the token's, or None (no token, or an invalid one).
+    # Who may upload, first, for the token's field: None without a token or with an
+    # invalid one (an expired token still names its field).
     errors: Errors = {}
     field = None
     try:
@@ -275,6 +276,7 @@ def signed_url(request: HttpRequest) -> HttpResponse:
     except (TypeError, InvalidFieldToken) as exc:
         message = str(exc) if isinstance(exc, InvalidFieldToken) else _("Invalid field token.")
         errors["field"] = [message]
+        field = getattr(exc, "field", None)
     grant = grant_upload(request, field)
     if grant is None:
         return _error(403, {"detail": [_("You do not have permission to upload files.")]})

@@ -471,6 +471,23 @@ def test_an_invalid_token_is_checked_as_an_upload_to_no_field(settings: Any) -> 
     assert SEEN == [None]
 
 
+def test_an_expired_token_is_checked_for_the_field_it_names(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An expired token is authentic: the check is asked about its field, so an anonymous
+    avatar upload allowed by the project's check learns that the form has expired."""
+    settings.BUCKETS_UPLOAD_PERMISSION = f"{__name__}.only_the_image_field"
+    old = {"image": token("image"), "pdf": token("pdf")}
+    later = time.time() + 2 * 24 * 3600
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+    SEEN.clear()
+    response = post_json(Client(), {"key": "a.png", "field": old["image"]})
+    assert response.status_code == 400
+    assert response.json() == {"field": ["The upload form has expired. Reload the page."]}
+    assert post_json(Client(), {"key": "a.pdf", "field": old["pdf"]}).status_code == 403
+    assert [f.name for f in SEEN] == ["image", "pdf"]
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("mode", ["json", "form", "multipart"])
 def test_a_body_over_the_limit_is_413_unread(client: Client, mode: str) -> None:
