@@ -181,6 +181,7 @@ EXPECTED = {
 @example(MARKS_80KB, "field", "garbage", "json-raw", False, "anonymous")
 @example(MARKS_80KB, None, "", "json-raw", False, "user")
 @example(MARKS_80KB[:1024], "field", "x", "json-escaped", True, "anonymous-allowed")
+@example("a" + "\u0315" * 509 + "\u0316" * 510 + ".txt", None, "", "json-escaped", False, "user")
 def test_the_signing_view_costs_bounded_cpu(
     key: str, other: str | None, other_value: str, encoding: str, pad: bool, who: str
 ) -> None:
