@@ -37,6 +37,10 @@ from .storage_base import FIELD_METADATA, BucketStorage
 
 #: A value with a scheme (``https:``, ``javascript:``...) is a URL, never a bare key.
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+#: Longest value (a name, or a URL of the storage) the field parses, in characters: a longer
+#: one is refused unparsed. A name is at most 1024 bytes (S3's key limit); a URL adds its
+#: host, percent-encoding (three characters a byte at most) and a signed query.
+MAX_VALUE_LENGTH = 8 * 1024
 
 
 def _accepted_types_list(accepted_types: Any) -> list[Any] | None:
@@ -153,13 +157,18 @@ class S3FileField(models.CharField):
         """The storage name for a stored or assigned value.
 
         ``strict``: raise ``ValidationError`` for a value that is not ours; otherwise return
-        it unchanged (reading a legacy row must not crash a page).
+        it unchanged (reading a legacy row must not crash a page). A value over
+        :data:`MAX_VALUE_LENGTH` characters is never parsed.
         """
         if isinstance(value, S3File):
             value = value.name or ""
         if value is None or value == "":
             return ""
         value = str(value)
+        if len(value) > MAX_VALUE_LENGTH:
+            if strict:
+                raise ValidationError(self.error_messages["invalid_name"], code="invalid")
+            return value
         try:
             if _SCHEME.match(value) or value.startswith("//"):
                 from_url = getattr(self.storage, "name_from_url", None)
@@ -168,7 +177,7 @@ class S3FileField(models.CharField):
                     raise ValidationError(self.error_messages["foreign"], code="foreign")
                 value = name
             name_to_key(value)
-        except SuspiciousFileOperation as exc:
+        except (SuspiciousFileOperation, UnicodeError) as exc:  # a lone surrogate: no key
             if strict:
                 raise ValidationError(self.error_messages["invalid_name"], code="invalid") from exc
             return value

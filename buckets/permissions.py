@@ -6,13 +6,23 @@ request (so ``override_settings`` and per-deployment settings just work):
 
 * not set: :func:`authenticated`;
 * ``None``: anyone, anonymous users included (:func:`allow_any`), e.g. a sign-up form;
-* a dotted path (or the callable itself): ``check(request, field) -> bool``, where ``field``
-  is the model field the upload is for (from the widget's signed token) or None for an
-  upload that names no field. Return False to answer 403.
+* a dotted path (or the callable itself): ``check(request, field)``, where ``field`` is the
+  model field the upload is for (from the widget's signed token, expired or not) or None
+  for an upload that names no field, or whose token or body is invalid (a request with an
+  invalid token or body is refused with 400 once the check has allowed it). Return False
+  to answer 403; True to allow an upload bound to ``request.user``; or a user object to
+  allow an upload bound to that user.
+
+The check runs before any other input is looked at, and its user is the one the staging
+name is bound to (:func:`buckets.uploads.new_upload_name`). ``request.user`` comes from
+the session; a client that authenticates by a header (an API token) is anonymous there:
+a check that authenticates it returns its user, so that ``validate_upload(user=...)``
+accepts the upload for that user and for nobody else.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -22,11 +32,20 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
-__all__ = ["PermissionCheck", "allow_any", "authenticated", "get_upload_permission", "may_upload"]
+__all__ = [
+    "PermissionCheck",
+    "UploadGrant",
+    "allow_any",
+    "authenticated",
+    "get_upload_permission",
+    "grant_upload",
+    "may_upload",
+]
 
 SETTING = "BUCKETS_UPLOAD_PERMISSION"
 
-PermissionCheck = Callable[[HttpRequest, Any], bool]
+#: ``check(request, field)``: falsy to refuse, True to allow, or the user to bind the upload to.
+PermissionCheck = Callable[[HttpRequest, Any], Any]
 
 _UNSET = object()
 
@@ -70,6 +89,28 @@ def get_upload_permission() -> PermissionCheck:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class UploadGrant:
+    """A permission check's yes, and ``user``: who the upload is bound to (None or an
+    anonymous user: nobody)."""
+
+    user: Any
+
+
+def _is_user(value: Any) -> bool:
+    """Whether a check's answer is a user (``User``, ``AnonymousUser``...), not a bool."""
+    return not isinstance(value, bool) and hasattr(value, "is_authenticated")
+
+
+def grant_upload(request: HttpRequest, field: Any = None) -> UploadGrant | None:
+    """The setting's check asked about an upload to ``field`` (or to no field): None when
+    it refuses; else the user it returned, or ``request.user`` when it returned True."""
+    answer = get_upload_permission()(request, field)
+    if not answer:
+        return None
+    return UploadGrant(answer if _is_user(answer) else getattr(request, "user", None))
+
+
 def may_upload(request: HttpRequest, field: Any = None) -> bool:
     """Whether this request may get a policy for an upload to ``field`` (or to no field)."""
-    return bool(get_upload_permission()(request, field))
+    return grant_upload(request, field) is not None

@@ -8,7 +8,8 @@ is *where* they may land and *which* model field they are for. Three pieces do t
     ``get_valid_filename`` rules (spaces become ``_``; only letters, digits, ``_``, ``-`` and
     ``.`` are kept), with Unicode letters kept (NFC-normalised), only the last path segment
     of a ``/`` or ``\\`` path, and at most :data:`MAX_FILENAME_LENGTH` characters with the
-    extension kept. A name that cleans to nothing raises :class:`InvalidFilename`.
+    extension kept. A name that cleans to nothing, or a client string longer than
+    :data:`MAX_INPUT_LENGTH`, raises :class:`InvalidFilename`.
 
 ``field_token(field)`` / ``resolve_field_token(token)``
     The widget's opaque ``field`` value: ``django.core.signing.TimestampSigner`` with this
@@ -55,12 +56,15 @@ from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.translation import gettext_lazy as _
 
+from .names import MAX_KEY_BYTES
+
 if TYPE_CHECKING:
     from django.db.models import Field
 
 __all__ = [
     "FIELD_TOKEN_MAX_AGE",
     "MAX_FILENAME_LENGTH",
+    "MAX_INPUT_LENGTH",
     "InvalidFieldToken",
     "InvalidFilename",
     "check_upload_name",
@@ -78,6 +82,11 @@ __all__ = [
 
 #: Longest cleaned file name, in characters (the extension is kept when shortening).
 MAX_FILENAME_LENGTH = 150
+#: Longest client string (a file name, a field token, a staging name) this module looks
+#: into, in characters: a longer one is refused before it is cleaned, normalised or matched,
+#: as the cost of Unicode normalisation grows faster than the length of its input. Nothing
+#: valid is longer: no S3 key is, and no token this module makes.
+MAX_INPUT_LENGTH = MAX_KEY_BYTES
 #: Extensions longer than this are not treated as extensions when shortening a name.
 _MAX_EXTENSION_LENGTH = 16
 #: Default lifetime of a field token (seconds): a form page may stay open for a working day.
@@ -97,7 +106,15 @@ class InvalidFilename(ValueError):
 
 
 class InvalidFieldToken(ValueError):
-    """A field token that is forged, garbled, expired or names no upload field."""
+    """A field token that is forged, garbled, expired or names no upload field.
+
+    ``field``: for an expired token (authentic, only too old), the field it names, if that
+    still exists; else None. So a permission check can still be asked about that field.
+    """
+
+    def __init__(self, message: Any, field: Any = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # -- file names ------------------------------------------------------------------------
@@ -110,10 +127,15 @@ def clean_filename(filename: str) -> str:
     decomposed ``é`` does not lose its accent): a client's ``C:\\Users\\me\\Relevé été.pdf``
     becomes ``Relevé_été.pdf``. Directory parts never survive, so the client cannot choose a
     folder; control characters, NUL and every other symbol go. Raises
-    :class:`InvalidFilename` when nothing usable is left (``""``, ``"."``, ``"../"``...).
+    :class:`InvalidFilename` when nothing usable is left (``""``, ``"."``, ``"../"``...), and
+    for a name over :data:`MAX_INPUT_LENGTH` characters, before looking into it.
     """
     if not isinstance(filename, str):
         raise InvalidFilename(_("The file name must be a string."))
+    if len(filename) > MAX_INPUT_LENGTH:
+        raise InvalidFilename(
+            _("The file name is too long (at most %(max)d characters).") % {"max": MAX_INPUT_LENGTH}
+        )
     name = unicodedata.normalize("NFC", filename.replace("\\", "/")).rsplit("/", 1)[-1]
     name = _SPACES_RE.sub("_", name.strip())
     name = _UNSAFE_RE.sub("", name)
@@ -157,22 +179,32 @@ def resolve_field_token(token: str, max_age: int | None = None) -> Any:
     """The model field a :func:`field_token` names.
 
     Raises :class:`InvalidFieldToken` (with a message fit for the user) when the token was
-    not made here, is garbled, is older than ``max_age`` (default
-    :func:`field_token_max_age`) or names a field that no longer exists or is not an
-    ``S3FileField``.
+    not made here, is garbled, is longer than :data:`MAX_INPUT_LENGTH`, is older than
+    ``max_age`` (default :func:`field_token_max_age`; the error's ``field`` is then the
+    field it names) or names a field that no longer exists or is not an ``S3FileField``.
     """
-    from .fields import S3FileField  # here: the field module may import this one
-
-    if not isinstance(token, str) or not token:
+    if not isinstance(token, str) or not token or len(token) > MAX_INPUT_LENGTH:
         raise InvalidFieldToken(_("Invalid field token."))
     age = field_token_max_age() if max_age is None else max_age
     try:
         label = _token_signer().unsign(token, max_age=age)
     except signing.SignatureExpired as exc:
-        raise InvalidFieldToken(_("The upload form has expired. Reload the page.")) from exc
+        try:  # authentic, only too old: which field it was for
+            field = _upload_field(_token_signer().unsign(token))
+        except InvalidFieldToken:
+            field = None
+        message = _("The upload form has expired. Reload the page.")
+        raise InvalidFieldToken(message, field=field) from exc
     except (signing.BadSignature, ValueError, TypeError, UnicodeError) as exc:
         # BadSignature for a forged token; the others for garbage that reaches the decoder.
         raise InvalidFieldToken(_("Invalid field token.")) from exc
+    return _upload_field(label)
+
+
+def _upload_field(label: str) -> Any:
+    """The ``S3FileField`` a token's label names, or :class:`InvalidFieldToken`."""
+    from .fields import S3FileField  # here: the field module may import this one
+
     parts = label.split(".")
     if len(parts) != 3:
         raise InvalidFieldToken(_("Invalid field token."))
@@ -245,8 +277,9 @@ def max_upload_name_length(prefix: str = "uploads/") -> int:
 
 def _split_upload_name(name: Any) -> tuple[str, str, str] | None:
     """``(prefix, segment, filename)`` of a name shaped as :func:`new_upload_name` makes
-    them (the segment is the 48 hex digits), or None."""
-    if not isinstance(name, str):
+    them (the segment is the 48 hex digits), or None (also for a name over
+    :data:`MAX_INPUT_LENGTH` characters, which no staging name is)."""
+    if not isinstance(name, str) or len(name) > MAX_INPUT_LENGTH:
         return None
     head, sep, filename = name.rpartition("/")
     if not sep or not filename:

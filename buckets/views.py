@@ -11,10 +11,17 @@ a POST policy the bucket itself enforces (the browser then sends the file straig
   file name implies);
 * the policy expires after the storage's ``upload_expire`` seconds.
 
+Who may upload is decided first (``BUCKETS_UPLOAD_PERMISSION``, given the field the token
+names, or None when there is none or it is invalid), before any other input is looked at,
+and the upload is bound to the user that check gives. The view's work per request is
+bounded whatever the body: it reads at most :data:`MAX_BODY_BYTES`, and every string it
+cleans, normalises or matches is refused beyond a fixed length first.
+
 Errors are JSON objects mapping the bad input to a list of messages, as a Django form's
 errors: 400 ``{"key": ["This field is required."]}``; errors that belong to no input use
-``"detail"``: 400 for a malformed body, 403 when the permission check or the CSRF check
-refuses, 405 for a method other than POST. No input makes the view fail with a 500.
+``"detail"``: 400 for a malformed body, 413 for one over :data:`MAX_BODY_BYTES`, 403 when
+the permission check or the CSRF check refuses, 405 for a method other than POST. No
+input makes the view fail with a 500.
 """
 
 from __future__ import annotations
@@ -40,9 +47,10 @@ from django.utils.log import log_response
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from .permissions import may_upload
+from .permissions import grant_upload
 from .policy import S3_MAX_POST_SIZE, content_type_allowed, normalize_content_type
 from .uploads import (
+    MAX_INPUT_LENGTH,
     InvalidFieldToken,
     InvalidFilename,
     clean_filename,
@@ -51,7 +59,12 @@ from .uploads import (
     resolve_field_token,
 )
 
-__all__ = ["signed_url"]
+__all__ = ["MAX_BODY_BYTES", "signed_url"]
+
+#: The largest body the view reads, in bytes: room for every input at its longest, each
+#: character escaped (the file name and the field token are at most ``MAX_INPUT_LENGTH``
+#: characters). A larger one is refused unread (413), whatever Django itself would accept.
+MAX_BODY_BYTES = 32 * 1024
 
 INPUTS = ("key", "field", "content_type", "size")
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
@@ -62,6 +75,10 @@ Errors = dict[str, list[str]]
 
 class _BadBody(Exception):
     """The body cannot be read as the JSON object or form the view expects."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 #: Answers carry signed credentials for one user: never to be stored by any cache. (Set
@@ -110,9 +127,24 @@ class _CsrfCheck(CsrfViewMiddleware):
 _csrf_logger = logging.getLogger("django.security.csrf")
 
 
+def _declared_length(request: HttpRequest) -> int:
+    """The body's length as the request declares it (what Django will read at most)."""
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0  # Django reads no body then
+
+
+def _body_too_large(request: HttpRequest) -> bool:
+    return _declared_length(request) > MAX_BODY_BYTES
+
+
 def _read_body(request: HttpRequest) -> dict[str, Any]:
-    """The inputs, from a form-encoded/multipart body or else a JSON object."""
-    if request.content_type in _FORM_TYPES:
+    """The inputs, from a form-encoded/multipart body or else a JSON object, read only
+    when the body is at most :data:`MAX_BODY_BYTES`."""
+    if _body_too_large(request):
+        raise _BadBody(_("The request body is too large."), status=413)
+    if request.content_type in _FORM_TYPES:  # parsed from at most the declared length
         try:
             post = request.POST
         except (
@@ -126,9 +158,13 @@ def _read_body(request: HttpRequest) -> dict[str, Any]:
             raise _BadBody(_("The request body could not be read.")) from exc
         return {name: post.get(name) for name in INPUTS if name in post}
     try:
-        data = json.loads(request.body)
+        body = request.body
     except (RequestDataTooBig, OSError) as exc:
         raise _BadBody(_("The request body could not be read.")) from exc
+    if len(body) > MAX_BODY_BYTES:  # no length declared (a chunked body under ASGI)
+        raise _BadBody(_("The request body is too large."), status=413)
+    try:
+        data = json.loads(body)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError...
         raise _BadBody(_("The request body is not valid JSON.")) from exc
     if not isinstance(data, dict):
@@ -153,9 +189,9 @@ def _parse_size(value: Any) -> int | None:
         return value
     if (
         isinstance(value, str)
+        and len(value) <= _MAX_SIZE_DIGITS
         and value.isascii()
         and value.isdigit()
-        and len(value) <= _MAX_SIZE_DIGITS
     ):
         return int(value)
     raise ValueError
@@ -216,32 +252,41 @@ def signed_url(request: HttpRequest) -> HttpResponse:
         response = _error(405, {"detail": [_("Method not allowed: use POST.")]})
         response["Allow"] = "POST"
         return response
-    if request.COOKIES:
+    # A body too large to be read signs nothing: no CSRF check (which would parse a form).
+    if request.COOKIES and not _body_too_large(request):
         csrf = _CsrfCheck(lambda r: HttpResponse())
         rejected = csrf.process_view(request, None, (), {})  # type: ignore[arg-type]
         if rejected is not None:
             return rejected
+    data: dict[str, Any] = {}
+    unreadable = None
     try:
         data = _read_body(request)
     except _BadBody as exc:
-        return _error(400, {"detail": [str(exc)]})
+        unreadable = exc
 
+    # Who may upload, first, for the token's field: None without a token or with an
+    # invalid one (an expired token still names its field).
     errors: Errors = {}
     field = None
     try:
         token = _optional_str(data.get("field"))
         if token is not None:
-            field = resolve_field_token(token)
+            field = resolve_field_token(token)  # bounded: one HMAC over a short string
     except (TypeError, InvalidFieldToken) as exc:
         message = str(exc) if isinstance(exc, InvalidFieldToken) else _("Invalid field token.")
         errors["field"] = [message]
-
-    if not errors and not may_upload(request, field):
+        field = getattr(exc, "field", None)
+    grant = grant_upload(request, field)
+    if grant is None:
         return _error(403, {"detail": [_("You do not have permission to upload files.")]})
+    if unreadable is not None:
+        return _error(unreadable.status, {"detail": [str(unreadable)]})
 
     key = data.get("key")
     filename = ""
-    if key is None or (isinstance(key, str) and not key.strip()):
+    blank = isinstance(key, str) and len(key) <= MAX_INPUT_LENGTH and not key.strip()
+    if key is None or blank:
         errors["key"] = [_("This field is required.")]
     elif not isinstance(key, str):
         errors["key"] = [_("Enter a file name.")]
@@ -299,7 +344,7 @@ def signed_url(request: HttpRequest) -> HttpResponse:
     name = new_upload_name(
         filename,
         field_label=None if field is None else field_label(field),
-        user=getattr(request, "user", None),
+        user=grant.user,
         prefix=upload_prefix,
     )
     try:

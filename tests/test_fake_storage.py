@@ -684,6 +684,17 @@ def test_multipart_reader_malformed(raw: bytes) -> None:
             b"".join(reader.chunks())
 
 
+def test_multipart_headers_over_the_limit_are_malformed_even_read_at_once() -> None:
+    """Regression (issue 12): a part's headers found whole in one read were parsed at any
+    length, and Django's parameter parser is quadratic in ``;`` (seconds for 200 KB)."""
+    from buckets.test.multipart import MAX_HEADER_BYTES
+
+    raw = b'--B\r\nContent-Disposition: form-data; name="a"' + b";" * MAX_HEADER_BYTES
+    reader = MultipartReader(io.BytesIO(raw + b"\r\n\r\nv\r\n--B--").read, b"B")
+    with pytest.raises(MalformedMultipart, match="headers are too long"):
+        reader.next_part()
+
+
 def test_boundary_of() -> None:
     assert boundary_of("multipart/form-data; boundary=abc") == b"abc"
     assert boundary_of('Multipart/Form-Data; boundary="a b"') == b"a b"

@@ -253,6 +253,77 @@ def test_max_length_error_renders(s3_default, short_model):
 # -- the same check for API code: S3FileField.validate_upload -----------------------------------
 
 
+def test_an_upload_signed_for_a_token_client_is_bound_to_its_user(s3_default, settings, alice, bob):
+    """Regression (issue 12): the upload was bound to ``request.user``, anonymous for a
+    client that authenticates by a header, so ``validate_upload(user=...)`` refused it.
+    The user the permission check authenticated is the one it is bound to."""
+    import requests
+    from django.contrib.auth.models import AnonymousUser
+    from django.core.exceptions import ValidationError
+    from django.test import Client
+
+    from tests.testapp.permissions import api_token
+
+    settings.BUCKETS_UPLOAD_PERMISSION = "tests.testapp.permissions.token_user"
+    field = Document._meta.get_field("file")
+    api = Client()  # no session: request.user is anonymous
+    body = {"key": "report.txt", "field": uploads.field_token(field)}
+    refused = api.post("/s3/signed-url/", body, content_type="application/json")
+    assert refused.status_code == 403
+    response = api.post(
+        "/s3/signed-url/",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {api_token(alice)}",
+    )
+    assert response.status_code == 200, response.content
+    signed = response.json()
+    sent = requests.post(
+        signed["url"], data=signed["fields"], files={"file": ("report.txt", b"hello")}
+    )
+    assert sent.status_code == 204, sent.text
+    key = signed["fields"]["key"]
+    assert field.validate_upload(key, user=alice) == key
+    for other in (bob, AnonymousUser()):
+        with pytest.raises(ValidationError) as caught:
+            field.validate_upload(key, user=other)
+        assert caught.value.code == "not_uploaded"
+    document = Document.objects.create(name="report", file=field.validate_upload(key, user=alice))
+    assert document.file.read() == b"hello"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["\ud800.png", "avatars/\udfff", "a" * 8193, "http://testserver/media/s3/" + "%41" * 8000],
+    ids=["lone-surrogate", "lone-surrogate-in-folder", "long-name", "long-url"],
+)
+def test_validate_upload_refuses_unparseable_values_with_a_validation_error(
+    buckets_fake_storage, alice, value
+):
+    """Regression (issue 12): a lone surrogate (JSON allows one) raised UnicodeEncodeError,
+    a 500 in an API view; a value of any length was parsed. Both are a ValidationError."""
+    from django.core.exceptions import ValidationError
+
+    image = Avatar._meta.get_field("image")
+    for user in (alice, None):
+        with pytest.raises(ValidationError):
+            image.validate_upload(value, user=user)
+    with pytest.raises(ValidationError):
+        AvatarForm(user=alice).fields["image"].clean(value, "")
+
+
+def test_a_permission_check_returning_true_binds_to_request_user(s3_default, settings, alice):
+    """Hooks answering a bool work as before: the upload is bound to ``request.user``."""
+    from django.test import Client
+
+    settings.BUCKETS_UPLOAD_PERMISSION = lambda request, field: True
+    client = Client()
+    client.force_login(alice)
+    response = client.post("/s3/signed-url/", {"key": "a.txt"}, content_type="application/json")
+    key = response.json()["fields"]["key"]
+    assert uploads.check_upload_name(key, field_label=None, user=alice)
+
+
 def test_validate_upload_checks_a_value_as_the_form_does(buckets_fake_storage, alice, bob):
     """The README's API flow: a client posts a key or URL; the view checks it before
     giving it to the model, so nobody can point a row at an object they did not upload."""

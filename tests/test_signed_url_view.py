@@ -304,7 +304,7 @@ def test_bad_inputs_in_a_form_body(client: Client) -> None:
         (b"", "The request body is not valid JSON."),
         (b"{", "The request body is not valid JSON."),
         (b"\xff\xfe\x00garbage", "The request body is not valid JSON."),
-        (b"[" * 100_000, "The request body is not valid JSON."),
+        (b"[" * 30_000, "The request body is not valid JSON."),  # under MAX_BODY_BYTES
         (b'{"size": ' + b"9" * 5000 + b"}", "The request body is not valid JSON."),
         (b"[]", "The request body must be a JSON object."),
         (b'"key"', "The request body must be a JSON object."),
@@ -412,6 +412,137 @@ def test_anonymous_is_403_by_default() -> None:
 
 def test_anonymous_is_403_before_the_inputs_are_checked() -> None:
     assert Client().post(URL, {}).status_code == 403
+
+
+#: 80 KB of combining marks (UTF-8), in the order that makes NFC slowest.
+MARKS_80KB = "\u0315" * 20_480 + "\u0316" * 20_480
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type"),
+    [
+        (json.dumps({"field": "garbage", "key": "a.txt"}).encode(), "application/json"),
+        (json.dumps({"field": 7, "key": "../"}).encode(), "application/json"),
+        (json.dumps({"field": "x" * 5000}).encode(), "application/json"),
+        (json.dumps({"field": "garbage", "key": MARKS_80KB}, ensure_ascii=False).encode(), ""),
+        (b"{", "application/json"),
+        (b"[" * 30_000, "application/json"),
+        (b'{"key": "' + b"a" * 2_500_000 + b'"}', "application/json"),
+        (
+            urlencode({"field": "garbage", "key": "a.txt"}).encode(),
+            "application/x-www-form-urlencoded",
+        ),
+        (b"--x\r\nbroken", "multipart/form-data; boundary=x"),
+    ],
+    ids=[
+        "garbage-token",
+        "non-string-token",
+        "long-token",
+        "80KB-of-marks",
+        "bad-json",
+        "deep-json",
+        "2.5MB",
+        "form-garbage-token",
+        "bad-multipart",
+    ],
+)
+def test_anonymous_is_403_whatever_the_body_holds(raw: bytes, content_type: str) -> None:
+    """Regression (issue 12): an invalid field token put an entry in the errors, the
+    permission check was skipped, and an anonymous request went on to the file name, type
+    and size checks (and a malformed body was a 400): who may upload is decided first."""
+    response = Client().post(URL, raw, content_type=content_type or "application/json")
+    assert response.status_code == 403, response.content
+    assert response.json() == {"detail": ["You do not have permission to upload files."]}
+
+
+def allow_and_record(request: HttpRequest, field: Any) -> bool:
+    SEEN.append(field)
+    return True
+
+
+def test_an_invalid_token_is_checked_as_an_upload_to_no_field(settings: Any) -> None:
+    """The check runs for an invalid token too (as an upload naming no field); a check
+    that allows that still gets the 400 naming the token."""
+    settings.BUCKETS_UPLOAD_PERMISSION = f"{__name__}.allow_and_record"
+    SEEN.clear()
+    response = post_json(Client(), {"key": "a.txt", "field": "forged"})
+    assert response.status_code == 400
+    assert response.json() == {"field": ["Invalid field token."]}
+    assert SEEN == [None]
+
+
+def test_an_expired_token_is_checked_for_the_field_it_names(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An expired token is authentic: the check is asked about its field, so an anonymous
+    avatar upload allowed by the project's check learns that the form has expired."""
+    settings.BUCKETS_UPLOAD_PERMISSION = f"{__name__}.only_the_image_field"
+    old = {"image": token("image"), "pdf": token("pdf")}
+    later = time.time() + 2 * 24 * 3600
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+    SEEN.clear()
+    response = post_json(Client(), {"key": "a.png", "field": old["image"]})
+    assert response.status_code == 400
+    assert response.json() == {"field": ["The upload form has expired. Reload the page."]}
+    assert post_json(Client(), {"key": "a.pdf", "field": old["pdf"]}).status_code == 403
+    assert [f.name for f in SEEN] == ["image", "pdf"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("mode", ["json", "form", "multipart"])
+def test_a_body_over_the_limit_is_413_unread(client: Client, mode: str) -> None:
+    """Regression (issue 12): the view read and parsed any body Django accepts (2.5 MB)."""
+    from buckets.views import MAX_BODY_BYTES
+
+    key = "a" * (MAX_BODY_BYTES + 1)
+    if mode == "json":
+        response = post_json(client, {"key": key})
+    elif mode == "form":
+        response = client.post(
+            URL, urlencode({"key": key}), content_type="application/x-www-form-urlencoded"
+        )
+    else:
+        response = client.post(URL, {"key": key})
+    assert response.status_code == 413
+    assert response.json() == {"detail": ["The request body is too large."]}
+
+
+@pytest.mark.django_db
+def test_a_body_over_the_limit_skips_the_csrf_check(user: User) -> None:
+    """A body too large to read signs nothing: answered 413 before CSRF parses a form."""
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(user)
+    response = c.post(URL, {"key": "a" * 40_000})
+    assert response.status_code == 413
+
+
+@pytest.mark.django_db
+def test_a_file_name_over_the_input_limit_is_400(client: Client) -> None:
+    """Regression (issue 12): the whole name was NFC-normalised, however long."""
+    from buckets.uploads import MAX_INPUT_LENGTH
+
+    longest = "a" * (MAX_INPUT_LENGTH - 4) + ".txt"
+    response = post_json(client, {"key": longest})
+    assert response.status_code == 200, response.content
+    assert response.json()["fields"]["key"].endswith(".txt")
+    response = post_json(client, {"key": "a" + longest})
+    assert response.status_code == 400
+    assert response.json() == {
+        "key": [f"The file name is too long (at most {MAX_INPUT_LENGTH} characters)."]
+    }
+
+
+@pytest.mark.django_db
+def test_the_longest_inputs_fit_in_the_body_limit(client: Client) -> None:
+    """Every input at its longest, each character escaped, is still read and signed."""
+    from buckets.uploads import MAX_INPUT_LENGTH
+
+    key = "\U00020000" * (MAX_INPUT_LENGTH - 4) + ".png"  # a CJK letter: 12 bytes escaped
+    body = {"key": key, "field": token("image"), "content_type": "image/png", "size": "1"}
+    raw = json.dumps(body, ensure_ascii=True)
+    assert len(raw) > 12 * (MAX_INPUT_LENGTH - 4)
+    response = client.post(URL, raw, content_type="application/json")
+    assert response.status_code == 200, response.content
 
 
 def test_setting_none_opens_uploads_to_anyone(settings: Any) -> None:

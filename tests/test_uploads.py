@@ -101,6 +101,14 @@ def test_long_unicode_name_fits_an_s3_key() -> None:
     assert len(name.encode("utf-8")) < 1024 - 100  # room for the prefix and random part
 
 
+def test_clean_filename_refuses_names_over_the_input_limit() -> None:
+    """Regression (issue 12): the whole client string was NFC-normalised, however long."""
+    limit = uploads.MAX_INPUT_LENGTH
+    assert clean_filename("a" * (limit - 4) + ".txt") == "a" * 146 + ".txt"
+    with pytest.raises(InvalidFilename, match="too long"):
+        clean_filename("a" * (limit - 3) + ".txt")
+
+
 @hsettings(deadline=None)  # no timing assertion: a loaded machine must not fail it
 @given(st.text(max_size=300))
 def test_clean_filename_output_is_always_safe(raw: str) -> None:
@@ -173,9 +181,21 @@ def test_expired_token_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     token = field_token(Avatar._meta.get_field("image"))
     later = time.time() + 3600
     monkeypatch.setattr(signing.time, "time", lambda: later)
-    with pytest.raises(InvalidFieldToken, match="expired"):
+    with pytest.raises(InvalidFieldToken, match="expired") as caught:
         resolve_field_token(token, max_age=60)
+    assert caught.value.field is Avatar._meta.get_field("image")  # authentic: its field
     assert resolve_field_token(token, max_age=7200).name == "image"
+
+
+def test_only_an_expired_token_names_its_field() -> None:
+    for bad in (
+        "forged",
+        "x" * (uploads.MAX_INPUT_LENGTH + 1),
+        field_token(Avatar._meta.get_field("image")) + "0",
+    ):
+        with pytest.raises(InvalidFieldToken) as caught:
+            resolve_field_token(bad)
+        assert caught.value.field is None
 
 
 def test_token_max_age_setting(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -130,6 +130,8 @@ class MultipartReader:
             if len(self._buf) > MAX_HEADER_BYTES:
                 raise MalformedMultipart("A part's headers are too long.")
             self._fill()
+        if end > MAX_HEADER_BYTES:  # found in a large read: still too long to parse
+            raise MalformedMultipart("A part's headers are too long.")
         line_end = self._buf.find(b"\r\n")
         if self._buf[:line_end].strip(b" \t"):
             raise MalformedMultipart("Garbage after a boundary.")

@@ -265,6 +265,13 @@ def _store_file(
     return _success(request, storage, verified, spooled.md5)
 
 
+def _substitutable(filename: str | None) -> str | None:
+    """The file name ``${filename}`` in the key stands for, cut just past the longest key:
+    a key using a longer one is too long either way, and a key repeating ``${filename}``
+    then grows by a bounded amount per use."""
+    return None if filename is None else filename[: MAX_KEY_BYTES + 1]
+
+
 def _handle_post(request: HttpRequest, storage: FakeS3Storage) -> HttpResponse:
     boundary = boundary_of(request.META.get("CONTENT_TYPE", ""))
     if boundary is None:
@@ -288,7 +295,7 @@ def _handle_post(request: HttpRequest, storage: FakeS3Storage) -> HttpResponse:
                 bucket=storage.bucket_name,
                 secret_for=storage.secret_for,
                 region=storage.region,
-                filename=part.filename,
+                filename=_substitutable(part.filename),
             )
             if isinstance(verified, post_verify.PostError):
                 return _from_policy(verified)
@@ -353,6 +360,8 @@ def serve(request: HttpRequest, key: str) -> HttpResponseBase:
     if isinstance(access, post_verify.PostError):
         return _cors(request, _from_policy(access))
     try:
+        if len(key) > MAX_KEY_BYTES:  # no key is longer: not parsed
+            raise FileNotFoundError(key)
         path = storage.key_path(key)
         if not os.path.isfile(path):  # a prefix ("directory") or a special file is no object
             raise FileNotFoundError(key)
