@@ -376,9 +376,15 @@ class S3FileField(models.CharField):
         its free name. A stale instance whose row no longer holds ``name`` deletes nothing.
         """
         using = instance._state.db or router.db_for_write(type(instance), instance=instance)
-        manager = self.model._default_manager.db_manager(using)
+        manager = self._every_row(using)
         holders = list(manager.filter(**{self.name: name}).values_list("pk", flat=True)[:2])
         return holders == [instance.pk]
+
+    def _every_row(self, using: str) -> Any:
+        """A manager that sees every row of the model on ``using``: the base manager, never
+        the default one, which may hide rows (soft deletion, archives, tenants) that still
+        reference an object."""
+        return self.model._base_manager.db_manager(using)
 
     def _remember_original(self, instance: Any, **kwargs: Any) -> None:
         if self.attname in instance.__dict__:
@@ -402,7 +408,7 @@ class S3FileField(models.CharField):
 
     def _delete_if_orphaned(self, name: str, using: str = "default") -> None:
         # The database the row was saved to: another one knows nothing of its references.
-        manager = self.model._default_manager.db_manager(using)
+        manager = self._every_row(using)
         if not manager.filter(**{self.name: name}).exists() and self.wrote(name):
             self.storage.delete(name)
 
