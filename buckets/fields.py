@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import uploads
 from .files import S3File, S3FileDescriptor, originals
-from .names import name_to_key
+from .names import clean_name, name_to_key
 from .storage_base import FIELD_METADATA, BucketStorage
 
 #: A value with a scheme (``https:``, ``javascript:``...) is a URL, never a bare key.
@@ -168,6 +168,7 @@ class S3FileField(models.CharField):
                     raise ValidationError(self.error_messages["foreign"], code="foreign")
                 value = name
             name_to_key(value)
+            value = clean_name(value)  # the name the storage keeps: "a/./b" is "a/b"
         except SuspiciousFileOperation as exc:
             if strict:
                 raise ValidationError(self.error_messages["invalid_name"], code="invalid") from exc
