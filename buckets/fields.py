@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import uploads
 from .files import S3File, S3FileDescriptor, originals
-from .names import name_to_key
+from .names import clean_name, name_to_key
 from .storage_base import FIELD_METADATA, BucketStorage
 
 #: A value with a scheme (``https:``, ``javascript:``...) is a URL, never a bare key.
@@ -177,6 +177,7 @@ class S3FileField(models.CharField):
                     raise ValidationError(self.error_messages["foreign"], code="foreign")
                 value = name
             name_to_key(value)
+            value = clean_name(value)  # the name the storage keeps: "a/./b" is "a/b"
         except (SuspiciousFileOperation, UnicodeError) as exc:  # a lone surrogate: no key
             if strict:
                 raise ValidationError(self.error_messages["invalid_name"], code="invalid") from exc
@@ -385,9 +386,15 @@ class S3FileField(models.CharField):
         its free name. A stale instance whose row no longer holds ``name`` deletes nothing.
         """
         using = instance._state.db or router.db_for_write(type(instance), instance=instance)
-        manager = self.model._default_manager.db_manager(using)
+        manager = self._every_row(using)
         holders = list(manager.filter(**{self.name: name}).values_list("pk", flat=True)[:2])
         return holders == [instance.pk]
+
+    def _every_row(self, using: str) -> Any:
+        """A manager that sees every row of the model on ``using``: the base manager, never
+        the default one, which may hide rows (soft deletion, archives, tenants) that still
+        reference an object."""
+        return self.model._base_manager.db_manager(using)
 
     def _remember_original(self, instance: Any, **kwargs: Any) -> None:
         if self.attname in instance.__dict__:
@@ -411,7 +418,7 @@ class S3FileField(models.CharField):
 
     def _delete_if_orphaned(self, name: str, using: str = "default") -> None:
         # The database the row was saved to: another one knows nothing of its references.
-        manager = self.model._default_manager.db_manager(using)
+        manager = self._every_row(using)
         if not manager.filter(**{self.name: name}).exists() and self.wrote(name):
             self.storage.delete(name)
 

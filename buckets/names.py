@@ -14,14 +14,28 @@ MAX_KEY_BYTES = 1024
 
 
 def clean_name(name: str) -> str:
-    """A storage-relative name made safe to use in a key, or ``SuspiciousFileOperation``."""
+    """A storage-relative name made safe to use in a key, or ``SuspiciousFileOperation``.
+
+    Backslashes become slashes, and ``.`` and empty segments are dropped (``a/./b`` and
+    ``a//b`` are ``a/b``, ``./a`` is ``a``; a trailing slash stays), as django-storages'
+    ``clean_name`` does. Kept, such a key could not be fetched by its URL: browsers and
+    HTTP clients remove dot segments from a URL's path (RFC 3986 5.2.4, WHATWG URL), so
+    the request names another key and a signed URL no longer matches its signature (403);
+    proxies merge slashes (nginx's default), and the fake's disk holds neither. ``..``
+    (which would climb out of ``location``), an absolute name and NUL are refused.
+    """
     name = str(name).replace("\\", "/")
     if "\x00" in name:
         raise SuspiciousFileOperation("File name contains a NUL character.")
     if name.startswith("/"):
         raise SuspiciousFileOperation(f"Detected an absolute path in {name!r}.")
-    if ".." in name.split("/"):
+    segments = name.split("/")
+    if ".." in segments:
         raise SuspiciousFileOperation(f"Detected path traversal attempt in {name!r}.")
+    if "." in segments or "" in segments[:-1]:
+        kept = [segment for segment in segments if segment not in ("", ".")]
+        trailing = "/" if kept and segments[-1] == "" else ""
+        name = "/".join(kept) + trailing
     return name
 
 

@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from . import signing
+from .bounded_numbers import MAX_BYTE_POSITION, read_decimal
 
 EXEMPT_FIELDS = frozenset({"file", "policy", "x-amz-signature"})
 
@@ -133,9 +134,10 @@ def _parse_expiration(value: object) -> datetime.datetime | None:
 
 
 def _size_bound(value: object) -> int | None:
-    """A content-length-range bound: a non-negative integer, or its digits."""
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
+    """A content-length-range bound: a non-negative integer, or its digits (read within
+    :data:`~buckets.bounded_numbers.MAX_BYTE_POSITION`)."""
+    if isinstance(value, str):
+        return read_decimal(value, MAX_BYTE_POSITION)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     return None
@@ -361,9 +363,10 @@ def verify_presigned(
         )
     signed_at = signed_at.replace(tzinfo=datetime.timezone.utc)
     expires = params["X-Amz-Expires"]
-    if not (expires.isascii() and expires.isdigit()):
+    seconds = read_decimal(expires, MAX_URL_EXPIRES)
+    if seconds is None:
         return _query_error("X-Amz-Expires should be a number")
-    if int(expires) > MAX_URL_EXPIRES:
+    if seconds > MAX_URL_EXPIRES:
         message = f"X-Amz-Expires must be less than a week (in seconds) that is {MAX_URL_EXPIRES}"
         return _query_error(message)
     scope = signing.parse_credential(params["X-Amz-Credential"])
@@ -381,7 +384,7 @@ def verify_presigned(
         message = "The AWS Access Key Id you provided does not exist in our records."
         return PostError("InvalidAccessKeyId", 403, message, {"AWSAccessKeyId": access_key})
     now = utc(now)
-    ends = signed_at + datetime.timedelta(seconds=int(expires))
+    ends = signed_at + datetime.timedelta(seconds=seconds)
     if now > ends:
         iso = "%Y-%m-%dT%H:%M:%SZ"
         extra = {"X-Amz-Expires": expires, "Expires": ends.strftime(iso)}

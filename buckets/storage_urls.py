@@ -158,8 +158,9 @@ class S3UrlsMixin:
                 # maker.is_plain(), inlined: this line is most of a public list page's URL cost.
                 if (
                     plain_chars(name)
-                    and name[0] != "/"
-                    and ".." not in name
+                    and name[0] not in "./"
+                    and "/." not in name
+                    and "//" not in name
                     and len(name) <= maker.room
                 ):
                     return base + maker.key_prefix + name

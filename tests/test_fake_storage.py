@@ -33,7 +33,12 @@ from buckets import policy
 from buckets.test import checks as fake_checks
 from buckets.test import headers as fake_headers
 from buckets.test.disk import TMP_DIR, read_meta
-from buckets.test.multipart import MalformedMultipart, MultipartReader, boundary_of
+from buckets.test.multipart import (
+    MalformedMultipart,
+    MultipartReader,
+    boundary_of,
+    header_parameters,
+)
 from buckets.test.storage import FakeS3Storage
 
 HOSTILE_NAMES = [
@@ -250,8 +255,9 @@ def test_an_empty_bucket_has_no_root_yet_and_deletes_nothing(storage: FakeS3Stor
 
 
 def test_keys_the_disk_cannot_hold_are_refused_for_writing(storage: FakeS3Storage) -> None:
-    """Reading one says "not found" (tests/conformance); writing one is refused."""
-    for name in ("a//b.txt", "a/./b.txt", f"{TMP_DIR}/x.txt"):
+    """Reading one says "not found" (tests/conformance); writing one is refused. (``a//b``
+    and ``a/./b`` are names of ``a/b``: tests/conformance/test_storage_api.py.)"""
+    for name in (f"{TMP_DIR}/x.txt", f"./{TMP_DIR}/x.txt"):
         with pytest.raises(SuspiciousFileOperation):
             storage.save(name, ContentFile(b"x"))
         with pytest.raises(SuspiciousFileOperation):
@@ -528,6 +534,14 @@ def test_get_head_and_errors(fake_urls: Client, served: FakeS3Storage) -> None:
         ("bytes=20-", 20, "416"),
         ("bytes=0-0", 0, "416"),
         ("bytes=-0", 20, "416"),
+        # Positions longer than Python converts (4,300 digits), and leading zeros: as RGW.
+        ("bytes=0-" + "9" * 5000, 20, (0, 19)),
+        ("bytes=-" + "9" * 5000, 20, (0, 19)),
+        ("bytes=" + "9" * 5000 + "-", 20, "416"),
+        ("bytes=" + "9" * 5000 + "-" + "9" * 5001, 20, "416"),
+        ("bytes=" + "0" * 5000 + "5-" + "0" * 5000 + "6", 20, (5, 6)),
+        ("bytes=9223372036854775808-", 20, "416"),  # past a 64-bit position
+        ("bytes=٣-٤", 20, None),  # digits, but not ASCII ones: malformed, ignored
     ],
 )
 def test_byte_range(header: str | None, size: int, expected: Any) -> None:
@@ -701,6 +715,59 @@ def test_boundary_of() -> None:
     assert boundary_of("application/x-www-form-urlencoded") is None
     assert boundary_of("multipart/form-data") is None
     assert boundary_of("multipart/form-data; boundary=" + "x" * 71) is None
+    # RFC 2231's form is another parameter (RGW: "Missing multipart boundary"), never a
+    # decoding error.
+    assert boundary_of("multipart/form-data; boundary*=utf-8''abc") is None
+    assert boundary_of("multipart/form-data; boundary*=bogus''abc") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('form-data; name="key"', ("form-data", {"name": "key"})),
+        (
+            "Form-Data;NAME=key ; Filename = f.txt",
+            ("form-data", {"name": "key", "filename": "f.txt"}),
+        ),
+        ('form-data; name="a;b\\"c\\\\d"', ("form-data", {"name": 'a;b"c\\d'})),
+        ('form-data; filename="C:\\dir\\f.txt"', ("form-data", {"filename": "C:\\dir\\f.txt"})),
+        ('form-data; name="open', ("form-data", {"name": "open"})),
+        ('form-data; "junk"; flag; =x; name="k"tail; e=', ("form-data", {"name": "k", "e": ""})),
+        ('form-data; name="a"; name="b"', ("form-data", {"name": "b"})),
+        # RFC 2231 (which RFC 7578 forbids in form-data): a parameter of its own, undecoded.
+        ("form-data; name*=bogus''%6Bey", ("form-data", {"name*": "bogus''%6Bey"})),
+        ("form-data; name*=utf-8''key", ("form-data", {"name*": "utf-8''key"})),
+        ("", ("", {})),
+    ],
+)
+def test_header_parameters(value: str, expected: tuple[str, dict[str, str]]) -> None:
+    assert header_parameters(value) == expected
+
+
+@pytest.mark.parametrize(
+    "disposition",
+    [
+        "form-data; name*=bogus''%6Bey",
+        "form-data; name*=utf-8''%6Bey",
+        "form-data; name*=utf-8'en'%ff%fe",
+        "form-data; name*0*=bogus''k; name*1=ey",
+    ],
+)
+def test_rfc_2231_part_names_are_no_names(served: FakeS3Storage, disposition: str) -> None:
+    """Regression: Django's header parser decodes RFC 2231 parameters and raises on an
+    unknown charset, a 500 from the fake. S3 servers do not decode them (RFC 7578 forbids
+    them in form-data): the part has no name, and the form is malformed."""
+    fields = served.presigned_post("rfc2231.txt")["fields"]
+    raw = b""
+    for name, value in fields.items():
+        header = disposition if name == "key" else f'form-data; name="{name}"'
+        raw += f"--B\r\nContent-Disposition: {header}\r\n\r\n{value}\r\n".encode()
+    raw += b'--B\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\nx\r\n--B--\r\n'
+    client = Client(raise_request_exception=True)
+    response = client.post("/media/s3/uploads", raw, content_type="multipart/form-data; boundary=B")
+    assert response.status_code == 400
+    assert b"<Code>MalformedPOSTRequest</Code>" in response.content
+    assert not served.exists("rfc2231.txt")
 
 
 # -- the system check ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from buckets.files import S3File
 from tests.rgw import list_keys
-from tests.testapp.models import Avatar, Document, Folder, Profile
+from tests.testapp.models import Archivable, Avatar, Document, Folder, Profile
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -488,6 +488,36 @@ def test_objects_the_field_did_not_write_are_never_deleted_as_orphans(backend, g
     folder.file = None
     folder.save()
     assert not storage.exists(mine)
+
+
+def test_rows_the_default_manager_hides_still_keep_their_object(backend):
+    """Regression: references were counted through the default manager, so a row it hides
+    (soft deleted, archived, another tenant's) did not count, and replacing the file of
+    the one visible row deleted the object the archived row still points at."""
+    storage = backend
+    live = Archivable.objects.create(file=ContentFile(b"shared", name="shared.txt"))
+    Archivable.objects.create(file=live.file.name, archived=True)
+    assert Archivable.objects.count() == 1 and Archivable.every.count() == 2
+    live.file = ContentFile(b"new", name="new.txt")
+    live.save()
+    assert read(storage, "shared.txt") == b"shared"
+    # What only the visible row held still goes when it is cleared, as before.
+    live.file = None
+    live.save()
+    assert not storage.exists("new.txt")
+    assert read(storage, "shared.txt") == b"shared"
+
+
+def test_a_dotted_key_is_stored_as_the_clean_name(backend):
+    """``a/./b`` names the object ``a/b`` (tests/conformance/test_storage_api.py): the
+    column holds that name, so references to one object are counted under one name."""
+    storage = backend
+    assert storage.save("dots/a.txt", ContentFile(b"dots")) == "dots/a.txt"
+    doc = Document.objects.create(name="d", file="dots/./a.txt")
+    assert doc.file.name == "dots/a.txt"
+    assert Document.objects.get(pk=doc.pk).file.name == "dots/a.txt"
+    assert Document.objects.filter(file="dots/a.txt").count() == 1
+    assert read(storage, doc.file.name) == b"dots"
 
 
 def test_a_moved_upload_gets_the_object_parameters(backend, settings):

@@ -549,6 +549,32 @@ def test_verify_presigned_refusals():
         assert _code(_check(edited)) == (400, "AuthorizationQueryParametersError"), name
 
 
+def test_verify_presigned_reads_expires_within_a_week_whatever_its_length():
+    """Regression: ``int()`` of an ``X-Amz-Expires`` of thousands of digits raised
+    ``ValueError`` (Python's int-string limit): a 500 from the fake instead of S3's 400."""
+    url = _presigned()
+    for huge in ("9" * 5000, "1" + "0" * 4299, "604801" + "0" * 20):
+        edited = re.sub(r"X-Amz-Expires=[^&]*", f"X-Amz-Expires={huge}", url)
+        assert _code(_check(edited)) == (400, "AuthorizationQueryParametersError")
+    # Leading zeros are the same number, however many: a URL signed that way is valid.
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.split("&X-Amz-Signature=")[0])
+    padded = parts.query.replace("X-Amz-Expires=300", "X-Amz-Expires=" + "0" * 5000 + "300")
+    pairs = [tuple(item.split("=", 1)) for item in padded.split("&")]
+    signature = signing.query_signature(
+        method="GET",
+        encoded_path=parts.path,
+        encoded_query=pairs,
+        headers=[("host", parts.netloc)],
+        stamp=dict(pairs)["X-Amz-Date"],
+        secret_key=SECRET,
+        region=REGION,
+    )
+    signed = f"{parts.scheme}://{parts.netloc}{parts.path}?{padded}&X-Amz-Signature={signature}"
+    assert _check(signed) is True
+
+
 def test_verify_presigned_of_a_relative_url_signed_for_no_host():
     """The fake's own URLs are relative when MEDIA_URL is: signed for an empty host."""
     url = _presigned(scheme_host="")

@@ -380,9 +380,15 @@ def test_url_fast_path_gives_what_the_general_path_gives(rgw, bucket, location):
     storage = S3Storage(**rgw.storage_options(bucket, location=location))
     maker = storage._url_maker
     names = ["a.txt", "d/e-f_g~h.txt", "a..b.txt", "x" * 1000, "a//b", "ü.txt", "a b", "a\\b"]
+    names += ["a/./b", "./a", "a/.", "a./b", "file.", "d/", "d//", "ü/./b", "x" * 1000 + "/./a"]
+    public = S3Storage(**rgw.storage_options(bucket, location=location, querystring_auth=False))
+    base = public._url_maker.public_base
     for name in names + ["é" * 500]:
         key = name_to_key(name, location)
         assert maker.key(name) == (key, quote_path(key))
-    for bad in ["../x", "/x", "a/../b", "x" * 1030, "é" * 520, "a\x00b", "..\\x"]:
+        assert public.url(name) == f"{base}{quote_path(key)}"  # url()'s inlined fast path
+    for bad in ["../x", "/x", "a/../b", "x" * 1030, "é" * 520, "a\x00b", "..\\x", "./"]:
         with pytest.raises(SuspiciousFileOperation):
             maker.key(bad)
+        with pytest.raises(SuspiciousFileOperation):
+            public.url(bad)

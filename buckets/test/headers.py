@@ -16,6 +16,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 from botocore.utils import parse_to_aware_datetime
 
 from .. import signing
+from ..bounded_numbers import MAX_BYTE_POSITION, read_decimal
 from ..post_verify import PostError, verify_presigned
 from .disk import CHUNK_SIZE
 
@@ -82,7 +83,7 @@ def posted_headers(fields: Mapping[str, str]) -> dict[str, str]:
 
 
 #: One byte range (RFC 9110 14.1.2): ``first-last``, ``first-`` or ``-suffix``.
-_BYTE_RANGE = re.compile(r"bytes[ \t]*=[ \t]*(\d*)[ \t]*-[ \t]*(\d*)[ \t]*\Z", re.IGNORECASE)
+_BYTE_RANGE = re.compile(r"bytes[ \t]*=[ \t]*([0-9]*)[ \t]*-[ \t]*([0-9]*)[ \t]*\Z", re.IGNORECASE)
 
 
 class RangeNotSatisfiable(Exception):
@@ -96,24 +97,27 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     As AWS: one range only; several ranges, another unit, a malformed header or a suffix
     of an empty object are ignored (RFC 9110 lets a server ignore ``Range``); a range
     starting at or past the end, or a zero suffix, raises :class:`RangeNotSatisfiable`.
+    A position of any length is past every object once it is past
+    :data:`~buckets.bounded_numbers.MAX_BYTE_POSITION` (as on RGW: a start there is
+    unsatisfiable, an end or a suffix there means "to the end").
     """
     match = _BYTE_RANGE.match(header or "")
     if match is None:
         return None
-    first, last = match.groups()
-    if not first:
-        if not last:
+    first_digits, last_digits = match.groups()
+    first = read_decimal(first_digits, MAX_BYTE_POSITION)
+    last = read_decimal(last_digits, MAX_BYTE_POSITION)
+    if first is None:
+        if last is None:
             return None
-        suffix = int(last)
-        if suffix == 0:
+        if last == 0:  # a zero suffix
             raise RangeNotSatisfiable
-        return (max(0, size - suffix), size - 1) if size else None
-    start = int(first)
-    if last and int(last) < start:
+        return (max(0, size - last), size - 1) if size else None
+    if last is not None and last < first:
         return None  # invalid syntax: ignored
-    if start >= size:
+    if first >= size:
         raise RangeNotSatisfiable
-    return start, size - 1 if not last else min(int(last), size - 1)
+    return first, size - 1 if last is None else min(last, size - 1)
 
 
 class FileSlice:

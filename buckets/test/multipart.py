@@ -9,14 +9,19 @@ few hundred KiB of memory wherever it is written to.
 RFC 7578 / RFC 2046: the body is ``--boundary CRLF headers CRLF CRLF data`` repeated, each
 data ending at ``CRLF --boundary``; ``--boundary--`` closes it. Anything malformed raises
 :class:`MalformedMultipart`, which the endpoint answers with S3's ``MalformedPOSTRequest``.
+
+Header parameters (``name``, ``filename``, ``boundary``) are read as RFC 7578 writes them,
+``name=token`` or ``name="quoted"``, by :func:`header_parameters`, which cannot fail. RFC
+7578 forbids RFC 2231's encoded form (``name*=utf-8''...``) and S3 servers do not decode it:
+RGW takes ``name*`` for another parameter than ``name``, and so does the fake. (Django's
+``parse_header_parameters`` decodes it, and raises on an unknown charset.)
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterator
-
-from django.utils.http import parse_header_parameters
 
 READ_SIZE = 256 * 1024
 MAX_HEADER_BYTES = 16 * 1024
@@ -35,9 +40,37 @@ class Part:
     content_type: str | None
 
 
+#: One parameter: a name, then ``=`` and a quoted or plain value (a quoted one may lack its
+#: closing quote), then whatever precedes the next ``;``. Every part of it is optional and
+#: unambiguous, so matching never backtracks: one pass over the header.
+_PARAMETER = re.compile(r'([^=;"]*)(?:=[ \t]*(?:"((?:[^"\\]|\\.)*)"?|([^;]*)))?[^;]*;?', re.DOTALL)
+_QUOTED_PAIR = re.compile(r'\\(["\\])')
+
+
+def header_parameters(value: str) -> tuple[str, dict[str, str]]:
+    """A header value's lower-cased first item and its parameters (names lower-cased; the
+    last of a repeated name wins): ``form-data; name="key"`` is
+    ``("form-data", {"name": "key"})``.
+
+    A quoted value ends at the next unescaped ``"`` (``\\"`` and ``\\\\`` stand for
+    ``"`` and ``\\``), a plain one at the next ``;``; an item without ``=`` is skipped.
+    No RFC 2231 decoding: ``name*`` is a parameter of its own. Never raises.
+    """
+    kind, _, rest = value.partition(";")
+    params: dict[str, str] = {}
+    for match in _PARAMETER.finditer(rest):
+        name, quoted, plain = match.groups()
+        name = name.strip().lower()
+        if name and quoted is not None:
+            params[name] = _QUOTED_PAIR.sub(r"\1", quoted)
+        elif name and plain is not None:
+            params[name] = plain.strip()
+    return kind.strip().lower(), params
+
+
 def boundary_of(content_type: str) -> bytes | None:
     """The boundary of a ``multipart/form-data`` Content-Type, or None if it is not one."""
-    kind, params = parse_header_parameters(content_type or "")
+    kind, params = header_parameters(content_type or "")
     boundary = params.get("boundary", "")
     if kind.lower() != "multipart/form-data" or not 0 < len(boundary) <= 70:
         return None
@@ -150,7 +183,7 @@ def _parse_headers(block: bytes) -> Part:
         if not sep or not name.strip():
             raise MalformedMultipart(f"Bad part header: {line[:80]!r}")
         headers[name.strip().lower()] = value.strip()
-    kind, params = parse_header_parameters(headers.get("content-disposition", ""))
+    kind, params = header_parameters(headers.get("content-disposition", ""))
     if kind.lower() != "form-data" or "name" not in params:
         raise MalformedMultipart("A part lacks 'Content-Disposition: form-data; name=...'.")
     return Part(params["name"], params.get("filename"), headers.get("content-type"))

@@ -138,6 +138,16 @@ def test_url_valid_for_more_than_a_week(stored: Target) -> None:
     assert_error(response, per_target(stored, aws=400, rgw=403), code)
 
 
+@pytest.mark.parametrize("expires", ["9" * 5000, "604801" + "0" * 20])
+def test_expires_of_thousands_of_digits(stored: Target, expires: str) -> None:
+    """More digits than Python converts (4,300): a lifetime above a week all the same."""
+    url = re.sub(r"X-Amz-Expires=[0-9]+", f"X-Amz-Expires={expires}", signed(stored, "g/page.txt"))
+    response = requests.get(url, timeout=30)
+    # As test_url_valid_for_more_than_a_week: AWS 400, Ceph RGW 16 403 AccessDenied.
+    code = per_target(stored, aws="AuthorizationQueryParametersError", rgw="AccessDenied")
+    assert_error(response, per_target(stored, aws=400, rgw=403), code)
+
+
 def test_incomplete_query_authentication(stored: Target) -> None:
     url = stored.storage_url("g/page.txt").split("&X-Amz-Signature=")[0]
     # AWS: 400 AuthorizationQueryParametersError (every X-Amz-* parameter is required);

@@ -84,7 +84,12 @@ def test_whole_object_advertises_ranges(stored: Target) -> None:
         ("bytes=15-", 15, 19),
         ("bytes=5-100", 5, 19),  # an end past the object is cut to it
         ("BYTES = 2-3", 2, 3),  # the unit is case-insensitive; spaces allowed
+        # Positions longer than any object, past Python's int-string limit (4,300 digits):
+        ("bytes=0-" + "9" * 5000, 0, 19),  # an end past the object is cut to it
+        ("bytes=-" + "9" * 5000, 0, 19),  # a suffix longer than the object: all of it
+        ("bytes=" + "0" * 5000 + "5-0006", 5, 6),  # leading zeros, however many
     ],
+    ids=lambda value: value[:24] if isinstance(value, str) else str(value),
 )
 def test_one_range_answers_206(stored: Target, range_: str, first: int, last: int) -> None:
     whole = get(stored, "r/data.txt")
@@ -112,7 +117,14 @@ def test_head_with_a_range_answers_206_without_a_body(stored: Target) -> None:
 
 @pytest.mark.parametrize(
     ("name", "range_"),
-    [("r/data.txt", "bytes=20-30"), ("r/data.txt", "bytes=20-"), ("r/empty.txt", "bytes=0-9")],
+    [
+        ("r/data.txt", "bytes=20-30"),
+        ("r/data.txt", "bytes=20-"),
+        ("r/empty.txt", "bytes=0-9"),
+        ("r/data.txt", "bytes=" + "9" * 5000 + "-"),  # a start past any object
+        ("r/data.txt", "bytes=9223372036854775808-"),  # past a 64-bit position
+    ],
+    ids=lambda value: value[:24],
 )
 def test_range_past_the_end_is_invalid_range(stored: Target, name: str, range_: str) -> None:
     assert_error(get(stored, name, range_), 416, "InvalidRange")

@@ -11,6 +11,7 @@ import copy
 import pickle
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import django
 import pytest
@@ -144,10 +145,10 @@ def test_pickle_and_deepcopy_keep_the_constructor_arguments(target: Target) -> N
 # -- names ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["sub/", "sub", "a//b.txt", "sub/./a.txt"])
+@pytest.mark.parametrize("name", ["sub/", "sub", "sub//"])
 def test_a_key_no_object_has_is_missing(target: Target, name: str) -> None:
-    """S3 could hold ``sub/`` (a folder marker) or ``a//b.txt``, the fake's disk cannot:
-    where there is no such object, both storages say so alike."""
+    """S3 could hold ``sub/`` (a folder marker), the fake's disk cannot: where there is no
+    such object, both storages say so alike."""
     storage = target.storage
     storage.save("sub/a.txt", ContentFile(b"a"))
     assert storage.exists(name) is False
@@ -157,6 +158,49 @@ def test_a_key_no_object_has_is_missing(target: Target, name: str) -> None:
         storage.open(name)
     storage.delete(name)  # deleting what is not there is fine
     assert storage.exists("sub/a.txt")
+
+
+DOTTED = ["n/./a.txt", "n//a.txt", "./n/a.txt", "n/.//./a.txt"]
+
+
+@pytest.mark.parametrize("name", DOTTED)
+def test_dot_and_empty_segments_name_the_clean_key(target: Target, name: str) -> None:
+    """Regression: ``a/./b`` and ``a//b`` were stored as given on S3 (refused on the fake),
+    and the ``url()`` of ``a/./b`` answered 403: clients remove dot segments from a URL's
+    path, so the request named another key than the one signed (``a//b`` fails the same
+    way behind a proxy that merges slashes, as nginx does by default). Both storages now
+    take them for ``a/b``, as django-storages does, everywhere."""
+    storage = target.storage
+    assert storage.save(name, ContentFile(b"dots")) == "n/a.txt"
+    assert target.keys() == ["n/a.txt"]
+    for alias in [name, "n/a.txt", *DOTTED]:
+        assert storage.exists(alias)
+        assert storage.size(alias) == 4
+        assert read(storage, alias) == b"dots"
+    assert storage.listdir("n//") == storage.listdir("./n/.") == ([], ["a.txt"])
+    assert storage.listdir(".") == storage.listdir("") == (["n"], [])
+    # url() of the dotted name is the clean key's URL, and it fetches the object.
+    url = target.storage_url(name)
+    assert urlsplit(url).path == urlsplit(target.storage_url("n/a.txt")).path
+    assert "/n/a.txt" in url and "/./" not in url and "//n" not in url
+    response = requests.get(url, timeout=30)
+    assert (response.status_code, response.content) == (200, b"dots")
+    public = target.storage_with(querystring_auth=False)  # the unsigned URL's fast path
+    assert public.url(name) == public.url("n/a.txt")
+    free = storage.get_available_name(name)  # taken, under its clean name: another one
+    assert free.startswith("n/a_") and free.endswith(".txt")
+    storage.delete(name)
+    assert not storage.exists("n/a.txt") and target.keys() == []
+
+
+@pytest.mark.parametrize("name", ["n/../a.txt", "../a.txt", "/n/a.txt", ".", "./", "n/./.."])
+def test_names_that_climb_or_are_empty_are_refused(target: Target, name: str) -> None:
+    storage = target.storage
+    with pytest.raises(SuspiciousFileOperation):
+        storage.save(name, ContentFile(b"x"))
+    with pytest.raises(SuspiciousFileOperation):
+        storage.url(name)
+    assert target.keys() == []
 
 
 def test_url_of_none_is_a_type_error(target: Target) -> None:

@@ -50,3 +50,20 @@ class Profile(models.Model):
 
     avatar = S3FileField(default="defaults/avatar.png", blank=True)
     attachment = S3FileField(null=True, blank=True)
+
+
+class UnarchivedManager(models.Manager["Archivable"]):
+    """A default manager that hides archived rows, as soft-deletion managers do."""
+
+    def get_queryset(self) -> models.QuerySet["Archivable"]:
+        return super().get_queryset().filter(archived=False)
+
+
+class Archivable(models.Model):
+    """Rows the default manager hides still reference their objects."""
+
+    archived = models.BooleanField(default=False)
+    file = S3FileField(blank=True)
+
+    objects = UnarchivedManager()
+    every = models.Manager()
