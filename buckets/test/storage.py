@@ -171,9 +171,7 @@ class FakeS3Storage(BucketStorage):
             options["bucket_name"] = DEFAULT_BUCKET
         if not aws_credentials_are_the_fakes():
             raw_aws = {
-                key: value
-                for key, value in raw_aws.items()
-                if key not in _CREDENTIAL_AWS_KEYS
+                key: value for key, value in raw_aws.items() if key not in _CREDENTIAL_AWS_KEYS
             }
         resolved = conf.resolve(options, raw_aws)
         changes: dict[str, Any] = {"region_name": resolved.region_name or DEFAULT_REGION}
