@@ -17,20 +17,25 @@ import datetime
 import json
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from . import signing
 from .post_verify import PostError, VerifiedPost, utc, verify_post
 
 __all__ = [
     "DEFAULT_EXPIRES",
+    "OPAQUE_CONTENT_TYPE",
     "S3_MAX_POST_SIZE",
     "PolicyError",
     "PostError",
     "VerifiedPost",
+    "accept_patterns",
     "build_post_policy",
     "content_type_allowed",
     "is_script_capable",
     "normalize_content_type",
+    "signed_content_type",
+    "type_rules",
     "verify_post",
 ]
 
@@ -42,28 +47,67 @@ SUCCESS_STATUSES = frozenset({"200", "201", "204"})
 ATTACHMENT = "attachment"
 
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-# type/subtype, with at most a charset: browsers read "a/b;,text/html" as a list of types
-# and use the last, so any other parameter could smuggle a second type past the check.
-_CONTENT_TYPE_RE = re.compile(
-    rf"({_TOKEN}/{_TOKEN})(?:\s*;\s*charset=([A-Za-z0-9._:-]{{1,40}}))?\Z", re.IGNORECASE
-)
+#: The syntax of a declared Content-Type (the widget's script applies the same expression):
+#: ``type/subtype``, with at most a charset. Browsers read "a/b;,text/html" as a list of types
+#: and use the last, so any other parameter could smuggle a second type past the check. Case
+#: is ignored for ASCII letters only (``re.ASCII``: no Kelvin sign standing for a "k").
+CONTENT_TYPE_SYNTAX = rf"({_TOKEN}/{_TOKEN})(?:[ \t]*;[ \t]*charset=([A-Za-z0-9._:-]{{1,40}}))?"
+_CONTENT_TYPE_RE = re.compile(CONTENT_TYPE_SYNTAX, re.IGNORECASE | re.ASCII)
+#: HTTP whitespace, the only characters stripped around a declared type.
+HTTP_WHITESPACE = " \t\r\n"
 MAX_CONTENT_TYPE = 255
-# Types a browser runs script in (or may, through XSLT) when they are opened.
-_SCRIPT_CAPABLE = frozenset(
-    {
-        "text/html",
-        "application/xhtml+xml",
-        "text/xml",
-        "application/xml",
-        "text/xsl",
-        "text/javascript",
-        "application/javascript",
-        "application/ecmascript",
-        "text/ecmascript",
-        "application/x-shockwave-flash",
-        "multipart/x-mixed-replace",
-    }
+
+#: What an upload is stored as when its own type may not be signed (see
+#: :func:`signed_content_type`): every browser downloads it, never sniffs it for HTML, never
+#: runs it.
+OPAQUE_CONTENT_TYPE = "application/octet-stream"
+#: The shape of a type that may be signed as itself: RFC 6838 restricted names, lower case (no
+#: ``*``, no ``%``, no quote), under a top-level type of files (IANA's registry less
+#: ``multipart``, ``message`` and ``example``: browsers render ``multipart/x-mixed-replace``
+#: and MHTML; an unregistered top level such as ``unknown`` is sniffed).
+_RESTRICTED_NAME = r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}"
+SIGNABLE_ESSENCE_SYNTAX = rf"({_RESTRICTED_NAME})/{_RESTRICTED_NAME}"
+_SIGNABLE_ESSENCE_RE = re.compile(SIGNABLE_ESSENCE_SYNTAX, re.ASCII)
+SIGNABLE_TOP_LEVEL_TYPES = ("application", "audio", "font", "image", "model", "text", "video")
+#: Types a browser sniffs: served with one of these (or with none), a body that looks like HTML
+#: is rendered as HTML (WHATWG MIME Sniffing, "MIME type sniffing algorithm"; Chromium's
+#: ``IsUnknownMimeType`` also sniffs a type without ``/``, which never passes the syntax).
+SNIFFED_TYPES = ("unknown/unknown", "application/unknown", "*/*")
+#: Code a page on the bucket's origin, or one whose CSP trusts it, can load and run: every
+#: JavaScript MIME type essence the WHATWG lists (module scripts and workers need one of
+#: these), and WebAssembly (``instantiateStreaming`` needs its type).
+RUNNABLE_TYPES = (
+    "application/ecmascript",
+    "application/javascript",
+    "application/x-ecmascript",
+    "application/x-javascript",
+    "text/ecmascript",
+    "text/javascript",
+    "text/javascript1.0",
+    "text/javascript1.1",
+    "text/javascript1.2",
+    "text/javascript1.3",
+    "text/javascript1.4",
+    "text/javascript1.5",
+    "text/jscript",
+    "text/livescript",
+    "text/x-ecmascript",
+    "text/x-javascript",
+    "application/wasm",
 )
+#: Types a browser runs script in (or may, through XSLT) when they are opened: a wildcard never
+#: matches them, and listed exactly they are pinned to ``Content-Disposition: attachment``.
+SCRIPT_CAPABLE_TYPES = (
+    "text/html",
+    "application/xhtml+xml",
+    "text/xml",
+    "application/xml",
+    "text/xsl",
+    "application/x-shockwave-flash",
+    "multipart/x-mixed-replace",
+    *RUNNABLE_TYPES,
+)
+SCRIPT_CAPABLE_SUFFIXES = ("+xml", "/xml")
 
 
 class PolicyError(ValueError):
@@ -75,7 +119,7 @@ def normalize_content_type(content_type: str) -> str | None:
     anything else (other parameters, lists, control characters, over 255 characters)."""
     if len(content_type) > MAX_CONTENT_TYPE:
         return None
-    match = _CONTENT_TYPE_RE.match(content_type.strip())
+    match = _CONTENT_TYPE_RE.fullmatch(content_type.strip(HTTP_WHITESPACE))
     if match is None:
         return None
     essence, charset = match.group(1).lower(), match.group(2)
@@ -85,67 +129,128 @@ def normalize_content_type(content_type: str) -> str | None:
 def is_script_capable(content_type: str) -> bool:
     """Whether a browser opening an object of this type may run script in it (HTML, SVG
     and other XML, JavaScript): such types are never matched by a wildcard."""
-    essence = content_type.split(";", 1)[0].strip().lower()
-    return essence in _SCRIPT_CAPABLE or essence.endswith(("+xml", "/xml"))
+    essence = content_type.split(";", 1)[0].strip(HTTP_WHITESPACE).lower()
+    return essence in SCRIPT_CAPABLE_TYPES or essence.endswith(SCRIPT_CAPABLE_SUFFIXES)
 
 
-def content_type_allowed(content_type: str, accept: Iterable[str]) -> bool:
-    """Whether a declared Content-Type matches one of the accepted patterns.
+def _signable_as_itself(essence: str) -> bool:
+    """Whether a (lower-case) essence has the shape of a type that may be signed as itself:
+    a file type no browser sniffs and no page runs as code."""
+    match = _SIGNABLE_ESSENCE_RE.fullmatch(essence)
+    return (
+        match is not None
+        and match.group(1) in SIGNABLE_TOP_LEVEL_TYPES
+        and essence not in SNIFFED_TYPES
+        and essence not in RUNNABLE_TYPES
+    )
 
-    Patterns are MIME types (``application/pdf``), ``type/*`` wildcards or
-    ``*``/``*/*``; case is ignored, as MIME types are case-insensitive. Only a valid
-    ``type/subtype`` (optionally with a charset) matches, and a script-capable type
-    (``image/svg+xml``, ``text/html``...) only when listed exactly: ``image/*`` means
-    pictures, not documents that run code on the bucket's origin.
+
+def accept_patterns(accept: Iterable[str] | None) -> tuple[str, ...] | None:
+    """A field's accepted types, stripped and in lower case; None when it accepts any type
+    (no patterns, or one of them ``*`` or ``*/*``)."""
+    patterns = tuple(p.strip().lower() for p in accept or () if p.strip())
+    if not patterns or any(p in ("*", "*/*") for p in patterns):
+        return None
+    return patterns
+
+
+def signed_content_type(
+    content_type: str | None, accept: Iterable[str] | None = None
+) -> str | None:
+    """The Content-Type an upload is signed (and so stored and served) with; None when it
+    must not be signed. The one rule for every signer, the fake, and the widget's script
+    (which receives :func:`type_rules`).
+
+    A type is signed as itself only in a safe shape (:func:`_signable_as_itself`: well-formed,
+    a file type, neither sniffed nor code) and, when the field lists types, when a pattern
+    matches it: a wildcard (``image/*``) only a type no browser runs script in, an exact
+    pattern also one that does (HTML, SVG, XML; pinned as an attachment). So:
+
+    * a field that accepts any type (no ``accept``, or ``*``) signs every other valid type
+      (``application/unknown``, ``*/*``, ``text/javascript``, ``text/html``...) as
+      ``application/octet-stream``: the file is kept, as bytes every browser downloads;
+    * a field that lists types refuses them (None): they are not the kinds it asked for.
+
+    ``content_type`` None (nothing declared, nothing implied by the file name):
+    ``application/octet-stream`` for a field that accepts any type, the one exact type a
+    field accepts, else None (the client must declare the type). A malformed type is None.
     """
+    patterns = accept_patterns(accept)
+    if content_type is None:
+        if patterns is None:
+            return OPAQUE_CONTENT_TYPE
+        if len(patterns) != 1 or "*" in patterns[0]:
+            return None
+        content_type = patterns[0]
     normalized = normalize_content_type(content_type)
     if normalized is None:
-        return False
+        return None
     essence = normalized.split(";", 1)[0]
-    wildcard_ok = not is_script_capable(essence)
-    for pattern in (p.strip().lower() for p in accept):
-        if pattern == essence:
-            return True
-        if pattern in ("*", "*/*") and wildcard_ok:
-            return True
-        if pattern.endswith("/*") and essence.startswith(pattern[:-1]) and wildcard_ok:
-            return True
-    return False
+    itself = _signable_as_itself(essence)
+    inert = itself and not is_script_capable(essence)
+    if patterns is None:
+        return normalized if inert else OPAQUE_CONTENT_TYPE
+    for pattern in patterns:
+        if pattern == essence and itself:
+            return normalized
+        if pattern.endswith("/*") and essence.startswith(pattern[:-1]) and inert:
+            return normalized
+    return None
+
+
+def content_type_allowed(content_type: str, accept: Iterable[str] | None) -> bool:
+    """Whether an upload declared as ``content_type`` is signed as that type (normalized)
+    for a field accepting ``accept``; False when it would be refused or stored as
+    ``application/octet-stream`` (see :func:`signed_content_type`)."""
+    normalized = normalize_content_type(content_type)
+    return normalized is not None and signed_content_type(normalized, accept) == normalized
+
+
+def type_rules(accept: Iterable[str] | None) -> dict[str, Any]:
+    """The data :func:`signed_content_type` decides with, as JSON for the widget's script,
+    which applies the same steps to the type the browser reports for a chosen file."""
+    patterns = accept_patterns(accept)
+    return {
+        "accept": None if patterns is None else list(patterns),
+        "syntax": CONTENT_TYPE_SYNTAX,
+        "whitespace": HTTP_WHITESPACE,
+        "maxLength": MAX_CONTENT_TYPE,
+        "signable": SIGNABLE_ESSENCE_SYNTAX,
+        "topLevel": list(SIGNABLE_TOP_LEVEL_TYPES),
+        "sniffed": list(SNIFFED_TYPES),
+        "runnable": list(RUNNABLE_TYPES),
+        "scriptCapable": list(SCRIPT_CAPABLE_TYPES),
+        "scriptCapableSuffixes": list(SCRIPT_CAPABLE_SUFFIXES),
+        "opaque": OPAQUE_CONTENT_TYPE,
+    }
 
 
 def _content_type_condition(
     content_type: str | None, accept: Iterable[str] | None
-) -> tuple[list[str] | None, str | None]:
-    """Choose the Content-Type condition and the value to put in the form.
+) -> tuple[list[str], str]:
+    """The Content-Type condition and the value to put in the form: always one type, pinned
+    with ``eq``, chosen by :func:`signed_content_type`.
 
-    A policy cannot OR conditions, so a list of accepted types is enforced by
-    checking the type the client declares against the list here and pinning
-    it, normalized, with ``eq``. Without a declared type, only a single exact
-    accepted type can be pinned; a wildcard needs a declared type (a
+    A policy cannot OR conditions, so a list of accepted types is enforced by checking the
+    type the client declares against the list here and pinning it. Without a declared
+    type, only a single exact accepted type (or, for a field accepting anything,
+    ``application/octet-stream``) can be pinned: a wildcard needs a declared type (a
     ``starts-with`` condition would let the client send ``image/svg+xml`` or
-    ``image/png;,text/html``).
+    ``image/png;,text/html``). A type is always pinned: a server that stores a form field
+    the policy does not cover (SeaweedFS) would otherwise take any type from the client, and
+    an object stored with no type is sniffed.
     """
-    patterns = [p.strip() for p in accept or () if p.strip()]
-    if any(p in ("*", "*/*") for p in patterns):
-        patterns = []  # no restriction
-    if content_type is not None:
-        normalized = normalize_content_type(content_type)
-        if normalized is None:
-            raise PolicyError(f"Invalid content type: {content_type!r}")
-        if patterns and not content_type_allowed(normalized, patterns):
+    if content_type is not None and normalize_content_type(content_type) is None:
+        raise PolicyError(f"Invalid content type: {content_type!r}")
+    signed = signed_content_type(content_type, accept)
+    if signed is None:
+        if content_type is not None:
             raise PolicyError(f"Content type {content_type!r} is not accepted")
-        return ["eq", "$Content-Type", normalized], normalized
-    if not patterns:
-        return None, None
-    only = patterns[0]
-    if len(patterns) > 1 or "*" in only:
         raise PolicyError(
-            "A content type must be declared when several types or a wildcard are accepted"
+            "A content type must be declared when several types or a wildcard are accepted, "
+            "and a type a browser sniffs or runs is never signed"
         )
-    normalized = normalize_content_type(only)
-    if normalized is None:
-        raise PolicyError(f"Invalid accepted type: {only!r}")
-    return ["eq", "$Content-Type", normalized], normalized
+    return ["eq", "$Content-Type", signed], signed
 
 
 def build_post_policy(
@@ -168,15 +273,16 @@ def build_post_policy(
     """Build and sign a POST policy that pins one upload.
 
     Returns ``(fields, policy_document)``: ``fields`` is exactly what the
-    client posts before the file (``key``, ``Content-Type`` when pinned,
-    ``Content-Disposition``, ``success_action_status`` when set, the ``x-amz-*``
-    fields, ``policy``, ``x-amz-signature``). The key is pinned with ``eq``, the
-    size with ``content-length-range`` (inclusive), the type as
-    :func:`_content_type_condition` explains. A script-capable type (HTML, SVG, XML,
-    JavaScript: :func:`is_script_capable`) is also pinned to ``Content-Disposition:
-    attachment``, which S3 stores and serves with the object: opened from its URL, it
-    downloads instead of running as a page on the bucket's origin. Raises :class:`PolicyError` for
-    a request that must not be signed (a declared type outside ``accept``...).
+    client posts before the file (``key``, ``Content-Type``, ``Content-Disposition`` when
+    set, ``success_action_status`` when set, the ``x-amz-*`` fields, ``policy``,
+    ``x-amz-signature``). The key is pinned with ``eq``, the size with
+    ``content-length-range`` (inclusive), the type as :func:`_content_type_condition`
+    explains. A script-capable type a field lists exactly (HTML, SVG, XML:
+    :func:`is_script_capable`) is also pinned to ``Content-Disposition: attachment``, which
+    S3 stores and serves with the object: opened from its URL, it downloads instead of
+    running as a page on the bucket's origin (Ceph RGW ignores that field). Raises
+    :class:`PolicyError` for a request that must not be signed (a declared type outside
+    ``accept``...).
     """
     if not key:
         raise PolicyError("The key must not be empty")
@@ -205,14 +311,12 @@ def build_post_policy(
         ["content-length-range", int(min_size), int(max_size)],
     ]
     ct_condition, ct_value = _content_type_condition(content_type, accept)
-    if ct_condition is not None:
-        conditions.append(ct_condition)
-    if ct_value is not None:
-        fields["Content-Type"] = ct_value
-        if is_script_capable(ct_value):
-            # S3 serves the object from the bucket's origin: as a download, never a page.
-            conditions.append(["eq", "$Content-Disposition", ATTACHMENT])
-            fields["Content-Disposition"] = ATTACHMENT
+    conditions.append(ct_condition)
+    fields["Content-Type"] = ct_value
+    if is_script_capable(ct_value):
+        # S3 serves the object from the bucket's origin: as a download, never a page.
+        conditions.append(["eq", "$Content-Disposition", ATTACHMENT])
+        fields["Content-Disposition"] = ATTACHMENT
     if status is not None:
         conditions.append({"success_action_status": status})
         fields["success_action_status"] = status

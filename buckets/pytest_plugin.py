@@ -117,17 +117,18 @@ def _model_field(spec: Any) -> Any:
     )
 
 
-def _content_type(field: Any, filename: str, content_type: str | None) -> str | None:
+def _content_type(field: Any, filename: str, content_type: str | None) -> str:
     """The Content-Type the signed-URL view would pin for this upload (``ValueError`` when
     it would refuse to sign one)."""
+    from .policy import normalize_content_type
     from .views import _accepted_patterns, _choose_content_type
 
+    if content_type is not None and normalize_content_type(content_type) is None:
+        raise ValueError(f"{field.label}: {content_type!r} is not a valid content type.")
     errors: dict[str, list[str]] = {}
     chosen = _choose_content_type(content_type, filename, _accepted_patterns(field), errors)
-    if errors:
-        raise ValueError(f"{field.label}: {' '.join(errors['content_type'])}")
-    if chosen is None and _accepted_patterns(field):
-        return _accepted_patterns(field)[0]  # the one exact type the policy pins
+    if errors or chosen is None:
+        raise ValueError(f"{field.label}: {' '.join(errors.get('content_type', []))}")
     return chosen
 
 
@@ -174,7 +175,7 @@ def buckets_upload(buckets_fake_storage: Any) -> Callable[..., str]:
             filename, field_label=label, user=user, prefix=storage.settings.upload_prefix
         )
         file = ContentFile(data, name=filename)
-        file.content_type = chosen_type or "application/octet-stream"  # type: ignore[attr-defined]
+        file.content_type = chosen_type  # type: ignore[attr-defined]
         saved = storage.save(name, file)
         if saved != name:  # a fresh random name is never taken, but never pass a wrong one
             raise RuntimeError(f"The fake storage saved {name!r} as {saved!r}.")

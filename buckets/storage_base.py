@@ -149,9 +149,10 @@ class BucketStorage(Storage):
     ) -> dict[str, Any]:
         """``{"url", "fields"}`` for one browser upload of exactly ``name``.
 
-        The policy pins the key, the size (``max_size`` or ``MAX_FILE_SIZE``) and, when
-        ``accept`` restricts types, the declared ``content_type``. ``PolicyError`` (a
-        ``ValueError``) for a request that must not be signed.
+        The policy pins the key, the size (``max_size`` or ``MAX_FILE_SIZE``) and the
+        Content-Type: ``content_type`` (or, undeclared, the one exact type of ``accept``, or
+        ``application/octet-stream``) as :func:`buckets.policy.signed_content_type` signs it.
+        ``PolicyError`` (a ``ValueError``) for a request that must not be signed.
         """
         s = self.settings
         key = self._key(name)

@@ -8,7 +8,8 @@ a POST policy the bucket itself enforces (the browser then sends the file straig
 * the size is capped by the field's ``max_size``, else ``AWS["MAX_FILE_SIZE"]``, else S3's
   5 GiB, and must be at least 1 byte (Django's file fields refuse empty files too);
 * the field's ``accepted_types`` pin the ``Content-Type`` (the declared type, or the one the
-  file name implies);
+  file name implies); a type a browser sniffs or runs is never signed as itself
+  (:func:`buckets.policy.signed_content_type`);
 * the policy expires after the storage's ``upload_expire`` seconds.
 
 Who may upload is decided first (``BUCKETS_UPLOAD_PERMISSION``, given the field the token
@@ -48,7 +49,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from .permissions import grant_upload
-from .policy import S3_MAX_POST_SIZE, content_type_allowed, normalize_content_type
+from .policy import (
+    S3_MAX_POST_SIZE,
+    accept_patterns,
+    normalize_content_type,
+    signed_content_type,
+)
 from .uploads import (
     MAX_INPUT_LENGTH,
     InvalidFieldToken,
@@ -198,45 +204,42 @@ def _parse_size(value: Any) -> int | None:
 
 
 def _accepted_patterns(field: Any) -> list[str]:
-    """The field's accepted types; empty when it accepts everything."""
-    patterns = [p.strip() for p in getattr(field, "accepted_types", None) or () if p.strip()]
-    return [] if any(p in ("*", "*/*") for p in patterns) else patterns
+    """The field's accepted types (:func:`buckets.policy.accept_patterns`); empty when it
+    accepts everything."""
+    return list(accept_patterns(getattr(field, "accepted_types", None)) or ())
 
 
 def _choose_content_type(
     declared: str | None, filename: str, accepted: list[str], errors: Errors
 ) -> str | None:
-    """The type to pin in the policy: the declared one, else the one the name implies.
+    """The type to pin in the policy: the declared one, else the one the name implies, as
+    :func:`buckets.policy.signed_content_type` signs it (a type a browser sniffs or runs is
+    stored as ``application/octet-stream`` by a field that accepts any type, and refused by
+    one that lists types).
 
-    With restricted types the pinned type must be accepted; if nothing was declared and
-    the name implies nothing usable, a single exact accepted type is pinned as is, and
-    otherwise the client must declare the type.
+    If nothing was declared and the name implies nothing, a field that accepts any type
+    stores ``application/octet-stream`` and one with a single exact type pins that type;
+    otherwise the client must declare the type. None, with an error, when nothing may be
+    signed.
     """
     listed = ", ".join(accepted)
-    if declared is not None:
-        if accepted and not content_type_allowed(declared, accepted):
+    if declared is None:
+        declared = mimetypes.guess_type(filename, strict=False)[0]
+    if declared is None:
+        signed = signed_content_type(None, accepted)
+        if signed is None:
             errors.setdefault("content_type", []).append(
-                _("Files of type %(type)s are not accepted here (accepted: %(accepted)s).")
-                % {"type": declared, "accepted": listed}
+                _("Declare the file's content type (accepted: %(accepted)s).")
+                % {"accepted": listed}
             )
-        return declared
-    guessed = mimetypes.guess_type(filename, strict=False)[0]
-    if not accepted:
-        return guessed
-    if guessed is not None:
-        if content_type_allowed(guessed, accepted):
-            return guessed
+        return signed
+    signed = signed_content_type(declared, accepted)
+    if signed is None:
         errors.setdefault("content_type", []).append(
             _("Files of type %(type)s are not accepted here (accepted: %(accepted)s).")
-            % {"type": guessed, "accepted": listed}
+            % {"type": declared, "accepted": listed}
         )
-        return None
-    if len(accepted) == 1 and "*" not in accepted[0]:
-        return None  # the policy pins the one accepted type itself
-    errors.setdefault("content_type", []).append(
-        _("Declare the file's content type (accepted: %(accepted)s).") % {"accepted": listed}
-    )
-    return None
+    return signed
 
 
 @csrf_exempt

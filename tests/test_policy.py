@@ -121,12 +121,14 @@ def test_build_minimal_and_defaults():
     )
     assert set(fields) == {
         "key",
+        "Content-Type",
         "x-amz-algorithm",
         "x-amz-credential",
         "x-amz-date",
         "policy",
         "x-amz-signature",
     }
+    assert fields["Content-Type"] == "application/octet-stream"
     assert ["content-length-range", 0, 5 * 1024**3] in document["conditions"]
     assert document["expiration"] == "2024-03-01T00:09:58Z"  # 600 s default
 
@@ -194,10 +196,17 @@ def test_content_type_with_smuggled_types_is_refused(content_type):
         build(content_type=content_type, accept=["image/*"])
 
 
-def test_content_type_any_pattern_means_no_restriction():
-    fields, document = build(accept=["*/*"])
-    assert "Content-Type" not in fields
-    assert not any("$Content-Type" in c for c in document["conditions"] if isinstance(c, list))
+@pytest.mark.parametrize("accept", [None, [], ["*/*"], ["*"], ["image/png", "*"]])
+def test_without_a_declared_type_any_pattern_pins_octet_stream(accept):
+    """An object stored with no type is sniffed; a server that stores uncovered fields
+    (SeaweedFS) would take the client's: a type is always pinned."""
+    fields, document = build(accept=accept)
+    assert fields["Content-Type"] == "application/octet-stream"
+    assert ["eq", "$Content-Type", "application/octet-stream"] in document["conditions"]
+    assert verify(fields).ok
+    assert_error(verify({**fields, "Content-Type": "text/html"}), "AccessDenied", 403)
+    without = {k: v for k, v in fields.items() if k != "Content-Type"}
+    assert_error(verify(without), "AccessDenied", 403)
 
 
 @pytest.mark.parametrize(
@@ -229,9 +238,9 @@ def test_build_refuses(kwargs, match):
         ("image/png", ["Image/PNG"], True),
         ("application/pdf", ["image/*", "application/pdf"], True),
         ("text/plain; charset=utf-8", ["text/plain"], True),
-        ("anything/at-all", ["*"], True),
+        ("anything/at-all", ["*"], False),  # stored as application/octet-stream
         ("text/html", ["*/*"], False),
-        ("anything/at-all", ["*/*"], True),
+        ("application/x-anything", ["*/*"], True),
         ("imagex/png", ["image/*"], False),
         # script-capable types only when listed exactly, never through a wildcard
         ("image/svg+xml", ["image/*"], False),
@@ -246,7 +255,9 @@ def test_build_refuses(kwargs, match):
         ("image/png; x=y,text/html", ["image/*", "text/html"], False),
         ("image", ["image/*"], False),
         ("text/html", ["image/*", "application/pdf"], False),
-        ("application/pdf", [], False),
+        ("application/pdf", [], True),  # no patterns: any type
+        ("application/unknown", ["application/*"], False),
+        ("application/unknown", ["application/unknown"], False),
     ],
 )
 def test_content_type_allowed(content_type, accept, expected):
@@ -572,11 +583,11 @@ def test_verifying_names_stay_importable_from_policy():
 # -- script-capable uploads are served as attachments --------------------------------------
 
 
-@pytest.mark.parametrize(
-    "content_type", ["text/html", "image/svg+xml", "application/xml", "text/javascript"]
-)
+@pytest.mark.parametrize("content_type", ["text/html", "image/svg+xml", "application/xml"])
 def test_script_capable_type_is_pinned_to_an_attachment(content_type):
-    fields, document = build(content_type=content_type)
+    """Listed exactly, a type a browser runs script in is signed as itself, as a download."""
+    fields, document = build(content_type=content_type, accept=[content_type])
+    assert fields["Content-Type"] == content_type
     assert fields["Content-Disposition"] == "attachment"
     assert ["eq", "$Content-Disposition", "attachment"] in document["conditions"]
     assert verify(fields).ok
@@ -590,3 +601,144 @@ def test_other_types_get_no_content_disposition(content_type):
     fields, document = build(content_type=content_type)
     assert "Content-Disposition" not in fields
     assert "Content-Disposition" not in json.dumps(document)
+
+
+# -- types a browser sniffs or runs are never signed as themselves -------------------------
+
+#: WHATWG MIME Sniffing: a body served with one of these is sniffed for HTML (case ignored).
+SNIFFED = [
+    "unknown/unknown",
+    "application/unknown",
+    "*/*",
+    "Unknown/Unknown",
+    "APPLICATION/unknown",
+]
+#: WHATWG MIME Sniffing's JavaScript MIME type essences, and WebAssembly.
+JAVASCRIPT = [
+    "application/ecmascript",
+    "application/javascript",
+    "application/x-ecmascript",
+    "application/x-javascript",
+    "text/ecmascript",
+    "text/javascript",
+    "text/javascript1.0",
+    "text/javascript1.1",
+    "text/javascript1.2",
+    "text/javascript1.3",
+    "text/javascript1.4",
+    "text/javascript1.5",
+    "text/jscript",
+    "text/livescript",
+    "text/x-ecmascript",
+    "text/x-javascript",
+    "Text/JavaScript; charset=utf-8",
+    "application/wasm",
+]
+#: Wildcards and types outside the top levels of files.
+ODD = ["image/*", "*/png", "text/*", "multipart/x-mixed-replace", "message/rfc822", "x/y"]
+#: Types a browser runs script in: signed as themselves only when a field lists them exactly.
+SCRIPT_CAPABLE = ["text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "text/xsl"]
+NEVER_ITSELF = SNIFFED + JAVASCRIPT + ODD + SCRIPT_CAPABLE
+
+
+@pytest.mark.parametrize("content_type", NEVER_ITSELF)
+@pytest.mark.parametrize("accept", [None, ["*/*"], ["*"]])
+def test_a_field_accepting_any_type_stores_them_as_octet_stream(content_type, accept):
+    fields, document = build(content_type=content_type, accept=accept)
+    assert fields["Content-Type"] == "application/octet-stream"
+    assert ["eq", "$Content-Type", "application/octet-stream"] in document["conditions"]
+    assert "Content-Disposition" not in fields
+    assert verify(fields).ok
+    assert_error(verify({**fields, "Content-Type": content_type}), "AccessDenied", 403)
+
+
+@pytest.mark.parametrize("content_type", [t for t in SNIFFED + JAVASCRIPT + ODD if t != "*/*"])
+def test_a_field_listing_types_never_signs_them(content_type):
+    """Not through a wildcard of their family, not even listed exactly (``*/*`` listed means
+    any type: the test above)."""
+    essence = content_type.split(";")[0].lower()
+    family = essence.split("/")[0] + "/*"
+    if family == "*/*":
+        family = "image/*"
+    for accept in ([family], [essence], [family, essence, "image/png"]):
+        assert policy.signed_content_type(content_type, accept) is None, accept
+        with pytest.raises(PolicyError):
+            build(content_type=content_type, accept=accept)
+
+
+@pytest.mark.parametrize("accept", [["application/unknown"], ["text/javascript"], ["*/png"]])
+def test_a_single_accepted_type_that_cannot_be_signed_needs_a_declaration(accept):
+    with pytest.raises(PolicyError, match="never signed"):
+        build(accept=accept)
+
+
+@pytest.mark.parametrize(
+    "content_type,accept,signed",
+    [
+        ("image/png", None, "image/png"),
+        ("Text/Plain ; Charset=UTF-8", None, "text/plain; charset=utf-8"),
+        ("application/vnd.ms-excel", None, "application/vnd.ms-excel"),
+        ("font/woff2", ["font/*"], "font/woff2"),
+        ("model/gltf-binary", ["model/*"], "model/gltf-binary"),
+        ("application/octet-stream", ["application/*"], "application/octet-stream"),
+        ("image/svg+xml", ["image/svg+xml"], "image/svg+xml"),
+        ("image/svg+xml", ["image/*"], None),
+        ("application/unknown", ["application/*"], None),
+        ("image/png", ["image/jpeg"], None),
+        (None, None, "application/octet-stream"),
+        (None, ["application/pdf"], "application/pdf"),
+        (None, ["image/*"], None),
+        (None, ["image/png", "image/jpeg"], None),
+        ("image/png;,text/html", None, None),
+        ("", None, None),
+        ("text/plain\u212a", None, None),  # a Kelvin sign is no "k"
+        ("text/pla\u0131n", None, None),  # nor a dotless i an "i"
+        ("image/png", [" IMAGE/* "], "image/png"),
+    ],
+)
+def test_signed_content_type(content_type, accept, signed):
+    assert policy.signed_content_type(content_type, accept) == signed
+
+
+def test_the_javascript_family_is_the_whatwg_list():
+    assert set(policy.RUNNABLE_TYPES) == {t.split(";")[0].lower() for t in JAVASCRIPT}
+    assert set(policy.SNIFFED_TYPES) == {t.lower() for t in SNIFFED}
+
+
+content_types = st.one_of(
+    st.sampled_from(NEVER_ITSELF + ["image/png", "text/plain", "application/pdf", ""]),
+    st.from_regex(r"\A[ -~]{0,20}/[ -~]{0,20}(;[ -~]{0,20})?\Z"),
+    st.text(max_size=40),
+)
+patterns = st.one_of(
+    st.none(),
+    st.lists(
+        st.one_of(
+            st.sampled_from(["*", "*/*", "image/*", "application/*", "text/*", "unknown/*"]),
+            st.sampled_from(NEVER_ITSELF + ["image/png", "application/pdf"]),
+            st.text(max_size=12),
+        ),
+        max_size=4,
+    ),
+)
+
+
+@given(content_type=content_types, accept=patterns)
+@settings(max_examples=500, deadline=None)
+def test_what_gets_signed_is_always_a_safe_type(content_type, accept):
+    """Whatever the client declares and the field lists: the signed type is well formed,
+    of a file kind, neither sniffed nor code nor a wildcard; signing it again changes
+    nothing (the view and the policy both apply the rule)."""
+    signed = policy.signed_content_type(content_type, accept)
+    if signed is None:
+        return
+    essence = signed.split(";")[0]
+    assert policy.normalize_content_type(signed) == signed
+    assert "*" not in signed
+    assert essence not in policy.SNIFFED_TYPES and essence not in policy.RUNNABLE_TYPES
+    assert essence.split("/")[0] in policy.SIGNABLE_TOP_LEVEL_TYPES
+    if policy.is_script_capable(essence):
+        assert essence in (policy.accept_patterns(accept) or ())  # listed exactly
+    assert policy.signed_content_type(signed, accept) == signed
+    fields, _ = build(content_type=content_type, accept=accept)
+    assert fields["Content-Type"] == signed

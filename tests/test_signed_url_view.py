@@ -389,6 +389,62 @@ def test_type_not_accepted_is_400(client: Client, body: dict[str, str], message:
     assert response.json() == {"content_type": [message]}
 
 
+#: Types a browser sniffs for HTML, runs as code, or that are no single type: never signed.
+NEVER_SIGNED = [
+    "unknown/unknown",
+    "application/unknown",
+    "*/*",
+    "Application/Unknown",
+    "image/*",
+    "text/javascript",
+    "application/x-javascript",
+    "text/jscript",
+    "application/wasm",
+    "multipart/x-mixed-replace",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("declared", [*NEVER_SIGNED, "text/html", "image/svg+xml"])
+def test_a_field_accepting_any_type_signs_sniffed_and_runnable_types_as_octet_stream(
+    client: Client, declared: str
+) -> None:
+    response = post_json(client, {"key": "page", "content_type": declared})
+    assert response.status_code == 200, response.content
+    fields = response.json()["fields"]
+    assert fields["Content-Type"] == "application/octet-stream"
+    assert "Content-Disposition" not in fields
+    octet = ["eq", "$Content-Type", "application/octet-stream"]
+    assert condition(policy_of(fields), "Content-Type") == octet
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["page", "page.html", "page.js", "page.mjs", "a.svg", "x.wasm"])
+def test_an_undeclared_type_is_pinned_as_octet_stream_unless_the_name_implies_a_safe_one(
+    client: Client, key: str
+) -> None:
+    """No declared type: the name's type when it is safe, else application/octet-stream,
+    never no type at all (an object stored with no type is sniffed)."""
+    response = post_json(client, {"key": key})
+    assert response.status_code == 200, response.content
+    assert response.json()["fields"]["Content-Type"] == "application/octet-stream"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("declared", NEVER_SIGNED)
+def test_a_field_listing_types_refuses_sniffed_and_runnable_types(
+    client: Client, declared: str
+) -> None:
+    body = {"key": "photo", "field": token("image"), "content_type": declared}
+    response = post_json(client, body)
+    assert response.status_code == 400, response.content
+    assert response.json() == {
+        "content_type": [
+            f"Files of type {declared.lower()} are not accepted here (accepted: image/*)."
+        ]
+    }
+
+
 @pytest.mark.django_db
 def test_declared_size_above_the_fields_limit_is_400(client: Client) -> None:
     response = post_json(client, {"key": "a.pdf", "field": token("pdf"), "size": 2049})

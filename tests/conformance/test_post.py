@@ -157,11 +157,24 @@ def test_content_type_field_becomes_the_object_type(target: Target) -> None:
 
 
 def test_without_content_type_field_the_part_type_is_ignored(target: Target) -> None:
-    """S3 takes the type from the form field only; the file part's header does not count."""
-    fields = list(target.presigned("untyped.png").items())
+    """S3 takes the type from the form field only; the file part's header does not count.
+    (A hand-made policy: ``presigned_post`` always pins a Content-Type.)"""
+    fields = list(target.custom([["eq", "$key", "untyped.png"]], {"key": "untyped.png"}).items())
     parts = [(k, (None, v)) for k, v in fields] + [("file", ("x.png", b"img", "image/png"))]
     assert requests.post(target.url, files=parts, timeout=30).status_code == 204
     assert target.get("untyped.png") == (b"img", "binary/octet-stream")
+
+
+def test_presigned_post_always_pins_a_type(target: Target) -> None:
+    """Undeclared, the type is application/octet-stream: never no type, which a browser
+    sniffs, and never the file part's (or any other) type."""
+    fields = list(target.presigned("typed.png").items())
+    assert dict(fields)["Content-Type"] == "application/octet-stream"
+    parts = [(k, (None, v)) for k, v in fields] + [("file", ("x.png", b"img", "text/html"))]
+    assert requests.post(target.url, files=parts, timeout=30).status_code == 204
+    assert target.get("typed.png") == (b"img", "application/octet-stream")
+    html = {**dict(fields), "Content-Type": "text/html"}
+    assert_error(target.post(html), 403, "AccessDenied")
 
 
 def test_second_post_to_a_key_replaces_it(target: Target) -> None:
@@ -409,9 +422,11 @@ def test_form_before_the_file_above_20_kib(target: Target) -> None:
 
 
 def test_script_capable_upload_is_served_as_an_attachment(target: Target) -> None:
-    """``presigned_post`` pins ``Content-Disposition: attachment`` for HTML (and SVG, XML,
-    JS): S3 stores the field and serves it, so opening the object's URL downloads it."""
-    fields = target.presigned("docs/page.html", content_type="text/html")
+    """For a field listing HTML (or SVG, XML) exactly, ``presigned_post`` pins
+    ``Content-Disposition: attachment``: S3 stores the field and serves it, so opening the
+    object's URL downloads it. (Any other field stores such a type as
+    ``application/octet-stream``: see ``test_sniffed_types.py``.)"""
+    fields = target.presigned("docs/page.html", content_type="text/html", accept=["text/html"])
     assert fields["Content-Disposition"] == "attachment"
     page = b"<script>document.title = document.cookie</script>"
     response = target.post(fields, page, filename="page.html")
