@@ -24,6 +24,7 @@ from django.utils.translation import get_language, gettext
 
 from . import uploads
 from .files import S3File
+from .policy import type_rules
 
 #: Friendly names for whole media families (``image/*``) in the chooser's hint.
 _FAMILIES = {
@@ -195,6 +196,8 @@ class S3FileWidget(forms.Widget):
                 "token": uploads.field_token(field) if field is not None else "",
                 "max_size": limit or "",
                 "accept": ",".join(accepted),
+                # The server's type rule, which the script applies to the chosen file's type.
+                "type_rules_json": json.dumps(type_rules(accepted)),
                 "key_prefix": key_prefix,
                 "hint": hint,
                 "file_id": self.id_for_label(attrs.get("id", "") or base_id),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
+from html import unescape
+
 import pytest
 from django import forms
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 
-from buckets import uploads
+from buckets import policy, uploads
 from buckets.forms import S3FileFormField, S3FileFormMixin
 from tests.rgw import list_keys
 from tests.testapp.models import Avatar, Document
@@ -55,6 +59,24 @@ def test_formfield_and_widget_rendering():
     file_input = html[html.index('type="file"') - 200 : html.index('type="file"') + 200]
     assert "name=" not in file_input.split("<input")[-1].split(">")[0]
     assert "buckets/js/upload.js" in str(form.media)
+
+
+@pytest.mark.parametrize(
+    ("form_class", "name", "accept"),
+    [
+        (DocumentForm, "file", None),
+        (AvatarForm, "image", ["image/*"]),
+        (AvatarForm, "pdf", ["application/pdf"]),
+    ],
+)
+def test_the_widget_carries_the_servers_type_rule(form_class, name, accept):
+    """The script checks a chosen file with the very data the signing view decides with."""
+    field = form_class._meta.model._meta.get_field(name)
+    raw = re.search(r'data-type-rules="([^"]*)"', str(form_class()[name]))
+    assert raw is not None
+    rules = json.loads(unescape(raw.group(1)))
+    assert rules == policy.type_rules(field.accepted_types)
+    assert rules["accept"] == accept
 
 
 def test_signed_upload_for_this_field_is_accepted_and_moved(s3_default, s3, bucket, alice):
