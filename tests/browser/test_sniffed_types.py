@@ -32,8 +32,8 @@ SNIFFED = [
     "UNKNOWN/unknown; charset=utf-8",
     None,
 ]
-#: HTML a person can declare as such for a field that accepts any type: it must not run either.
-RUNS = ["text/html", "application/xhtml+xml", "image/svg+xml"]
+#: Types a browser runs, declared for a field that accepts any type: stored opaque as well.
+RUNS = ["text/html", "application/xhtml+xml", "image/svg+xml", "text/javascript"]
 MARKER = "/pwned/"
 
 
