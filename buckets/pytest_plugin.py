@@ -17,7 +17,7 @@ so every project that has django-buckets and pytest gets two fixtures::
 ``buckets_upload(field, content=b"...", filename="file.txt", *, user=None, content_type=None)``
     Does what a browser upload through the widget does, without a browser or a server:
     writes ``content`` to the fake storage under a fresh staging name made for ``field``
-    (and ``user``) by :func:`buckets.uploads.new_upload_name`, and returns that name, which
+    (and ``user``) by :func:`buckets.uploads.staging.new_upload_name`, and returns that name, which
     is the value a form's hidden input carries after a real upload. ``field`` is an
     ``S3FileField``, the model's class attribute (``Invoice.pdf``), a form field or bound
     field made from one, or the label ``"app_label.ModelName.field_name"``. ``user`` must be
@@ -95,7 +95,7 @@ def _model_field(spec: Any) -> Any:
     """The ``S3FileField`` behind a field, class attribute, form field or label."""
     from django.apps import apps
 
-    from .fields import S3FileField
+    from buckets.fields import S3FileField
 
     candidate = spec
     if isinstance(spec, str):
@@ -120,8 +120,8 @@ def _model_field(spec: Any) -> Any:
 def _content_type(field: Any, filename: str, content_type: str | None) -> str:
     """The Content-Type the signed-URL view would pin for this upload (``ValueError`` when
     it would refuse to sign one)."""
-    from .policy import normalize_content_type
-    from .views import _accepted_patterns, _choose_content_type
+    from buckets.signing.post_policy import normalize_content_type
+    from buckets.uploads.views import _accepted_patterns, _choose_content_type
 
     if content_type is not None and normalize_content_type(content_type) is None:
         raise ValueError(f"{field.label}: {content_type!r} is not a valid content type.")
@@ -138,9 +138,9 @@ def buckets_upload(buckets_fake_storage: Any) -> Callable[..., str]:
     staging name the form's hidden input then carries (see the module docstring)."""
     from django.core.files.base import ContentFile
 
-    from .policy import S3_MAX_POST_SIZE
-    from .test.storage import FakeS3Storage
-    from .uploads import field_label, new_upload_name
+    from buckets.signing.post_policy import S3_MAX_POST_SIZE
+    from buckets.test.storage import FakeS3Storage
+    from buckets.uploads.staging import field_label, new_upload_name
 
     def upload(
         field: Any,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from buckets.uploads import views
 
 urlpatterns = [
     path("s3/signed-url/", views.signed_url, name="s3_signed_url"),

@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import storages
 
 from buckets import conf
-from buckets.checks import check_storage_settings
+from buckets.checks.storages import check_storage_settings
 from buckets.storage import S3Storage
 
 

@@ -25,10 +25,10 @@ from hypothesis import HealthCheck, event, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from buckets import uploads
-from buckets.forms import S3FileFormField
+from buckets.fields.forms import S3FileFormField
 from buckets.test import views as fake_views
-from buckets.views import signed_url
+from buckets.uploads import staging as uploads
+from buckets.uploads.views import signed_url
 from tests.testapp.models import Avatar, Document
 
 URL = "/s3/signed-url/"
@@ -189,7 +189,7 @@ def test_the_signing_view_costs_bounded_cpu(
     body, content_type = view_body(encoding, inputs, pad)
     event(f"{who}: body {'over' if len(body) > 32 * 1024 else 'under'} 32 KB")
     requests = [view_request(body, content_type, who) for _ in range(2)]
-    permission = None if who == "anonymous-allowed" else "buckets.permissions.authenticated"
+    permission = None if who == "anonymous-allowed" else "buckets.uploads.permissions.authenticated"
     with override_settings(BUCKETS_UPLOAD_PERMISSION=permission):
         spent, response = cpu_seconds(lambda: signed_url(requests.pop()))
     assert response.status_code in EXPECTED[who], (who, response.content[:200])
@@ -208,7 +208,7 @@ def test_acceptance_anonymous_garbage_token_and_80kb_of_marks_is_a_fast_403() ->
     assert response.json() == {"detail": ["You do not have permission to upload files."]}
 
 
-# -- file names, tokens and staging names (buckets.uploads) ------------------------------
+# -- file names, tokens and staging names (buckets.uploads.staging) ------------------------------
 
 
 @CPU

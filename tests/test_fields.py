@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from buckets.files import S3File
+from buckets.fields.files import S3File
 from tests.rgw import list_keys
 from tests.testapp.models import Archivable, Avatar, Document, Folder, Profile
 
@@ -327,7 +327,7 @@ def test_upload_to_folder(upload_to, folder):
 
 
 def test_check_warns_when_max_length_cannot_hold_a_staging_name():
-    from buckets.uploads import MAX_FILENAME_LENGTH, max_upload_name_length
+    from buckets.uploads.staging import MAX_FILENAME_LENGTH, max_upload_name_length
 
     assert max_upload_name_length("uploads/") == len("uploads/") + 48 + 1 + MAX_FILENAME_LENGTH
     (warning,) = [m for m in isolated_field(max_length=100).check() if m.id == "buckets.W101"]
@@ -418,7 +418,7 @@ def configure(settings, **aws):
 
 def stage(storage, field, body: bytes, filename: str, user=None) -> str:
     """A direct upload for ``field``, as the browser leaves it under the staging prefix."""
-    from buckets import uploads
+    from buckets.uploads import staging as uploads
 
     prefix = storage.settings.upload_prefix
     name = uploads.new_upload_name(filename, field_label=field.label, user=user, prefix=prefix)
@@ -541,7 +541,7 @@ def test_a_moved_upload_gets_the_object_parameters(backend, settings):
 
 
 def test_a_move_into_a_missing_bucket_is_an_error_not_an_expired_upload(s3_default, settings):
-    from buckets.s3io import NoSuchBucketError
+    from buckets.storage.s3io import NoSuchBucketError
 
     configure(settings, BUCKET="no-such-bucket-buckets-test")
     with pytest.raises(NoSuchBucketError):

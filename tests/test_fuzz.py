@@ -27,10 +27,15 @@ from hypothesis import strategies as st
 from urllib3.util import parse_url
 
 from buckets.fields import S3FileField
-from buckets.names import clean_name, name_to_key
 from buckets.storage import S3Storage
-from buckets.uploads import InvalidFilename, check_upload_name, clean_filename, new_upload_name
-from buckets.views import signed_url
+from buckets.storage.keys import clean_name, name_to_key
+from buckets.uploads.staging import (
+    InvalidFilename,
+    check_upload_name,
+    clean_filename,
+    new_upload_name,
+)
+from buckets.uploads.views import signed_url
 from tests.reliability.strategies import (
     AWS,
     FUZZ,

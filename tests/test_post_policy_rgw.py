@@ -20,9 +20,9 @@ from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.test import Client, RequestFactory
 
-from buckets import policy
-from buckets.uploads import check_upload_name, field_token, new_upload_name
-from buckets.views import signed_url
+from buckets.signing import post_policy as policy
+from buckets.uploads.staging import check_upload_name, field_token, new_upload_name
+from buckets.uploads.views import signed_url
 from tests.rgw import RGW, list_keys
 from tests.testapp.models import Avatar
 

@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 import buckets.pytest_plugin
-from buckets.forms import S3FileFormMixin
+from buckets.fields.forms import S3FileFormMixin
 from buckets.test.storage import FakeS3Storage
 from tests.testapp.models import Avatar, Document
 

@@ -1,4 +1,4 @@
-"""``POST /s3/signed-url/`` (``buckets.views.signed_url``): inputs, errors, permission, CSRF.
+"""``POST /s3/signed-url/`` (``buckets.uploads.views``): inputs, errors, permission, CSRF.
 
 Signing needs no server (the storage signs locally), so these run without RGW; what the
 bucket does with the policy is proved against RGW in ``test_post_policy_rgw.py``.
@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from buckets.policy import S3_MAX_POST_SIZE
-from buckets.uploads import check_upload_name, field_token
+from buckets.signing.post_policy import S3_MAX_POST_SIZE
+from buckets.uploads.staging import check_upload_name, field_token
 from tests.testapp.models import Avatar
 
 URL = "/s3/signed-url/"
@@ -337,7 +337,7 @@ def test_expired_token_is_400(client: Client, monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.mark.django_db
 def test_token_for_an_unknown_field_is_400(client: Client) -> None:
-    from buckets import uploads
+    from buckets.uploads import staging as uploads
 
     bad = signing.TimestampSigner(salt=uploads._TOKEN_SALT).sign("testapp.avatar.gone")
     response = post_json(client, {"key": "a.png", "field": bad})
@@ -548,7 +548,7 @@ def test_an_expired_token_is_checked_for_the_field_it_names(
 @pytest.mark.parametrize("mode", ["json", "form", "multipart"])
 def test_a_body_over_the_limit_is_413_unread(client: Client, mode: str) -> None:
     """Regression (issue 12): the view read and parsed any body Django accepts (2.5 MB)."""
-    from buckets.views import MAX_BODY_BYTES
+    from buckets.uploads.views import MAX_BODY_BYTES
 
     key = "a" * (MAX_BODY_BYTES + 1)
     if mode == "json":
@@ -575,7 +575,7 @@ def test_a_body_over_the_limit_skips_the_csrf_check(user: User) -> None:
 @pytest.mark.django_db
 def test_a_file_name_over_the_input_limit_is_400(client: Client) -> None:
     """Regression (issue 12): the whole name was NFC-normalised, however long."""
-    from buckets.uploads import MAX_INPUT_LENGTH
+    from buckets.uploads.staging import MAX_INPUT_LENGTH
 
     longest = "a" * (MAX_INPUT_LENGTH - 4) + ".txt"
     response = post_json(client, {"key": longest})
@@ -591,7 +591,7 @@ def test_a_file_name_over_the_input_limit_is_400(client: Client) -> None:
 @pytest.mark.django_db
 def test_the_longest_inputs_fit_in_the_body_limit(client: Client) -> None:
     """Every input at its longest, each character escaped, is still read and signed."""
-    from buckets.uploads import MAX_INPUT_LENGTH
+    from buckets.uploads.staging import MAX_INPUT_LENGTH
 
     key = "\U00020000" * (MAX_INPUT_LENGTH - 4) + ".png"  # a CJK letter: 12 bytes escaped
     body = {"key": key, "field": token("image"), "content_type": "image/png", "size": "1"}
@@ -610,9 +610,9 @@ def test_setting_none_opens_uploads_to_anyone(settings: Any) -> None:
 
 
 def test_setting_is_read_per_request(settings: Any) -> None:
-    settings.BUCKETS_UPLOAD_PERMISSION = "buckets.permissions.allow_any"
+    settings.BUCKETS_UPLOAD_PERMISSION = "buckets.uploads.permissions.allow_any"
     assert Client().post(URL, {"key": "a.txt"}).status_code == 200
-    settings.BUCKETS_UPLOAD_PERMISSION = "buckets.permissions.authenticated"
+    settings.BUCKETS_UPLOAD_PERMISSION = "buckets.uploads.permissions.authenticated"
     assert Client().post(URL, {"key": "a.txt"}).status_code == 403
     del settings.BUCKETS_UPLOAD_PERMISSION
     assert Client().post(URL, {"key": "a.txt"}).status_code == 403
@@ -643,7 +643,9 @@ def test_permission_may_be_a_callable(settings: Any) -> None:
     assert Client().post(URL, {"key": "no"}).status_code == 403
 
 
-@pytest.mark.parametrize("value", ["no.such.module.check", "buckets.permissions.SETTING", 42])
+@pytest.mark.parametrize(
+    "value", ["no.such.module.check", "buckets.uploads.permissions.SETTING", 42]
+)
 def test_misconfigured_permission_is_improperly_configured(settings: Any, value: Any) -> None:
     settings.BUCKETS_UPLOAD_PERMISSION = value
     with pytest.raises(ImproperlyConfigured, match="BUCKETS_UPLOAD_PERMISSION"):
@@ -827,7 +829,7 @@ def test_fuzz_inputs_for_a_logged_in_user(body: dict[str, Any]) -> None:
     """The same through ``RequestFactory`` with a user set: every branch after the permission."""
     from django.test import RequestFactory
 
-    from buckets.views import signed_url
+    from buckets.uploads.views import signed_url
 
     request = RequestFactory().post(URL, json.dumps(body), content_type="application/json")
     request.user = User(pk=7, username="fuzz")

@@ -16,8 +16,8 @@ from boto3.s3.transfer import TransferConfig
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile, File
 
-from buckets.s3io import NoSuchBucketError
 from buckets.storage import S3Storage
+from buckets.storage.s3io import NoSuchBucketError
 from tests.rgw import list_keys
 
 HOSTILE_NAMES = [
@@ -374,8 +374,8 @@ def test_public_url_and_custom_domain(rgw, bucket):
 
 @pytest.mark.parametrize("location", ["", "media/x"])
 def test_url_fast_path_gives_what_the_general_path_gives(rgw, bucket, location):
-    from buckets.names import name_to_key
-    from buckets.signing import quote_path
+    from buckets.signing.sigv4 import quote_path
+    from buckets.storage.keys import name_to_key
 
     storage = S3Storage(**rgw.storage_options(bucket, location=location))
     maker = storage._url_maker

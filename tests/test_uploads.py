@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from buckets import uploads
-from buckets.uploads import (
+from buckets.uploads import staging as uploads
+from buckets.uploads.staging import (
     InvalidFieldToken,
     InvalidFilename,
     check_upload_name,

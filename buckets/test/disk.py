@@ -3,7 +3,7 @@
 The fake S3's storage and its upload endpoint both write through :class:`Disk`, so the two
 share one set of rules:
 
-* A key maps to ``root/<key>``. Beyond :func:`buckets.names.clean_name` (no ``..``, no
+* A key maps to ``root/<key>``. Beyond :func:`buckets.storage.keys.clean_name` (no ``..``, no
   absolute path, no NUL), a key may not have an empty, ``.`` or ``..`` segment (also once
   percent-decoded, in case whatever serves ``MEDIA_ROOT`` decodes them), may not use the
   spool directory, and must resolve, symlinks followed, inside the root.
@@ -34,11 +34,21 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 
-from ..names import MAX_KEY_BYTES, clean_name
+from buckets.storage.keys import MAX_KEY_BYTES, clean_name
 
 #: Where writes are spooled before the rename; reserved, never a key.
 TMP_DIR = ".buckets-tmp"
 CHUNK_SIZE = 256 * 1024
+
+#: PutObject parameters S3 serves back as the same-named response header. ``ContentType``,
+#: ``Expires`` and ``Metadata`` are handled apart; the others (``ACL``...) add no header.
+HEADER_PARAMETERS = {
+    "CacheControl": "Cache-Control",
+    "ContentDisposition": "Content-Disposition",
+    "ContentEncoding": "Content-Encoding",
+    "ContentLanguage": "Content-Language",
+}
+
 _XATTR_TYPE = "user.buckets.content_type"
 _XATTR_ETAG = "user.buckets.etag"
 _XATTR_HEADERS = "user.buckets.headers"
@@ -72,8 +82,6 @@ def read_headers(path: str) -> dict[str, str]:
 def read_parameters(path: str) -> dict[str, Any]:
     """What a file was written with, as PutObject arguments (``ContentType``,
     ``CacheControl``..., ``Metadata``): the inverse of ``headers.served_headers``."""
-    from .headers import HEADER_PARAMETERS  # that module imports this one
-
     content_type, _ = read_meta(path)
     headers = read_headers(path)
     prefix = "x-amz-meta-"

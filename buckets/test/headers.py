@@ -15,15 +15,15 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from botocore.utils import parse_to_aware_datetime
 
-from .. import signing
-from ..bounded_numbers import MAX_BYTE_POSITION, read_decimal
-from ..post_verify import PostError, verify_presigned
-from .disk import CHUNK_SIZE
+from buckets.signing import sigv4 as signing
+from buckets.signing.numbers import MAX_BYTE_POSITION, read_decimal
+from buckets.signing.post_verify import PostError, verify_presigned
+from buckets.test.disk import CHUNK_SIZE, HEADER_PARAMETERS
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from .storage import FakeS3Storage
+    from buckets.test.storage import FakeS3Storage
 
 #: The query parameters of a GET that override a response header, and the header.
 RESPONSE_OVERRIDES = {
@@ -33,15 +33,6 @@ RESPONSE_OVERRIDES = {
     "response-content-encoding": "Content-Encoding",
     "response-content-language": "Content-Language",
     "response-expires": "Expires",
-}
-
-#: PutObject parameters S3 serves back as the same-named response header. ``ContentType``,
-#: ``Expires`` and ``Metadata`` are handled apart; the others (``ACL``...) add no header.
-HEADER_PARAMETERS = {
-    "CacheControl": "Cache-Control",
-    "ContentDisposition": "Content-Disposition",
-    "ContentEncoding": "Content-Encoding",
-    "ContentLanguage": "Content-Language",
 }
 
 
@@ -98,7 +89,7 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     of an empty object are ignored (RFC 9110 lets a server ignore ``Range``); a range
     starting at or past the end, or a zero suffix, raises :class:`RangeNotSatisfiable`.
     A position of any length is past every object once it is past
-    :data:`~buckets.bounded_numbers.MAX_BYTE_POSITION` (as on RGW: a start there is
+    :data:`~buckets.signing.numbers.MAX_BYTE_POSITION` (as on RGW: a start there is
     unsatisfiable, an end or a suffix there means "to the end").
     """
     match = _BYTE_RANGE.match(header or "")
@@ -184,9 +175,10 @@ def read_access(request: HttpRequest, storage: FakeS3Storage) -> bool | PostErro
     """Whether a GET or HEAD may read an object, as S3 decides for a private bucket
     (:func:`signs_urls`) or a public one.
 
-    True for a valid pre-signed URL (checked with :func:`buckets.post_verify.verify_presigned`,
-    which recomputes the signature with the code that signs it); its ``response-*``
-    parameters may override headers. False for an anonymous request to a public bucket,
+    True for a valid pre-signed URL (checked with
+    :func:`buckets.signing.post_verify.verify_presigned`, which recomputes the signature with
+    the code that signs it); its ``response-*`` parameters may override headers. False for
+    an anonymous request to a public bucket,
     which must not carry any. Otherwise S3's error: 403 ``AccessDenied`` for an anonymous
     request to a private bucket, 400 ``InvalidRequest`` for an anonymous one with
     ``response-*`` parameters, and the signature errors of ``verify_presigned``. The

@@ -2,14 +2,15 @@
 
 Objects are files under ``MEDIA_ROOT/<root>`` (storage option ``root``, default ``"s3"``;
 an absolute path is used as is). Names follow the very same key rules as ``S3Storage``
-(:mod:`buckets.names`); the disk adds a few of its own and makes every write atomic
+(:mod:`buckets.storage.keys`); the disk adds a few of its own and makes every write atomic
 (:mod:`buckets.test.disk`). A key S3 could hold but a directory of files cannot (``a/``,
 ``a//b``) is missing to reads (``exists()`` False, ``FileNotFoundError``), as such a key
 with no object is on S3, and refused to writes (``SuspiciousFileOperation``). What the two
 storages share (``save()``, text as UTF-8, ``max_length``, pickling) is
-:class:`buckets.storage_base.BucketStorage`. Upload policies are signed by
-:func:`buckets.policy.build_post_policy`, as ``S3Storage`` signs them, and checked by the
-fake endpoint (:mod:`buckets.test.views`) with :func:`buckets.post_verify.verify_post`.
+:class:`buckets.storage.base.BucketStorage`. Upload policies are signed by
+:func:`buckets.signing.post_policy.build_post_policy`, as ``S3Storage`` signs them, and
+checked by the fake endpoint (:mod:`buckets.test.views`) with
+:func:`buckets.signing.post_verify.verify_post`.
 
 Configuration: the ``AWS`` dict and ``S3Storage``'s storage options are read the same way
 (unknown keys are errors), so changing the backend path is the only switch; options that
@@ -46,16 +47,14 @@ from django.utils.crypto import salted_hmac
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
 
-from .. import (
-    checks_fake,  # noqa: F401 -- registers the DEBUG = False warning
-    conf,
-    signing,
-)
-from ..files import AbortOnErrorFile
-from ..names import clean_name, name_to_key, prefix_for
-from ..object_urls import query_params
-from ..storage_base import BucketStorage, copy_parameters, name_type_error, with_metadata
-from .disk import (
+from buckets import conf
+from buckets.checks import fake as checks_fake  # noqa: F401 -- registers the DEBUG = False warning
+from buckets.signing import sigv4 as signing
+from buckets.storage.base import BucketStorage, copy_parameters, name_type_error, with_metadata
+from buckets.storage.files import AbortOnErrorFile
+from buckets.storage.keys import clean_name, name_to_key, prefix_for
+from buckets.storage.object_urls import query_params
+from buckets.test.disk import (
     CHUNK_SIZE,
     TMP_DIR,
     AtomicWriter,
@@ -66,7 +65,7 @@ from .disk import (
     read_meta,
     read_parameters,
 )
-from .headers import served_headers
+from buckets.test.headers import served_headers
 
 __all__ = ["TMP_DIR", "FakeS3Storage", "Spooled", "read_headers", "read_meta"]
 
@@ -92,7 +91,7 @@ def aws_credentials_are_the_fakes() -> bool:
     """
     from django.utils.module_loading import import_string
 
-    from ..storage import S3Storage
+    from buckets.storage import S3Storage
 
     fake = real = False
     for params in (getattr(django_settings, "STORAGES", None) or {}).values():

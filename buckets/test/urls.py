@@ -14,9 +14,9 @@ import re
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.utils.functional import lazy
 
-from .. import checks_fake  # noqa: F401 -- registers the DEBUG = False warning
-from . import views
-from .storage import URL_PATH, media_path
+from buckets.checks import fake as checks_fake  # noqa: F401 -- registers the DEBUG = False warning
+from buckets.test import views
+from buckets.test.storage import URL_PATH, media_path
 
 
 def _regex(tail: str) -> str:

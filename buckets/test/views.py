@@ -1,7 +1,7 @@
 """The fake S3's HTTP side: browser uploads (POST) and object reads (GET), answered as S3 does.
 
 ``POST <MEDIA_URL>s3/uploads`` takes the multipart form S3 takes. The fields before the
-``file`` part are checked with :func:`buckets.post_verify.verify_post` (the same code that
+``file`` part are checked with :func:`buckets.signing.post_verify.verify_post` (the same code that
 signed them, in reverse) before a byte of the file is stored; the file is streamed to a
 temporary file, its size checked against the policy, then renamed into place. Answers are
 S3's: 204 (or 200/201 with ``PostResponse`` XML, or a 303 to ``success_action_redirect``)
@@ -39,9 +39,9 @@ from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpRe
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
-from .. import post_verify
-from ..names import MAX_KEY_BYTES
-from .headers import (
+from buckets.signing import post_verify
+from buckets.storage.keys import MAX_KEY_BYTES
+from buckets.test.headers import (
     RESPONSE_OVERRIDES,
     FileSlice,
     RangeNotSatisfiable,
@@ -49,8 +49,8 @@ from .headers import (
     posted_headers,
     read_access,
 )
-from .multipart import MalformedMultipart, MultipartReader, Part, boundary_of
-from .storage import FakeS3Storage, read_headers, read_meta
+from buckets.test.multipart import MalformedMultipart, MultipartReader, Part, boundary_of
+from buckets.test.storage import FakeS3Storage, read_headers, read_meta
 
 #: S3 refuses a POST whose fields before the file exceed this (``MaxPostPreDataLengthExceeded``).
 MAX_PRE_DATA = 20 * 1024

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import storages
 from django.shortcuts import redirect, render
 
-from buckets.forms import S3FileFormMixin
+from buckets.fields.forms import S3FileFormMixin
 from buckets.test.storage import FakeS3Storage
 
 from .models import Document, Picture

@@ -1,5 +1,6 @@
-"""The widget's type check is the server's: one rule (``buckets.policy.signed_content_type``),
-its data rendered into the widget (``type_rules``), applied by ``upload.js`` in Chromium.
+"""The widget's type check is the server's: one rule
+(``buckets.signing.post_policy.signed_content_type``), its data rendered into the widget
+(``type_rules``), applied by ``upload.js`` in Chromium.
 
 The matrix test runs the script's function and the Python function over the same (type,
 accepted types) cases and compares their answers; the widget tests check that a person gets
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from buckets import policy
+from buckets.signing import post_policy as policy
 from tests.browser.test_widget import a_file, count_requests, hidden_value, widget
 
 pytestmark = pytest.mark.browser

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from . import admin, views
+from tests.browser import admin, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("buckets.urls")),

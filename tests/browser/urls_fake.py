@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from .urls import urlpatterns as base
+from tests.browser.urls import urlpatterns as base
 
 urlpatterns: list[URLPattern | URLResolver] = [path("", include("buckets.test.urls")), *base]

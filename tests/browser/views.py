@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.template import Engine, RequestContext
 from django.urls import reverse
 
-from buckets.forms import S3FileFormMixin
+from buckets.fields.forms import S3FileFormMixin
 from tests.testapp.models import Avatar, Document
 
 #: Its own template engine: this folder is not an app, and the settings are not ours to change.

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from buckets import signing
+from buckets.signing import sigv4 as signing
 from buckets.storage import S3Storage
 from buckets.test.disk import TMP_DIR
 from buckets.test.storage import FakeS3Storage
@@ -73,7 +73,7 @@ class Target:
         secret_key: str | None = None,
     ) -> dict[str, str]:
         """A hand-made policy (``success_action_redirect``, ``starts-with``...) signed with
-        ``buckets.signing``, for conditions ``presigned_post`` never writes."""
+        ``buckets.signing.sigv4``, for conditions ``presigned_post`` never writes."""
         stamp = signing.amz_date()
         auth = {
             "x-amz-algorithm": signing.ALGORITHM,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from .conftest import Target, assert_error
+from tests.conformance.conftest import Target, assert_error
 
 pytestmark = pytest.mark.rgw
 

@@ -19,9 +19,8 @@ import pytest
 import requests
 from django.core.files.base import ContentFile
 
-from buckets import signing
-
-from .conftest import Target, assert_error, per_target
+from buckets.signing import sigv4 as signing
+from tests.conformance.conftest import Target, assert_error, per_target
 
 pytestmark = pytest.mark.rgw
 
@@ -45,7 +44,7 @@ def signed(
     region: str | None = None,
     query: dict[str, str] | None = None,
 ) -> str:
-    """A URL of ``name`` signed by hand with ``buckets.signing`` (as ``url()`` does), with
+    """A URL of ``name`` signed by hand with ``buckets.signing.sigv4`` (as ``url()`` does), with
     one thing changed: the clock, the lifetime, the key pair or the region."""
     parts = urlsplit(target.storage_url(name))
     return signing.presign_url(

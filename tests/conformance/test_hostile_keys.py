@@ -16,9 +16,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from buckets import policy
-
-from .conftest import Target
+from buckets.signing import post_policy as policy
+from tests.conformance.conftest import Target
 
 SECRET = b"top secret bytes"
 

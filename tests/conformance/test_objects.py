@@ -21,8 +21,7 @@ from django.core.files.base import ContentFile
 
 from buckets.storage import S3Storage
 from buckets.test.storage import FakeS3Storage
-
-from .conftest import Target, assert_error, per_target
+from tests.conformance.conftest import Target, assert_error, per_target
 
 pytestmark = pytest.mark.rgw
 

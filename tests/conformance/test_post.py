@@ -16,9 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from buckets import policy
-
-from .conftest import Target, assert_error, error_code, past, per_target
+from buckets.signing import post_policy as policy
+from tests.conformance.conftest import Target, assert_error, error_code, past, per_target
 
 pytestmark = pytest.mark.rgw
 

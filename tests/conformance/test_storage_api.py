@@ -1,4 +1,4 @@
-"""The Storage API where the two storages share code or rules (``buckets.storage_base``):
+"""The Storage API where the two storages share code or rules (``buckets.storage.base``):
 the same calls to ``S3Storage`` on RGW and to the fake, the same results.
 
 Text content, names cut to ``max_length`` (with ``file_overwrite``, and when a save or copy
@@ -20,7 +20,7 @@ from boto3.s3.transfer import TransferConfig
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile, File
 
-from .conftest import Target
+from tests.conformance.conftest import Target
 
 pytestmark = pytest.mark.rgw
 

@@ -21,8 +21,7 @@ import pytest
 from django.core.management import call_command
 
 from buckets.storage import S3Storage
-
-from .proxy import FaultProxy
+from tests.reliability.proxy import FaultProxy
 
 #: Short timeouts for the fault tests: a dead server must be noticed within seconds.
 FAST = {"connect_timeout": 1, "read_timeout": 1, "max_attempts": 1}

@@ -23,7 +23,7 @@ from django.db import connections, transaction
 from django.test import RequestFactory
 
 from buckets.storage import S3Storage
-from buckets.views import signed_url
+from buckets.uploads.views import signed_url
 from tests.rgw import list_keys
 from tests.testapp.models import Document
 

@@ -24,14 +24,13 @@ import requests
 from django.core.files.base import ContentFile, File
 from django.test import Client
 
-from buckets.files import S3File
-from buckets.s3io import NoSuchBucketError
+from buckets.fields.files import S3File
 from buckets.storage import S3Storage
+from buckets.storage.s3io import NoSuchBucketError
+from tests.reliability.conftest import FAST, time_bound
+from tests.reliability.proxy import FaultProxy
 from tests.rgw import list_keys
 from tests.testapp.models import Document
-
-from .conftest import FAST, time_bound
-from .proxy import FaultProxy
 
 MiB = 1024**2
 BIG = 50 * MiB

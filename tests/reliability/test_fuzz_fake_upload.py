@@ -19,10 +19,17 @@ from django.test import Client, override_settings
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from buckets import policy
+from buckets.signing import post_policy as policy
 from buckets.test.storage import FakeS3Storage
-
-from .strategies import AWS, FUZZ, disposition, dispositions, nasty_paths, numbers, range_headers
+from tests.reliability.strategies import (
+    AWS,
+    FUZZ,
+    disposition,
+    dispositions,
+    nasty_paths,
+    numbers,
+    range_headers,
+)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .proxy import FaultProxy
+from tests.reliability.proxy import FaultProxy
 
 
 class Echo(socketserver.BaseRequestHandler):

@@ -5,7 +5,7 @@ a real bucket to do: every staged upload older than ``--hours`` is deleted. It w
 the Storage API, so it works on ``S3Storage`` too.
 
 Only what is certainly an abandoned upload of this site is deleted: a name shaped as
-:func:`buckets.uploads.new_upload_name` makes them (``<prefix><48 hex digits>/<cleaned file
+:func:`buckets.uploads.staging.new_upload_name` makes them (``<prefix><48 hex digits>/<cleaned file
 name>``) whose field MAC verifies, with this site's ``SECRET_KEY`` (or a fallback), for one
 of the project's ``S3FileField`` fields or for a plain upload. Anything else found under the
 prefix (a file some code saved there, an upload signed by another site sharing the bucket)
@@ -24,7 +24,7 @@ from django.core.files.storage import Storage, storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone as dj_timezone
 
-from buckets import uploads
+from buckets.uploads import staging as uploads
 
 
 def walk(storage: Storage, path: str) -> Iterator[str]:

@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from buckets import uploads
+from buckets.uploads import staging as uploads
 
 #: The ``ID`` of the rule this command owns: running it again replaces that rule only.
 RULE_ID = "django-buckets-staging"

@@ -30,10 +30,10 @@ from django.db.models.signals import post_init, post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import uploads
-from .files import S3File, S3FileDescriptor, originals
-from .names import clean_name, name_to_key
-from .storage_base import FIELD_METADATA, BucketStorage
+from buckets.fields.files import S3File, S3FileDescriptor, originals
+from buckets.storage.base import FIELD_METADATA, BucketStorage
+from buckets.storage.keys import clean_name, name_to_key
+from buckets.uploads import staging as uploads
 
 #: A value with a scheme (``https:``, ``javascript:``...) is a URL, never a bare key.
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
@@ -62,6 +62,10 @@ class S3FileField(models.CharField):
     after commit (see :meth:`may_delete`). With ``null=True`` an empty value is stored as
     NULL (as ``CharField`` does for its forms), otherwise as ``""``.
     """
+
+    #: What a field token may name (:func:`buckets.uploads.resolve_field_token`): the
+    #: uploads side knows upload fields by this mark, not by class.
+    accepts_direct_uploads = True
 
     description = _("A file in an S3 bucket")
     descriptor_class = S3FileDescriptor
@@ -131,6 +135,8 @@ class S3FileField(models.CharField):
 
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
+        if path == "buckets.fields.model_field.S3FileField":
+            path = "buckets.fields.S3FileField"  # the documented path, as migrations name it
         if kwargs.get("max_length") == 1024:
             del kwargs["max_length"]
         if self.upload_to:
@@ -425,8 +431,8 @@ class S3FileField(models.CharField):
     # -- forms ----------------------------------------------------------------------------
 
     def formfield(self, **kwargs: Any) -> Any:
-        from .forms import S3FileFormField
-        from .widgets import S3FileWidget
+        from buckets.fields.forms import S3FileFormField
+        from buckets.fields.widgets import S3FileWidget
 
         widget = kwargs.pop("widget", None)
         if not (isinstance(widget, type) and issubclass(widget, S3FileWidget)) and not isinstance(

@@ -291,7 +291,7 @@ def query_signature(
     service: str = "s3",
 ) -> str:
     """The ``X-Amz-Signature`` of a pre-signed request: what :func:`presign_url` signs,
-    and what the local fake S3 recomputes to check a URL (``buckets.post_verify``).
+    and what the local fake S3 recomputes to check a URL (``buckets.signing.post_verify``).
 
     ``encoded_path`` is the path as :func:`quote_path` encodes it; ``encoded_query`` every
     query parameter but ``X-Amz-Signature``, name and value encoded as :func:`quote_query`

@@ -31,12 +31,12 @@ from django.core.files.base import File
 from django.core.files.storage import Storage
 from django.core.files.utils import validate_file_name
 
-from . import policy
-from .files import as_binary
-from .names import clean_name
+from buckets.signing import post_policy as policy
+from buckets.storage.files import as_binary
+from buckets.storage.keys import clean_name
 
 if TYPE_CHECKING:
-    from . import conf
+    from buckets import conf
 
 #: The metadata name (``x-amz-meta-buckets-field``) of the field that wrote an object.
 FIELD_METADATA = "buckets-field"
@@ -151,7 +151,8 @@ class BucketStorage(Storage):
 
         The policy pins the key, the size (``max_size`` or ``MAX_FILE_SIZE``) and the
         Content-Type: ``content_type`` (or, undeclared, the one exact type of ``accept``, or
-        ``application/octet-stream``) as :func:`buckets.policy.signed_content_type` signs it.
+        ``application/octet-stream``) as
+        :func:`buckets.signing.post_policy.signed_content_type` signs it.
         ``PolicyError`` (a ``ValueError``) for a request that must not be signed.
         """
         s = self.settings

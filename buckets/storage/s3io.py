@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .files import AbortOnErrorFile
+from buckets.storage.files import AbortOnErrorFile
 
 #: S3's smallest part size for every part but the last.
 MIN_PART_SIZE = 5 * 1024**2

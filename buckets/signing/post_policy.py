@@ -1,13 +1,13 @@
 """S3 browser-upload (POST) policies: building and signing one upload's policy.
 
 :func:`build_post_policy` is what the real side (``S3Storage.presigned_post``) and the
-fake sign; :mod:`buckets.post_verify` checks a posted form against S3's rules (the local
+fake sign; :mod:`buckets.signing.post_verify` checks a posted form against S3's rules (the local
 fake S3 does), so a policy the fake accepts is one S3 accepts. Its public names are
 re-exported here. Pure functions: the clock (``now``) is passed in.
 
 The policy is base64 of a JSON object with ``expiration`` (ISO 8601, UTC, ``Z``) and
 ``conditions``; its SigV4 signature is the hex HMAC of the base64 text (see
-:mod:`buckets.signing`).
+:mod:`buckets.signing.sigv4`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from . import signing
-from .post_verify import PostError, VerifiedPost, utc, verify_post
+from buckets.signing import sigv4 as signing
+from buckets.signing.post_verify import PostError, VerifiedPost, utc, verify_post
 
 __all__ = [
     "DEFAULT_EXPIRES",

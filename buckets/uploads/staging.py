@@ -56,7 +56,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.translation import gettext_lazy as _
 
-from .names import MAX_KEY_BYTES
+from buckets.storage.keys import MAX_KEY_BYTES
 
 if TYPE_CHECKING:
     from django.db.models import Field
@@ -203,8 +203,6 @@ def resolve_field_token(token: str, max_age: int | None = None) -> Any:
 
 def _upload_field(label: str) -> Any:
     """The ``S3FileField`` a token's label names, or :class:`InvalidFieldToken`."""
-    from .fields import S3FileField  # here: the field module may import this one
-
     parts = label.split(".")
     if len(parts) != 3:
         raise InvalidFieldToken(_("Invalid field token."))
@@ -213,7 +211,7 @@ def _upload_field(label: str) -> Any:
         field = apps.get_model(app_label, model_name)._meta.get_field(field_name)
     except (LookupError, FieldDoesNotExist) as exc:
         raise InvalidFieldToken(_("The upload form names an unknown field.")) from exc
-    if not isinstance(field, S3FileField):
+    if getattr(field, "accepts_direct_uploads", False) is not True:
         raise InvalidFieldToken(_("The upload form names an unknown field."))
     return field
 

@@ -25,9 +25,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from . import _option_values as valid
-from .policy import S3_MAX_POST_SIZE
-from .post_verify import MAX_URL_EXPIRES
+from buckets.conf import values as valid
+from buckets.signing.post_policy import S3_MAX_POST_SIZE
+from buckets.signing.post_verify import MAX_URL_EXPIRES
 
 __all__ = ["S3Settings", "check_option_names", "read_aws_dict", "resolve"]
 
@@ -44,7 +44,7 @@ def option(
 
     ``aws_key``: its ``AWS`` dict key, when not the name upper-cased. ``required``: what is
     missing (``"S3 bucket"``) when it is not set; an option with no default needs it.
-    ``check``: a value check from ``buckets._option_values``, run after the type check,
+    ``check``: a value check from ``buckets.conf.values``, run after the type check,
     whose result is the value kept.
     """
     metadata = {"aws_key": aws_key, "required": required, "check": check}

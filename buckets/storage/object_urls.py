@@ -1,7 +1,7 @@
 """Object URLs, both ways: making them fast, and recognising our own.
 
 ``UrlMaker`` formats public and custom-domain URLs as plain strings and signs the others
-with :mod:`buckets.signing`; a name that needs no escaping skips every general-purpose step.
+with :mod:`buckets.signing.sigv4`; a name that needs no escaping skips every general-purpose step.
 
 ``name_from_url`` lets a model be given a URL and store the key. Every URL form a storage
 can produce (path-style, virtual-host, the AWS global and regional hosts, a custom domain;
@@ -20,8 +20,8 @@ from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import SuspiciousFileOperation
 
-from . import signing
-from .names import MAX_KEY_BYTES, clean_name, name_to_key
+from buckets.signing import sigv4 as signing
+from buckets.storage.keys import MAX_KEY_BYTES, clean_name, name_to_key
 
 #: Names made only of these characters need no escaping in a URL path.
 plain_chars = re.compile(r"[A-Za-z0-9_.~/-]+").fullmatch
@@ -30,7 +30,7 @@ _special = re.compile(r"[\\\x00]").search
 
 
 def kept_by_clean_name(name: str) -> bool:
-    """Whether :func:`~buckets.names.clean_name` surely keeps ``name`` as it is, bar its
+    """Whether :func:`~buckets.storage.keys.clean_name` surely keeps ``name`` as it is, bar its
     backslashes and NUL: relative, no ``//``, and no segment starting with ``.`` (so no
     ``.`` or ``..`` segment; a dotfile merely takes the slower path). Three cheap tests,
     inlined in ``S3UrlsMixin.url``'s hot path: keep the two the same."""

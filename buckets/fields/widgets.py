@@ -22,9 +22,9 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language, gettext
 
-from . import uploads
-from .files import S3File
-from .policy import type_rules
+from buckets.fields.files import S3File
+from buckets.signing.post_policy import type_rules
+from buckets.uploads import staging as uploads
 
 #: Friendly names for whole media families (``image/*``) in the chooser's hint.
 _FAMILIES = {

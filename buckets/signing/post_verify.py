@@ -1,6 +1,6 @@
 """Checking an S3 browser-upload (POST) form the way S3 does: the other direction of
-:mod:`buckets.policy`; and a pre-signed URL (:func:`verify_presigned`), the other direction
-of :func:`buckets.signing.presign_url`.
+:mod:`buckets.signing.post_policy`; and a pre-signed URL (:func:`verify_presigned`), the
+other direction of :func:`buckets.signing.sigv4.presign_url`.
 
 :func:`verify_post` is what the local fake S3 (``buckets.test``) runs on every upload, so a
 form the fake accepts is one S3 accepts, and a form S3 refuses is refused with S3's error
@@ -10,7 +10,7 @@ S3's rules, as implemented (AWS "POST Policy" and "Browser-based uploads"):
 
 * The policy is base64 of a JSON object with ``expiration`` (ISO 8601, UTC,
   ``Z``) and ``conditions``; its SigV4 signature is the hex HMAC of the base64
-  text (see :mod:`buckets.signing`).
+  text (see :mod:`buckets.signing.sigv4`).
 * Conditions: ``{"name": value}`` and ``["eq", "$name", value]`` match exactly
   (case-sensitive value); ``["starts-with", "$name", prefix]`` matches a
   prefix, and an empty prefix matches anything, an absent field included;
@@ -34,8 +34,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from . import signing
-from .bounded_numbers import MAX_BYTE_POSITION, read_decimal
+from buckets.signing import sigv4 as signing
+from buckets.signing.numbers import MAX_BYTE_POSITION, read_decimal
 
 EXEMPT_FIELDS = frozenset({"file", "policy", "x-amz-signature"})
 
@@ -135,7 +135,7 @@ def _parse_expiration(value: object) -> datetime.datetime | None:
 
 def _size_bound(value: object) -> int | None:
     """A content-length-range bound: a non-negative integer, or its digits (read within
-    :data:`~buckets.bounded_numbers.MAX_BYTE_POSITION`)."""
+    :data:`~buckets.signing.numbers.MAX_BYTE_POSITION`)."""
     if isinstance(value, str):
         return read_decimal(value, MAX_BYTE_POSITION)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
@@ -330,8 +330,8 @@ def verify_presigned(
     ``hosts`` the ``Host`` values to accept the signature for (the request's, and any the
     URL may have been signed for); ``header`` gives the request's other headers, should
     ``X-Amz-SignedHeaders`` name more than ``host``. The signature is recomputed with
-    :func:`buckets.signing.query_signature`, the code :func:`~buckets.signing.presign_url`
-    signs with, and compared in constant time.
+    :func:`buckets.signing.sigv4.query_signature`, the code
+    :func:`~buckets.signing.sigv4.presign_url` signs with, and compared in constant time.
 
     False when the request carries no query authentication at all (anonymous: the caller
     decides), True when it is validly signed, else S3's error: 400

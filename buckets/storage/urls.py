@@ -4,8 +4,8 @@ Everything here is computed from the settings and the credentials, never from th
 object URLs (public, custom-domain or SigV4-signed), browser-upload POST policies, and the
 reverse map from a URL back to a storage name. Kept apart from ``buckets.storage`` so the
 object I/O (saves, opens, copies) and the URL side each read as one concept. The string
-work itself lives in ``buckets.object_urls``, ``buckets.signing`` and ``buckets.policy``;
-this mixin holds what is cached per storage and the public methods.
+work itself lives in ``buckets.storage.object_urls``, ``buckets.signing.sigv4`` and
+``buckets.signing.post_policy``; this mixin holds what is cached per storage and the public methods.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from botocore.credentials import RefreshableCredentials
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import cached_property
 
-from . import object_urls
-from .object_urls import plain_chars
-from .storage_base import name_type_error
+from buckets.storage import object_urls
+from buckets.storage.base import name_type_error
+from buckets.storage.object_urls import plain_chars
 
 if TYPE_CHECKING:
     import boto3
 
-    from . import conf
+    from buckets import conf
 
 
 class S3UrlsMixin:

@@ -73,7 +73,7 @@ def check_storage_settings(app_configs: Any = None, **kwargs: Any) -> list[check
     """Every configured storage with a ``check_settings()`` method must resolve its settings
     cleanly (``S3Storage``, ``FakeS3Storage`` and their subclasses, or a project's own);
     an ``S3Storage`` must also be able to build its boto3 client from them."""
-    from .storage import S3Storage
+    from buckets.storage import S3Storage
 
     errors: list[checks.CheckMessage] = []
     for alias, params in _configured_storages():

@@ -3,7 +3,7 @@
 Configured by the ``AWS`` settings dict and storage options (see ``buckets.conf``). Clients
 are made once per thread and storage; saves go through boto3's managed transfer and never
 overwrite another save's object (unless ``file_overwrite``); opens stream. URLs and upload
-policies (no I/O) are the ``S3UrlsMixin`` half, in ``buckets.storage_urls``.
+policies (no I/O) are the ``S3UrlsMixin`` half, in ``buckets.storage.urls``.
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ from django.utils import timezone as dj_timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
 
-from . import conf
-from .files import disk_path
-from .names import clean_name, name_to_key, prefix_for
-from .s3io import (
+from buckets import conf
+from buckets.storage.base import BucketStorage, copy_parameters, with_metadata
+from buckets.storage.files import disk_path
+from buckets.storage.keys import clean_name, name_to_key, prefix_for
+from buckets.storage.s3io import (
     NoSuchBucketError,
     S3ObjectReader,
     S3ObjectWriter,
@@ -39,8 +40,7 @@ from .s3io import (
     translate_delete_error,
     translate_error,
 )
-from .storage_base import BucketStorage, copy_parameters, with_metadata
-from .storage_urls import S3UrlsMixin
+from buckets.storage.urls import S3UrlsMixin
 
 __all__ = ["S3Storage", "S3StorageFile"]
 
@@ -389,7 +389,7 @@ class S3Storage(S3UrlsMixin, BucketStorage):  # type: ignore[misc]  # url(name: 
 
     def _copy_args(self, src_name: str, metadata: Mapping[str, str] | None) -> dict[str, Any]:
         """CopyObject's arguments to write the copy as ``save()`` writes (``REPLACE``; see
-        :func:`~buckets.storage_base.copy_parameters`), with ``default_acl``."""
+        :func:`~buckets.storage.base.copy_parameters`), with ``default_acl``."""
         head = self._head_source(src_name)
         if head.get("ExpiresString"):  # botocore's raw header, when it has one
             head["Expires"] = head["ExpiresString"]
@@ -409,7 +409,7 @@ class S3Storage(S3UrlsMixin, BucketStorage):  # type: ignore[misc]  # url(name: 
     ) -> str:
         """Copy ``src_name`` to ``name``, or to the next available name (never over another
         object, whatever ``file_overwrite`` says, unless ``overwrite``); return the name
-        used. Written as ``save()`` writes, ``metadata`` added (:mod:`buckets.storage_base`).
+        used. Written as ``save()`` writes, ``metadata`` added (:mod:`buckets.storage.base`).
 
         ``If-None-Match`` on a copy is not honoured everywhere (Ceph RGW ignores it), so,
         as ``save()`` does for a large file, the name is first claimed by a conditional PUT
