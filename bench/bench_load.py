@@ -70,7 +70,7 @@ class Uploads:
 
     def __init__(self, n: int, size: int) -> None:
         from buckets.test.storage import FakeS3Storage
-        from buckets.uploads.staging import new_upload_name
+        from buckets.uploads import new_upload_name
 
         self.storage = FakeS3Storage()
         self.items: list[tuple[str, bytes, bytes, str]] = []  # key, file, body, content type

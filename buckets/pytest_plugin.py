@@ -17,7 +17,7 @@ so every project that has django-buckets and pytest gets two fixtures::
 ``buckets_upload(field, content=b"...", filename="file.txt", *, user=None, content_type=None)``
     Does what a browser upload through the widget does, without a browser or a server:
     writes ``content`` to the fake storage under a fresh staging name made for ``field``
-    (and ``user``) by :func:`buckets.uploads.staging.new_upload_name`, and returns that name, which
+    (and ``user``) by :func:`buckets.uploads.new_upload_name`, and returns that name, which
     is the value a form's hidden input carries after a real upload. ``field`` is an
     ``S3FileField``, the model's class attribute (``Invoice.pdf``), a form field or bound
     field made from one, or the label ``"app_label.ModelName.field_name"``. ``user`` must be
@@ -140,7 +140,8 @@ def buckets_upload(buckets_fake_storage: Any) -> Callable[..., str]:
 
     from buckets.signing.post_policy import S3_MAX_POST_SIZE
     from buckets.test.storage import FakeS3Storage
-    from buckets.uploads.staging import field_label, new_upload_name
+    from buckets.uploads.field_tokens import field_label
+    from buckets.uploads.staging_names import new_upload_name
 
     def upload(
         field: Any,

@@ -25,9 +25,9 @@ from hypothesis import HealthCheck, event, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from buckets import uploads
 from buckets.fields.forms import S3FileFormField
 from buckets.test import views as fake_views
-from buckets.uploads import staging as uploads
 from buckets.uploads.views import signed_url
 from tests.testapp.models import Avatar, Document
 
@@ -208,7 +208,7 @@ def test_acceptance_anonymous_garbage_token_and_80kb_of_marks_is_a_fast_403() ->
     assert response.json() == {"detail": ["You do not have permission to upload files."]}
 
 
-# -- file names, tokens and staging names (buckets.uploads.staging) ------------------------------
+# -- file names, tokens and staging names (buckets.uploads) ---------------------------------------
 
 
 @CPU

@@ -327,7 +327,7 @@ def test_upload_to_folder(upload_to, folder):
 
 
 def test_check_warns_when_max_length_cannot_hold_a_staging_name():
-    from buckets.uploads.staging import MAX_FILENAME_LENGTH, max_upload_name_length
+    from buckets.uploads import MAX_FILENAME_LENGTH, max_upload_name_length
 
     assert max_upload_name_length("uploads/") == len("uploads/") + 48 + 1 + MAX_FILENAME_LENGTH
     (warning,) = [m for m in isolated_field(max_length=100).check() if m.id == "buckets.W101"]
@@ -418,7 +418,7 @@ def configure(settings, **aws):
 
 def stage(storage, field, body: bytes, filename: str, user=None) -> str:
     """A direct upload for ``field``, as the browser leaves it under the staging prefix."""
-    from buckets.uploads import staging as uploads
+    from buckets import uploads
 
     prefix = storage.settings.upload_prefix
     name = uploads.new_upload_name(filename, field_label=field.label, user=user, prefix=prefix)

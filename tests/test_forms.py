@@ -11,9 +11,9 @@ from django import forms
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 
+from buckets import uploads
 from buckets.fields.forms import S3FileFormField, S3FileFormMixin
 from buckets.signing import post_policy as policy
-from buckets.uploads import staging as uploads
 from tests.rgw import list_keys
 from tests.testapp.models import Avatar, Document
 

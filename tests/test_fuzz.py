@@ -29,7 +29,7 @@ from urllib3.util import parse_url
 from buckets.fields import S3FileField
 from buckets.storage import S3Storage
 from buckets.storage.keys import clean_name, name_to_key
-from buckets.uploads.staging import (
+from buckets.uploads import (
     InvalidFilename,
     check_upload_name,
     clean_filename,

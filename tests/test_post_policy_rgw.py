@@ -21,7 +21,7 @@ from django.core.files.storage import default_storage
 from django.test import Client, RequestFactory
 
 from buckets.signing import post_policy as policy
-from buckets.uploads.staging import check_upload_name, field_token, new_upload_name
+from buckets.uploads import check_upload_name, field_token, new_upload_name
 from buckets.uploads.views import signed_url
 from tests.rgw import RGW, list_keys
 from tests.testapp.models import Avatar

@@ -27,7 +27,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from buckets.signing.post_policy import S3_MAX_POST_SIZE
-from buckets.uploads.staging import check_upload_name, field_token
+from buckets.uploads import check_upload_name, field_token
 from tests.testapp.models import Avatar
 
 URL = "/s3/signed-url/"
@@ -337,9 +337,9 @@ def test_expired_token_is_400(client: Client, monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.mark.django_db
 def test_token_for_an_unknown_field_is_400(client: Client) -> None:
-    from buckets.uploads import staging as uploads
+    from buckets.uploads import field_tokens
 
-    bad = signing.TimestampSigner(salt=uploads._TOKEN_SALT).sign("testapp.avatar.gone")
+    bad = signing.TimestampSigner(salt=field_tokens._TOKEN_SALT).sign("testapp.avatar.gone")
     response = post_json(client, {"key": "a.png", "field": bad})
     assert response.status_code == 400
     assert response.json() == {"field": ["The upload form names an unknown field."]}
@@ -575,7 +575,7 @@ def test_a_body_over_the_limit_skips_the_csrf_check(user: User) -> None:
 @pytest.mark.django_db
 def test_a_file_name_over_the_input_limit_is_400(client: Client) -> None:
     """Regression (issue 12): the whole name was NFC-normalised, however long."""
-    from buckets.uploads.staging import MAX_INPUT_LENGTH
+    from buckets.uploads import MAX_INPUT_LENGTH
 
     longest = "a" * (MAX_INPUT_LENGTH - 4) + ".txt"
     response = post_json(client, {"key": longest})
@@ -591,7 +591,7 @@ def test_a_file_name_over_the_input_limit_is_400(client: Client) -> None:
 @pytest.mark.django_db
 def test_the_longest_inputs_fit_in_the_body_limit(client: Client) -> None:
     """Every input at its longest, each character escaped, is still read and signed."""
-    from buckets.uploads.staging import MAX_INPUT_LENGTH
+    from buckets.uploads import MAX_INPUT_LENGTH
 
     key = "\U00020000" * (MAX_INPUT_LENGTH - 4) + ".png"  # a CJK letter: 12 bytes escaped
     body = {"key": key, "field": token("image"), "content_type": "image/png", "size": "1"}

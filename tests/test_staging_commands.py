@@ -11,7 +11,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 
-from buckets.uploads import staging as uploads
+from buckets import uploads
 from tests.rgw import list_keys
 
 

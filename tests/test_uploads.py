@@ -14,16 +14,18 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from buckets.uploads import staging as uploads
-from buckets.uploads.staging import (
+from buckets import uploads
+from buckets.uploads import (
     InvalidFieldToken,
     InvalidFilename,
     check_upload_name,
     clean_filename,
     field_label,
     field_token,
+    field_tokens,
     new_upload_name,
     resolve_field_token,
+    staging_names,
 )
 from tests.testapp.models import Avatar, Document
 
@@ -213,13 +215,13 @@ def test_token_max_age_setting(settings: Any, monkeypatch: pytest.MonkeyPatch) -
     ["testapp.nosuchmodel.file", "nosuchapp.avatar.image", "testapp.avatar.nosuchfield"],
 )
 def test_token_naming_an_unknown_field_is_refused(label: str) -> None:
-    token = signing.TimestampSigner(salt=uploads._TOKEN_SALT).sign(label)
+    token = signing.TimestampSigner(salt=field_tokens._TOKEN_SALT).sign(label)
     with pytest.raises(InvalidFieldToken, match="unknown field"):
         resolve_field_token(token)
 
 
 def test_token_naming_a_field_that_is_not_an_s3_file_field_is_refused() -> None:
-    token = signing.TimestampSigner(salt=uploads._TOKEN_SALT).sign("testapp.document.name")
+    token = signing.TimestampSigner(salt=field_tokens._TOKEN_SALT).sign("testapp.document.name")
     with pytest.raises(InvalidFieldToken, match="unknown field"):
         resolve_field_token(token)
 
@@ -346,8 +348,8 @@ def test_mac_is_salted_hmac() -> None:
     bare = f"{prefix}/{segment[:16]}/{filename}"
     field_msg = f"{len(LABEL)}:{LABEL},{len(bare)}:{bare},"
     user_msg = f"{len(LABEL)}:{LABEL},1:1,{len(bare)}:{bare},"
-    expect_field = salted_hmac(uploads._FIELD_MAC_SALT, field_msg, algorithm="sha256")
-    expect_user = salted_hmac(uploads._USER_MAC_SALT, user_msg, algorithm="sha256")
+    expect_field = salted_hmac(staging_names._FIELD_MAC_SALT, field_msg, algorithm="sha256")
+    expect_user = salted_hmac(staging_names._USER_MAC_SALT, user_msg, algorithm="sha256")
     assert segment[16:32] == expect_field.hexdigest()[:16]
     assert segment[32:] == expect_user.hexdigest()[:16]
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from buckets.fields.files import S3File
-from buckets.uploads import staging as uploads
+from buckets.uploads.staging_names import check_upload_name, upload_error
 
 
 class S3FileFormField(forms.FileField):
@@ -78,11 +78,11 @@ class S3FileFormField(forms.FileField):
             return value
         field = self.model_field
         if field is None:  # unbound: only a staging name signed for no field
-            if not uploads.check_upload_name(value, field_label=None, user=self.user):
+            if not check_upload_name(value, field_label=None, user=self.user):
                 raise ValidationError(self.error_messages["not_uploaded"], code="not_uploaded")
             return value
         name = field.name_for_value(value)
-        code = uploads.upload_error(field, name, user=self.user, current=initial_name)
+        code = upload_error(field, name, user=self.user, current=initial_name)
         if code is not None:
             raise ValidationError(self.error_messages[code], code=code)
         return name

@@ -33,7 +33,8 @@ from django.utils.translation import gettext_lazy as _
 from buckets.fields.files import S3File, S3FileDescriptor, originals
 from buckets.storage.base import FIELD_METADATA, BucketStorage
 from buckets.storage.keys import clean_name, name_to_key
-from buckets.uploads import staging as uploads
+from buckets.uploads.staging_checks import staging_checks
+from buckets.uploads.staging_names import upload_error
 
 #: A value with a scheme (``https:``, ``javascript:``...) is a URL, never a bare key.
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
@@ -130,7 +131,7 @@ class S3FileField(models.CharField):
             errors.append(
                 checks.Error("'upload_to' must be a relative path.", obj=self, id="buckets.E102")
             )
-        errors.extend(uploads.staging_checks(self))
+        errors.extend(staging_checks(self))
         return errors
 
     def deconstruct(self) -> Any:
@@ -340,7 +341,7 @@ class S3FileField(models.CharField):
         current = ""
         if instance is not None and not instance._state.adding:
             current = self.name_for_value(originals(instance).get(self.attname), strict=False)
-        code = uploads.upload_error(self, name, user=user, current=current)
+        code = upload_error(self, name, user=user, current=current)
         if code is not None:
             raise ValidationError(self.error_messages[code], code=code)
         return name

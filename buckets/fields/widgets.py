@@ -24,7 +24,7 @@ from django.utils.translation import get_language, gettext
 
 from buckets.fields.files import S3File
 from buckets.signing.post_policy import type_rules
-from buckets.uploads import staging as uploads
+from buckets.uploads.field_tokens import field_token
 
 #: Friendly names for whole media families (``image/*``) in the chooser's hint.
 _FAMILIES = {
@@ -193,7 +193,7 @@ class S3FileWidget(forms.Widget):
                 "filename": posixpath.basename(current),
                 "file_url": file_url,
                 "signed_url": signed_url,
-                "token": uploads.field_token(field) if field is not None else "",
+                "token": field_token(field) if field is not None else "",
                 "max_size": limit or "",
                 "accept": ",".join(accepted),
                 # The server's type rule, which the script applies to the chosen file's type.

@@ -1,32 +1,36 @@
-"""The server's side of a direct upload: file names, field tokens, staging names, the upload
-rules, the permission hook and the views that expose them (``/s3/signed-url/``).
+"""The server's side of a direct upload: file names (:mod:`.filenames`), field tokens
+(:mod:`.field_tokens`), staging names (:mod:`.staging_names`) and their system checks
+(:mod:`.staging_checks`), the upload rules (:mod:`.rules`), the permission hook
+(:mod:`.permissions`) and the view that signs an upload (:mod:`.views`, ``/s3/signed-url/``).
 
 It knows no model class: a field reaches it through the few attributes an upload field has.
 """
 
 from __future__ import annotations
 
-from buckets.uploads.staging import (
+from buckets.uploads.field_tokens import (
     FIELD_TOKEN_MAX_AGE,
-    MAX_FILENAME_LENGTH,
     InvalidFieldToken,
-    InvalidFilename,
-    check_upload_name,
-    clean_filename,
     field_label,
     field_token,
     field_token_max_age,
+    resolve_field_token,
+)
+from buckets.uploads.filenames import MAX_FILENAME_LENGTH, InvalidFilename, clean_filename
+from buckets.uploads.rules import MAX_INPUT_LENGTH
+from buckets.uploads.staging_checks import staging_checks
+from buckets.uploads.staging_names import (
+    check_upload_name,
     is_upload_name,
     max_upload_name_length,
     new_upload_name,
-    resolve_field_token,
-    staging_checks,
     upload_error,
 )
 
 __all__ = [
     "FIELD_TOKEN_MAX_AGE",
     "MAX_FILENAME_LENGTH",
+    "MAX_INPUT_LENGTH",
     "InvalidFieldToken",
     "InvalidFilename",
     "check_upload_name",

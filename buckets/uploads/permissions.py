@@ -14,8 +14,8 @@ request (so ``override_settings`` and per-deployment settings just work):
   allow an upload bound to that user.
 
 The check runs before any other input is looked at, and its user is the one the staging
-name is bound to (:func:`buckets.uploads.staging.new_upload_name`). ``request.user`` comes from
-the session; a client that authenticates by a header (an API token) is anonymous there:
+name is bound to (:func:`buckets.uploads.staging_names.new_upload_name`). ``request.user``
+comes from the session; a client that authenticates by a header (an API token) is anonymous there:
 a check that authenticates it returns its user, so that ``validate_upload(user=...)``
 accepts the upload for that user and for nobody else.
 """

@@ -3,8 +3,8 @@
 The view decides who may upload what, where, how big and of which type, and writes that into
 a POST policy the bucket itself enforces (the browser then sends the file straight to S3):
 
-* the key is chosen here (:func:`buckets.uploads.staging.new_upload_name`): the storage's staging
-  prefix, a random part bound to the field and user, the cleaned file name;
+* the key is chosen here (:func:`buckets.uploads.staging_names.new_upload_name`): the
+  storage's staging prefix, a random part bound to the field and user, the cleaned file name;
 * the size is capped by the field's ``max_size``, else ``AWS["MAX_FILE_SIZE"]``, else S3's
   5 GiB, and must be at least 1 byte (Django's file fields refuse empty files too);
 * the field's ``accepted_types`` pin the ``Content-Type`` (the declared type, or the one the
@@ -54,16 +54,11 @@ from buckets.signing.post_policy import (
     normalize_content_type,
     signed_content_type,
 )
+from buckets.uploads.field_tokens import InvalidFieldToken, field_label, resolve_field_token
+from buckets.uploads.filenames import InvalidFilename, clean_filename
 from buckets.uploads.permissions import grant_upload
-from buckets.uploads.staging import (
-    MAX_INPUT_LENGTH,
-    InvalidFieldToken,
-    InvalidFilename,
-    clean_filename,
-    field_label,
-    new_upload_name,
-    resolve_field_token,
-)
+from buckets.uploads.rules import MAX_INPUT_LENGTH
+from buckets.uploads.staging_names import new_upload_name
 
 __all__ = ["MAX_BODY_BYTES", "signed_url"]
 

@@ -5,7 +5,7 @@ a real bucket to do: every staged upload older than ``--hours`` is deleted. It w
 the Storage API, so it works on ``S3Storage`` too.
 
 Only what is certainly an abandoned upload of this site is deleted: a name shaped as
-:func:`buckets.uploads.staging.new_upload_name` makes them (``<prefix><48 hex digits>/<cleaned file
+:func:`buckets.uploads.new_upload_name` makes them (``<prefix><48 hex digits>/<cleaned file
 name>``) whose field MAC verifies, with this site's ``SECRET_KEY`` (or a fallback), for one
 of the project's ``S3FileField`` fields or for a plain upload. Anything else found under the
 prefix (a file some code saved there, an upload signed by another site sharing the bucket)
@@ -24,7 +24,8 @@ from django.core.files.storage import Storage, storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone as dj_timezone
 
-from buckets.uploads import staging as uploads
+from buckets.uploads.field_tokens import field_label
+from buckets.uploads.staging_names import is_upload_name
 
 
 def walk(storage: Storage, path: str) -> Iterator[str]:
@@ -44,7 +45,7 @@ def upload_field_labels() -> set[str | None]:
     for model in apps.get_models():
         for field in model._meta.get_fields():
             if isinstance(field, S3FileField):
-                labels.add(uploads.field_label(field))
+                labels.add(field_label(field))
     return labels
 
 
@@ -70,7 +71,7 @@ class Command(BaseCommand):
         cutoff = now - timedelta(hours=options["hours"])
         deleted = kept = 0
         for name in walk(storage, prefix.rstrip("/")):
-            if not uploads.is_upload_name(name, prefix=prefix, field_labels=labels):
+            if not is_upload_name(name, prefix=prefix, field_labels=labels):
                 kept += 1
                 self.stdout.write(f"kept {name}: not a staged upload made by this site")
                 continue

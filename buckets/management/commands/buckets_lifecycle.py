@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from buckets.uploads import staging as uploads
+from buckets.uploads.staging_names import is_upload_name
 
 #: The ``ID`` of the rule this command owns: running it again replaces that rule only.
 RULE_ID = "django-buckets-staging"
@@ -104,7 +104,7 @@ class Command(BaseCommand):
         for page in paginator.paginate(Bucket=bucket, Prefix=key_prefix):
             for obj in page.get("Contents", ()):
                 key = obj["Key"]
-                if not uploads.is_upload_name(key[len(location) :], prefix=prefix):
+                if not is_upload_name(key[len(location) :], prefix=prefix):
                     count += 1
                     if len(offending) < SHOWN_KEYS:
                         offending.append(key)
