@@ -121,15 +121,14 @@ def _content_type(field: Any, filename: str, content_type: str | None) -> str:
     """The Content-Type the signed-URL view would pin for this upload (``ValueError`` when
     it would refuse to sign one)."""
     from buckets.signing.post_policy import normalize_content_type
-    from buckets.uploads.views import _accepted_patterns, _choose_content_type
+    from buckets.uploads import ContentTypeRefused, upload_content_type
 
     if content_type is not None and normalize_content_type(content_type) is None:
         raise ValueError(f"{field.label}: {content_type!r} is not a valid content type.")
-    errors: dict[str, list[str]] = {}
-    chosen = _choose_content_type(content_type, filename, _accepted_patterns(field), errors)
-    if errors or chosen is None:
-        raise ValueError(f"{field.label}: {' '.join(errors.get('content_type', []))}")
-    return chosen
+    try:
+        return upload_content_type(field, filename, content_type)
+    except ContentTypeRefused as exc:
+        raise ValueError(f"{field.label}: {exc}") from exc
 
 
 @pytest.fixture
@@ -138,10 +137,8 @@ def buckets_upload(buckets_fake_storage: Any) -> Callable[..., str]:
     staging name the form's hidden input then carries (see the module docstring)."""
     from django.core.files.base import ContentFile
 
-    from buckets.signing.post_policy import S3_MAX_POST_SIZE
     from buckets.test.storage import FakeS3Storage
-    from buckets.uploads.field_tokens import field_label
-    from buckets.uploads.staging_names import new_upload_name
+    from buckets.uploads import field_label, new_upload_name, upload_size_limit
 
     def upload(
         field: Any,
@@ -164,8 +161,7 @@ def buckets_upload(buckets_fake_storage: Any) -> Callable[..., str]:
         data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
         if not data:
             raise ValueError(f"{label}: the submitted file is empty (S3 would refuse it).")
-        storage_max = storage.settings.max_file_size or S3_MAX_POST_SIZE
-        limit = min(model_field.max_size, storage_max) if model_field.max_size else storage_max
+        limit = upload_size_limit(model_field, storage)
         if len(data) > limit:
             raise ValueError(
                 f"{label}: {len(data)} bytes is above the limit of {limit} bytes "

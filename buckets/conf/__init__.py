@@ -91,6 +91,12 @@ class S3Settings:
     upload_prefix: str = option("uploads/", check=valid.upload_prefix)
     upload_expire: int = option(600, check=valid.between(1))
 
+    def upload_size_limit(self, max_size: int | None = None) -> int:
+        """The largest file, in bytes, an upload policy of this storage lets through:
+        ``max_size`` (a field's limit) when given, capped by ``max_file_size``. The one rule
+        for the policy, the signed-URL view, the widget's hint and the test uploads."""
+        return min(max_size, self.max_file_size) if max_size else self.max_file_size
+
 
 @dataclasses.dataclass(frozen=True)
 class Option:

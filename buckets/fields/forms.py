@@ -19,18 +19,19 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from buckets.fields.files import S3File
-from buckets.uploads.staging_names import check_upload_name, upload_error
+from buckets.uploads.staging_names import (
+    UPLOAD_ERROR_MESSAGES,
+    check_upload_name,
+    upload_error,
+)
 
 
 class S3FileFormField(forms.FileField):
     """A ``FileField`` only so Django hands ``clean()`` the initial value; no bytes arrive here."""
 
     default_error_messages = {
-        "not_uploaded": _(
-            "This file was not uploaded through this form. Please choose the file again."
-        ),
+        **UPLOAD_ERROR_MESSAGES,
         "invalid": _("This is not a valid file."),
-        "gone": _("The upload has expired or was already used; choose the file again."),
         # ModelForm puts a field's message in place of the model's for the same code: this
         # one takes the params of the model field's MaxLengthValidator (FileField's takes
         # %(max)d and %(length)d, and would fail to render).

@@ -33,8 +33,10 @@ from django.utils.translation import gettext_lazy as _
 from buckets.fields.files import S3File, S3FileDescriptor, originals
 from buckets.storage.base import FIELD_METADATA, BucketStorage
 from buckets.storage.keys import clean_name, name_to_key
+from buckets.uploads.field_tokens import field_label
+from buckets.uploads.rules import declared_types
 from buckets.uploads.staging_checks import staging_checks
-from buckets.uploads.staging_names import upload_error
+from buckets.uploads.staging_names import UPLOAD_ERROR_MESSAGES, upload_error
 
 #: A value with a scheme (``https:``, ``javascript:``...) is a URL, never a bare key.
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
@@ -42,16 +44,6 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 #: one is refused unparsed. A name is at most 1024 bytes (S3's key limit); a URL adds its
 #: host, percent-encoding (three characters a byte at most) and a signed query.
 MAX_VALUE_LENGTH = 8 * 1024
-
-
-def _accepted_types_list(accepted_types: Any) -> list[Any] | None:
-    """``"image/png"`` or ``"image/png, application/pdf"`` or a sequence, as a list (None
-    when empty): a string is never split into its characters."""
-    if not accepted_types:
-        return None
-    items = accepted_types.split(",") if isinstance(accepted_types, str) else accepted_types
-    types = [t.strip() if isinstance(t, str) else t for t in items]
-    return [t for t in types if t != ""] or None
 
 
 class S3FileField(models.CharField):
@@ -77,10 +69,7 @@ class S3FileField(models.CharField):
             "Files of this field cannot be stored under the staging prefix %(prefix)s: "
             "upload_to must name another folder."
         ),
-        "gone": _("The upload has expired or was already used; choose the file again."),
-        "not_uploaded": _(
-            "This file was not uploaded through this form. Please choose the file again."
-        ),
+        **UPLOAD_ERROR_MESSAGES,
     }
 
     def __init__(
@@ -97,7 +86,7 @@ class S3FileField(models.CharField):
         self._storage_arg = storage
         self.upload_to = upload_to
         self.max_size = max_size
-        self.accepted_types = _accepted_types_list(accepted_types)
+        self.accepted_types = declared_types(accepted_types)
         self.delete_orphans = delete_orphans
         kwargs.setdefault("max_length", 1024)
         super().__init__(verbose_name, name, **kwargs)
@@ -116,7 +105,7 @@ class S3FileField(models.CharField):
     @property
     def label(self) -> str:
         """``app_label.model_name.field_name``: how tokens and checks name this field."""
-        return f"{self.model._meta.label_lower}.{self.name}"
+        return field_label(self)
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
         errors = super().check(**kwargs)

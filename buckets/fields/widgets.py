@@ -25,6 +25,7 @@ from django.utils.translation import get_language, gettext
 from buckets.fields.files import S3File
 from buckets.signing.post_policy import type_rules
 from buckets.uploads.field_tokens import field_token
+from buckets.uploads.rules import upload_size_limit
 
 #: Friendly names for whole media families (``image/*``) in the chooser's hint.
 _FAMILIES = {
@@ -134,14 +135,14 @@ class S3FileWidget(forms.Widget):
         return name not in data
 
     def _limit(self, storage: Any) -> int | None:
-        """The largest accepted upload: the field's ``max_size`` capped by the storage's."""
-        field_max = getattr(self.model_field, "max_size", None) or None
+        """The largest accepted upload (:func:`buckets.uploads.rules.upload_size_limit`);
+        None without a storage that takes direct uploads."""
+        if storage is None:
+            return None
         try:
-            storage_max = getattr(getattr(storage, "settings", None), "max_file_size", None)
+            return upload_size_limit(self.model_field, storage)
         except Exception:  # noqa: BLE001 -- a misconfigured storage must not break the page
-            storage_max = None
-        limits = [n for n in (field_max, storage_max) if isinstance(n, int) and n > 0]
-        return min(limits) if limits else None
+            return None
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)

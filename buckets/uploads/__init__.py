@@ -1,6 +1,6 @@
 """The server's side of a direct upload: file names (:mod:`.filenames`), field tokens
 (:mod:`.field_tokens`), staging names (:mod:`.staging_names`) and their system checks
-(:mod:`.staging_checks`), the upload rules (:mod:`.rules`), the permission hook
+(:mod:`.staging_checks`), the upload rules (size, types: :mod:`.rules`), the permission hook
 (:mod:`.permissions`) and the view that signs an upload (:mod:`.views`, ``/s3/signed-url/``).
 
 It knows no model class: a field reaches it through the few attributes an upload field has.
@@ -17,7 +17,14 @@ from buckets.uploads.field_tokens import (
     resolve_field_token,
 )
 from buckets.uploads.filenames import MAX_FILENAME_LENGTH, InvalidFilename, clean_filename
-from buckets.uploads.rules import MAX_INPUT_LENGTH
+from buckets.uploads.rules import (
+    MAX_INPUT_LENGTH,
+    ContentTypeRefused,
+    accepted_patterns,
+    declared_types,
+    upload_content_type,
+    upload_size_limit,
+)
 from buckets.uploads.staging_checks import staging_checks
 from buckets.uploads.staging_names import (
     check_upload_name,
@@ -31,10 +38,13 @@ __all__ = [
     "FIELD_TOKEN_MAX_AGE",
     "MAX_FILENAME_LENGTH",
     "MAX_INPUT_LENGTH",
+    "ContentTypeRefused",
     "InvalidFieldToken",
     "InvalidFilename",
+    "accepted_patterns",
     "check_upload_name",
     "clean_filename",
+    "declared_types",
     "field_label",
     "field_token",
     "field_token_max_age",
@@ -43,5 +53,7 @@ __all__ = [
     "new_upload_name",
     "resolve_field_token",
     "staging_checks",
+    "upload_content_type",
     "upload_error",
+    "upload_size_limit",
 ]

@@ -1,18 +1,109 @@
 """The rules a direct upload is held to before it is signed: how long a client string may
-be before it is looked into.
+be, how large the file, which types a field accepts and which type an upload is signed with.
 
-Each rule is defined here once; the signed-URL view, the form and model fields, the widget
-and the pytest plugin call these functions rather than restating them.
+Each rule is defined here once (on top of the pure policy rules of
+:mod:`buckets.signing.post_policy` and the storage's ``S3Settings``); the signed-URL view,
+the model and form fields, the widget and the pytest plugin call these functions rather
+than restating them, so what the widget announces, what the view signs and what a test
+upload accepts cannot drift apart.
 """
 
 from __future__ import annotations
 
+import mimetypes
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
+
+from buckets.conf import S3Settings
+from buckets.signing.post_policy import accept_patterns, signed_content_type
 from buckets.storage.keys import MAX_KEY_BYTES
 
-__all__ = ["MAX_INPUT_LENGTH"]
+__all__ = [
+    "MAX_INPUT_LENGTH",
+    "ContentTypeRefused",
+    "accepted_patterns",
+    "declared_types",
+    "upload_content_type",
+    "upload_size_limit",
+]
 
 #: Longest client string (a file name, a field token, a staging name) the uploads side looks
 #: into, in characters: a longer one is refused before it is cleaned, normalised or matched,
 #: as the cost of Unicode normalisation grows faster than the length of its input. Nothing
 #: valid is longer: no S3 key is, and no token made here.
 MAX_INPUT_LENGTH = MAX_KEY_BYTES
+
+
+class ContentTypeRefused(ValueError):
+    """No Content-Type may be signed for this upload; the message says why, for the user."""
+
+
+def upload_size_limit(field: Any, storage: Any) -> int:
+    """The largest file, in bytes, a direct upload for ``field`` (None: an upload for no
+    field) to ``storage`` may be: the field's ``max_size``, capped by the storage's
+    ``MAX_FILE_SIZE`` (:meth:`buckets.conf.S3Settings.upload_size_limit`).
+
+    ``ImproperlyConfigured`` for a storage that takes no direct uploads (it has no
+    ``S3Settings``).
+    """
+    settings = getattr(storage, "settings", None)
+    if not isinstance(settings, S3Settings):
+        raise ImproperlyConfigured(f"{storage!r} takes no direct uploads: it has no S3Settings.")
+    return settings.upload_size_limit(getattr(field, "max_size", None) or None)
+
+
+def declared_types(accepted_types: str | Sequence[str] | None) -> list[str] | None:
+    """An ``accepted_types`` argument as an ``S3FileField`` keeps it (and ``deconstruct()``
+    writes it into migrations): one string split at its commas, each item stripped, empty
+    items dropped; None when nothing is left. Written as declared (case kept), so that a
+    migration does not change; :func:`accepted_patterns` is what uploads are matched with.
+    """
+    if not accepted_types:
+        return None
+    items = accepted_types.split(",") if isinstance(accepted_types, str) else accepted_types
+    types = [t.strip() if isinstance(t, str) else t for t in items]
+    return [t for t in types if t != ""] or None
+
+
+def accepted_patterns(field: Any) -> list[str]:
+    """The patterns an upload's type is matched with for ``field`` (None: an upload for no
+    field), as the policy matches them (:func:`buckets.signing.post_policy.accept_patterns`:
+    lower case); empty when it accepts any type."""
+    declared = declared_types(getattr(field, "accepted_types", None))
+    return list(accept_patterns(declared) or ())
+
+
+def upload_content_type(field: Any, filename: str, content_type: str | None = None) -> str:
+    """The Content-Type an upload of ``filename`` for ``field`` (None: no field) is signed,
+    and so stored and served, with: the declared ``content_type``, else the one the file
+    name implies, as :func:`buckets.signing.post_policy.signed_content_type` signs it (a
+    type a browser sniffs or runs is stored as ``application/octet-stream`` by a field that
+    accepts any type, and refused by one that lists types).
+
+    If nothing was declared and the name implies nothing, a field that accepts any type
+    stores ``application/octet-stream`` and one with a single exact type pins that type;
+    otherwise the client must declare the type. :class:`ContentTypeRefused`, with the
+    message the signed-URL view answers, when nothing may be signed.
+    """
+    accepted = accepted_patterns(field)
+    listed = ", ".join(accepted)
+    if content_type is None:
+        content_type = mimetypes.guess_type(filename, strict=False)[0]
+    if content_type is None:
+        signed = signed_content_type(None, accepted)
+        if signed is None:
+            raise ContentTypeRefused(
+                _("Declare the file's content type (accepted: %(accepted)s).")
+                % {"accepted": listed}
+            )
+        return signed
+    signed = signed_content_type(content_type, accepted)
+    if signed is None:
+        raise ContentTypeRefused(
+            _("Files of type %(type)s are not accepted here (accepted: %(accepted)s).")
+            % {"type": content_type, "accepted": listed}
+        )
+    return signed

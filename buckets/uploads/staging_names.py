@@ -31,12 +31,14 @@ from typing import Any
 from django.conf import settings
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
+from django.utils.translation import gettext_lazy as _
 
 from buckets.uploads.field_tokens import field_label
 from buckets.uploads.filenames import MAX_FILENAME_LENGTH, InvalidFilename, clean_filename
 from buckets.uploads.rules import MAX_INPUT_LENGTH
 
 __all__ = [
+    "UPLOAD_ERROR_MESSAGES",
     "check_upload_name",
     "is_upload_name",
     "max_upload_name_length",
@@ -47,6 +49,15 @@ __all__ = [
 _FIELD_MAC_SALT = "buckets.uploads.staging-name.field"
 _USER_MAC_SALT = "buckets.uploads.staging-name.user"
 _PART_HEX = 16  # nonce, field mac and user mac: 64 bits each
+
+#: The message of each code :func:`upload_error` gives, for the model field and the form
+#: field alike (each merges them into its ``default_error_messages``).
+UPLOAD_ERROR_MESSAGES = {
+    "gone": _("The upload has expired or was already used; choose the file again."),
+    "not_uploaded": _(
+        "This file was not uploaded through this form. Please choose the file again."
+    ),
+}
 _SEGMENT_RE = re.compile(rf"[0-9a-f]{{{3 * _PART_HEX}}}\Z")
 
 
@@ -194,7 +205,7 @@ def check_upload_name(
 
 def upload_error(field: Any, name: str, *, user: Any, current: str = "") -> str | None:
     """Why a client may not give the storage name ``name`` to ``field`` (an
-    ``S3FileField``), as an error code of the field's, or None when it may: empty,
+    ``S3FileField``), as a code of :data:`UPLOAD_ERROR_MESSAGES`, or None when it may: empty,
     ``current`` (the saved value) unchanged, or a staging name signed for this field (and
     ``user``, unless None: see :func:`check_upload_name`) under the storage's staging
     prefix. ``"not_uploaded"`` for anything else; ``"gone"`` when the staged object is no

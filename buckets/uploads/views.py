@@ -5,16 +5,18 @@ a POST policy the bucket itself enforces (the browser then sends the file straig
 
 * the key is chosen here (:func:`buckets.uploads.staging_names.new_upload_name`): the
   storage's staging prefix, a random part bound to the field and user, the cleaned file name;
-* the size is capped by the field's ``max_size``, else ``AWS["MAX_FILE_SIZE"]``, else S3's
-  5 GiB, and must be at least 1 byte (Django's file fields refuse empty files too);
-* the field's ``accepted_types`` pin the ``Content-Type`` (the declared type, or the one the
-  file name implies); a type a browser sniffs or runs is never signed as itself
-  (:func:`buckets.signing.post_policy.signed_content_type`);
+* the size is capped by :func:`buckets.uploads.rules.upload_size_limit` (the field's
+  ``max_size``, capped by ``AWS["MAX_FILE_SIZE"]``), and must be at least 1 byte (Django's
+  file fields refuse empty files too);
+* the field's ``accepted_types`` pin the ``Content-Type``
+  (:func:`buckets.uploads.rules.upload_content_type`: the declared type, or the one the file
+  name implies; a type a browser sniffs or runs is never signed as itself);
 * the policy expires after the storage's ``upload_expire`` seconds.
 
 Who may upload is decided first (``BUCKETS_UPLOAD_PERMISSION``, given the field the token
 names, or None when there is none or it is invalid), before any other input is looked at,
-and the upload is bound to the user that check gives. The view's work per request is
+and the upload is bound to the user that check gives. The inputs are checked by
+:class:`buckets.uploads.upload_request.SignedUploadForm`. The view's work per request is
 bounded whatever the body: it reads at most :data:`MAX_BODY_BYTES`, and every string it
 cleans, normalises or matches is refused beyond a fixed length first.
 
@@ -29,18 +31,15 @@ from __future__ import annotations
 
 import json
 import logging
-import mimetypes
 from typing import Any
 
 from django.core.exceptions import (
     BadRequest,
-    ImproperlyConfigured,
     RequestDataTooBig,
     SuspiciousFileOperation,
     TooManyFieldsSent,
     TooManyFilesSent,
 )
-from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware
@@ -48,17 +47,10 @@ from django.utils.log import log_response
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from buckets.signing.post_policy import (
-    S3_MAX_POST_SIZE,
-    accept_patterns,
-    normalize_content_type,
-    signed_content_type,
-)
-from buckets.uploads.field_tokens import InvalidFieldToken, field_label, resolve_field_token
-from buckets.uploads.filenames import InvalidFilename, clean_filename
+from buckets.uploads.field_tokens import field_label
 from buckets.uploads.permissions import grant_upload
-from buckets.uploads.rules import MAX_INPUT_LENGTH
 from buckets.uploads.staging_names import new_upload_name
+from buckets.uploads.upload_request import SignedUploadForm
 
 __all__ = ["MAX_BODY_BYTES", "signed_url"]
 
@@ -67,9 +59,7 @@ __all__ = ["MAX_BODY_BYTES", "signed_url"]
 #: characters). A larger one is refused unread (413), whatever Django itself would accept.
 MAX_BODY_BYTES = 32 * 1024
 
-INPUTS = ("key", "field", "content_type", "size")
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
-_MAX_SIZE_DIGITS = 20
 
 Errors = dict[str, list[str]]
 
@@ -83,7 +73,8 @@ class _BadBody(Exception):
 
 
 #: Answers carry signed credentials for one user: never to be stored by any cache. (Set
-#: directly: ``add_never_cache_headers`` parses and formats dates, a tenth of the view.)
+#: directly: ``add_never_cache_headers`` also parses and formats dates, which adds nothing
+#: to an answer no cache may keep.)
 _NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
@@ -140,9 +131,9 @@ def _body_too_large(request: HttpRequest) -> bool:
     return _declared_length(request) > MAX_BODY_BYTES
 
 
-def _read_body(request: HttpRequest) -> dict[str, Any]:
-    """The inputs, from a form-encoded/multipart body or else a JSON object, read only
-    when the body is at most :data:`MAX_BODY_BYTES`."""
+def _read_body(request: HttpRequest) -> Any:
+    """The inputs (a ``QueryDict`` or a ``dict``), from a form-encoded/multipart body or
+    else a JSON object, read only when the body is at most :data:`MAX_BODY_BYTES`."""
     if _body_too_large(request):
         raise _BadBody(_("The request body is too large."), status=413)
     if request.content_type in _FORM_TYPES:  # parsed from at most the declared length
@@ -157,7 +148,7 @@ def _read_body(request: HttpRequest) -> dict[str, Any]:
             OSError,
         ) as exc:
             raise _BadBody(_("The request body could not be read.")) from exc
-        return {name: post.get(name) for name in INPUTS if name in post}
+        return post
     try:
         body = request.body
     except (RequestDataTooBig, OSError) as exc:
@@ -171,70 +162,6 @@ def _read_body(request: HttpRequest) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise _BadBody(_("The request body must be a JSON object."))
     return data
-
-
-def _optional_str(value: Any) -> str | None:
-    """None for an absent or empty input, else the string (``TypeError`` for other types)."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise TypeError
-    return value
-
-
-def _parse_size(value: Any) -> int | None:
-    """A declared size in bytes: an integer, or its digits (forms send strings)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if (
-        isinstance(value, str)
-        and len(value) <= _MAX_SIZE_DIGITS
-        and value.isascii()
-        and value.isdigit()
-    ):
-        return int(value)
-    raise ValueError
-
-
-def _accepted_patterns(field: Any) -> list[str]:
-    """The field's accepted types (:func:`buckets.signing.post_policy.accept_patterns`);
-    empty when it accepts everything."""
-    return list(accept_patterns(getattr(field, "accepted_types", None)) or ())
-
-
-def _choose_content_type(
-    declared: str | None, filename: str, accepted: list[str], errors: Errors
-) -> str | None:
-    """The type to pin in the policy: the declared one, else the one the name implies, as
-    :func:`buckets.signing.post_policy.signed_content_type` signs it (a type a browser
-    sniffs or runs is stored as ``application/octet-stream`` by a field that accepts any
-    type, and refused by one that lists types).
-
-    If nothing was declared and the name implies nothing, a field that accepts any type
-    stores ``application/octet-stream`` and one with a single exact type pins that type;
-    otherwise the client must declare the type. None, with an error, when nothing may be
-    signed.
-    """
-    listed = ", ".join(accepted)
-    if declared is None:
-        declared = mimetypes.guess_type(filename, strict=False)[0]
-    if declared is None:
-        signed = signed_content_type(None, accepted)
-        if signed is None:
-            errors.setdefault("content_type", []).append(
-                _("Declare the file's content type (accepted: %(accepted)s).")
-                % {"accepted": listed}
-            )
-        return signed
-    signed = signed_content_type(declared, accepted)
-    if signed is None:
-        errors.setdefault("content_type", []).append(
-            _("Files of type %(type)s are not accepted here (accepted: %(accepted)s).")
-            % {"type": declared, "accepted": listed}
-        )
-    return signed
 
 
 @csrf_exempt
@@ -256,7 +183,7 @@ def signed_url(request: HttpRequest) -> HttpResponse:
         rejected = csrf.process_view(request, None, (), {})  # type: ignore[arg-type]
         if rejected is not None:
             return rejected
-    data: dict[str, Any] = {}
+    data: Any = {}
     unreadable = None
     try:
         data = _read_body(request)
@@ -265,97 +192,34 @@ def signed_url(request: HttpRequest) -> HttpResponse:
 
     # Who may upload, first, for the token's field: None without a token or with an
     # invalid one (an expired token still names its field).
-    errors: Errors = {}
-    field = None
-    try:
-        token = _optional_str(data.get("field"))
-        if token is not None:
-            field = resolve_field_token(token)  # bounded: one HMAC over a short string
-    except (TypeError, InvalidFieldToken) as exc:
-        message = str(exc) if isinstance(exc, InvalidFieldToken) else _("Invalid field token.")
-        errors["field"] = [message]
-        field = getattr(exc, "field", None)
-    grant = grant_upload(request, field)
+    form = SignedUploadForm(data)
+    grant = grant_upload(request, form.requested_field())
     if grant is None:
         return _error(403, {"detail": [_("You do not have permission to upload files.")]})
     if unreadable is not None:
         return _error(unreadable.status, {"detail": [str(unreadable)]})
+    if not form.is_valid():
+        return _error(400, {name: [str(m) for m in errors] for name, errors in form.errors.items()})
 
-    key = data.get("key")
-    filename = ""
-    blank = isinstance(key, str) and len(key) <= MAX_INPUT_LENGTH and not key.strip()
-    if key is None or blank:
-        errors["key"] = [_("This field is required.")]
-    elif not isinstance(key, str):
-        errors["key"] = [_("Enter a file name.")]
-    else:
-        try:
-            filename = clean_filename(key)
-        except InvalidFilename as exc:
-            errors["key"] = [str(exc)]
-
-    declared: str | None = None
-    try:
-        declared = _optional_str(data.get("content_type"))
-        if declared is not None:
-            declared = normalize_content_type(declared)
-            if declared is None:  # a list of types, odd parameters: see the policy module
-                raise TypeError
-    except TypeError:
-        errors["content_type"] = [_("Enter a valid content type, such as image/png.")]
-        declared = None
-
-    size = None
-    try:
-        size = _parse_size(data.get("size"))
-    except ValueError:
-        errors["size"] = [_("Enter the file size as a whole number of bytes.")]
-
-    if "field" in errors:  # without the field, its storage and limits are unknown
-        return _error(400, errors)
-    storage = default_storage if field is None else field.storage
-    storage_settings = getattr(storage, "settings", None)
-    upload_prefix = getattr(storage_settings, "upload_prefix", None)
-    if upload_prefix is None or not hasattr(storage, "presigned_post"):
-        raise ImproperlyConfigured(
-            f"Direct uploads need a storage with presigned_post() and settings.upload_prefix "
-            f"(buckets.storage.S3Storage or buckets.test.storage.FakeS3Storage), not {storage!r}."
-        )
-    storage_max = getattr(storage_settings, "max_file_size", None) or S3_MAX_POST_SIZE
-    field_max = getattr(field, "max_size", None)
-    limit = min(field_max, storage_max) if field_max else storage_max
-    if size is not None and size > limit:
-        errors["size"] = [
-            _("The file is too large (%(size)s bytes); the limit is %(limit)s bytes.")
-            % {"size": size, "limit": limit}
-        ]
-    elif size == 0:
-        errors["size"] = [_("The submitted file is empty.")]
-
-    accepted = _accepted_patterns(field)
-    content_type = None
-    if filename and "content_type" not in errors:
-        content_type = _choose_content_type(declared, filename, accepted, errors)
-    if errors:
-        return _error(400, errors)
-
+    field = form.cleaned_data["field"]
+    storage = form.storage
     name = new_upload_name(
-        filename,
+        form.cleaned_data["key"],
         field_label=None if field is None else field_label(field),
         user=grant.user,
-        prefix=upload_prefix,
+        prefix=storage.settings.upload_prefix,
     )
     try:
         signed = storage.presigned_post(
             name,
-            max_size=field_max or None,
+            max_size=form.size_limit,
             min_size=1,
-            content_type=content_type,
-            accept=accepted or None,
+            content_type=form.cleaned_data["content_type"],
+            accept=form.accepted_patterns() or None,
         )
     except SuspiciousFileOperation:
         return _error(400, {"key": [_("The file name is too long.")]})
-    except ValueError as exc:  # PolicyError; not expected: the checks above mirror the policy's
+    except ValueError as exc:  # PolicyError; not expected: the form's checks mirror the policy's
         return _error(400, {"detail": [str(exc)]})
     url = signed["url"]
     if url.startswith("/"):  # the local fake's endpoint: API clients need a full URL

@@ -1,0 +1,184 @@
+"""The inputs of one signing request (``POST /s3/signed-url/``), read and checked by a
+Django form, :class:`SignedUploadForm`, whose errors the view answers as they are.
+
+The inputs come from a JSON object or a form body, so a value may be of any JSON type:
+each input's field checks the type itself and answers a message, never an exception. Every
+string that is cleaned, normalised or matched is refused beyond a fixed length first, so
+the work per request is bounded whatever the body holds.
+
+The field token is read on its own first (:meth:`SignedUploadForm.requested_field`): the
+permission check is asked about the field it names before any other input is looked at.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.files.storage import default_storage
+from django.utils.translation import gettext as _
+
+from buckets.signing.numbers import read_decimal
+from buckets.signing.post_policy import normalize_content_type
+from buckets.uploads.field_tokens import InvalidFieldToken, resolve_field_token
+from buckets.uploads.filenames import InvalidFilename, clean_filename
+from buckets.uploads.rules import (
+    MAX_INPUT_LENGTH,
+    ContentTypeRefused,
+    accepted_patterns,
+    upload_content_type,
+    upload_size_limit,
+)
+
+__all__ = [
+    "DeclaredContentTypeField",
+    "DeclaredSizeField",
+    "FileNameField",
+    "SignedUploadForm",
+]
+
+#: The largest size read from digits: twenty of them, more than any byte count needs (a
+#: 64-bit count has at most twenty); a longer number is not a size.
+_LARGEST_DIGITS_SIZE = 10**20 - 1
+
+
+def _is_empty(value: Any) -> bool:
+    """An input that was not sent, or sent empty (forms send ``""`` for a blank input)."""
+    return value is None or (isinstance(value, str) and value == "")
+
+
+class FileNameField(forms.Field):
+    """``key``: the client's file name, required, cleaned by
+    :func:`~buckets.uploads.filenames.clean_filename`."""
+
+    def clean(self, value: Any) -> str:
+        blank = isinstance(value, str) and len(value) <= MAX_INPUT_LENGTH and not value.strip()
+        if value is None or blank:
+            raise ValidationError(_("This field is required."), code="required")
+        if not isinstance(value, str):
+            raise ValidationError(_("Enter a file name."), code="invalid")
+        try:
+            return clean_filename(value)
+        except InvalidFilename as exc:
+            raise ValidationError(str(exc), code="invalid") from exc
+
+
+class DeclaredContentTypeField(forms.Field):
+    """``content_type``: the type the client declares, normalised
+    (:func:`~buckets.signing.post_policy.normalize_content_type`); None when not declared."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def clean(self, value: Any) -> str | None:
+        if _is_empty(value):
+            return None
+        normalized = normalize_content_type(value) if isinstance(value, str) else None
+        if normalized is None:  # a list of types, odd parameters: see the policy module
+            raise ValidationError(_("Enter a valid content type, such as image/png."), "invalid")
+        return normalized
+
+
+class DeclaredSizeField(forms.Field):
+    """``size``: the file's size in bytes, an integer or its digits (forms send strings);
+    None when not declared. Digits are read by
+    :func:`~buckets.signing.numbers.read_decimal`, so a long number costs no conversion."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def clean(self, value: Any) -> int | None:
+        if _is_empty(value):
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        if isinstance(value, str):
+            size = read_decimal(value, _LARGEST_DIGITS_SIZE)
+            if size is not None and size <= _LARGEST_DIGITS_SIZE:
+                return size
+        raise ValidationError(_("Enter the file size as a whole number of bytes."), "invalid")
+
+
+class SignedUploadForm(forms.Form):
+    """One upload to sign: ``key`` (the file name), ``field`` (a field token, optional),
+    ``content_type`` and ``size`` (optional).
+
+    Valid, its ``cleaned_data`` holds the cleaned file name, the model field (None for an
+    upload for no field), the type to sign (:func:`~buckets.uploads.rules.upload_content_type`)
+    and the declared size; :attr:`storage` and :attr:`size_limit` are those of the field.
+    Its errors map each input to its messages, as the view answers them. Without a valid
+    field token nothing else is decided (the storage and the limits are the field's).
+    """
+
+    field = forms.Field(required=False)
+    key = FileNameField()
+    content_type = DeclaredContentTypeField()
+    size = DeclaredSizeField()
+
+    storage: Any = None
+    size_limit: int | None = None
+
+    @functools.cached_property
+    def _token(self) -> tuple[Any, str | None]:
+        """``(model field, error message)`` for the ``field`` input: the field is None
+        without a token, and with an invalid one unless it is only expired."""
+        token = self["field"].data
+        if _is_empty(token):
+            return None, None
+        if not isinstance(token, str):
+            return None, _("Invalid field token.")
+        try:
+            return resolve_field_token(token), None  # bounded: one HMAC over a short string
+        except InvalidFieldToken as exc:
+            return exc.field, str(exc)
+
+    def requested_field(self) -> Any:
+        """The model field the token names (expired or not) or None: what the permission
+        check is asked about. Reads no other input."""
+        return self._token[0]
+
+    def clean_field(self) -> Any:
+        field, error = self._token
+        if error is not None:
+            raise ValidationError(error, code="invalid")
+        return field
+
+    def clean(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        if self.has_error("field"):  # without the field, its storage and limits are unknown
+            return data
+        field = data.get("field")
+        storage = default_storage if field is None else field.storage
+        upload_prefix = getattr(getattr(storage, "settings", None), "upload_prefix", None)
+        if upload_prefix is None or not hasattr(storage, "presigned_post"):
+            raise ImproperlyConfigured(
+                f"Direct uploads need a storage with presigned_post() and "
+                f"settings.upload_prefix (buckets.storage.S3Storage or "
+                f"buckets.test.storage.FakeS3Storage), not {storage!r}."
+            )
+        self.storage = storage
+        self.size_limit = limit = upload_size_limit(field, storage)
+        size = data.get("size")
+        if size is not None and size > limit:
+            self.add_error(
+                "size",
+                _("The file is too large (%(size)s bytes); the limit is %(limit)s bytes.")
+                % {"size": size, "limit": limit},
+            )
+        elif size == 0:
+            self.add_error("size", _("The submitted file is empty."))
+        filename = data.get("key")
+        if filename and not self.has_error("content_type"):
+            try:
+                data["content_type"] = upload_content_type(
+                    field, filename, data.get("content_type")
+                )
+            except ContentTypeRefused as exc:
+                self.add_error("content_type", str(exc))
+        return data
+
+    def accepted_patterns(self) -> list[str]:
+        """The types the requested field accepts (empty: any type)."""
+        return accepted_patterns(self.cleaned_data.get("field"))
