@@ -354,6 +354,37 @@ def test_mac_is_salted_hmac() -> None:
     assert segment[32:] == expect_user.hexdigest()[:16]
 
 
+#: Staging names made by an earlier release (the MAC computed with a cached key and
+#: ``hmac.digest``) under SECRET_KEY "a-fixed-key-for-known-names": they must keep verifying.
+KNOWN_LABEL = "testapp.document.file"
+KNOWN_NAMES = [
+    ("uploads/0123456789abcdefa27c5240a1e59792fce8ed8cd15d32de/report.pdf", KNOWN_LABEL, 7),
+    ("uploads/0123456789abcdef2c52055b3cb42048334cb9994ab0100d/report.pdf", None, None),
+    ("uploads/0123456789abcdefa27c5240a1e59792010b1e3d01f4cffc/report.pdf", KNOWN_LABEL, None),
+    ("uploads/0123456789abcdef546f193768ec31fccbaad6bbb3db9cd5/Relevé_été.pdf", KNOWN_LABEL, 7),
+]
+
+
+@pytest.mark.parametrize(("name", "label", "pk"), KNOWN_NAMES)
+def test_names_signed_by_earlier_releases_still_verify(
+    settings: Any, name: str, label: str | None, pk: int | None
+) -> None:
+    settings.SECRET_KEY = "a-fixed-key-for-known-names"
+    user = AnonymousUser() if pk is None else User(pk=pk, username="u")
+    assert check_upload_name(name, field_label=label, user=user)
+    other = User(pk=8, username="v") if pk is not None else User(pk=7, username="u")
+    assert not check_upload_name(name, field_label=label, user=other)
+
+
+def test_a_lone_surrogate_in_a_posted_name_is_no_match() -> None:
+    """A client may post a name with a lone surrogate (``\\ud800``): no MAC matches it,
+    and nothing raises (the message is encoded with ``surrogatepass``)."""
+    name = new_upload_name("file.txt", field_label=LABEL, user=ALICE)
+    forged = name.replace("file.txt", "fi\ud800le.txt")
+    assert check_upload_name(forged, field_label=LABEL, user=ALICE) is False
+    assert uploads.is_upload_name(forged, prefix="uploads/", field_labels=[LABEL]) is False
+
+
 @pytest.mark.parametrize(
     "bad",
     [

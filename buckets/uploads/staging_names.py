@@ -20,17 +20,13 @@ policy S3 enforces pins the exact key, so nothing else can be uploaded under tha
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import hmac
 import re
 import secrets
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.utils.crypto import constant_time_compare
-from django.utils.encoding import force_bytes
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from buckets.uploads.field_tokens import field_label
@@ -68,19 +64,16 @@ def _user_pk(user: Any) -> str:
     return "" if pk is None else str(pk)
 
 
-@functools.lru_cache(maxsize=8)
-def _salted_key(salt: str, secret: str) -> bytes:
-    """The key ``salted_hmac`` derives (SHA-256 of salt + secret), computed once per secret."""
-    return hashlib.sha256(force_bytes(salt) + force_bytes(secret)).digest()
-
-
 def _mac(salt: str, parts: tuple[str, ...], secret: str | None = None) -> str:
-    """``salted_hmac(salt, message, secret, algorithm="sha256")``, truncated; with the
-    derived key cached and the one-shot C HMAC, as the view signs on every request."""
-    # Each part is length-prefixed, so no two different tuples give the same message.
+    """The first 16 hex digits of ``salted_hmac(salt, message, secret, algorithm="sha256")``
+    over the length-prefixed ``parts`` (so no two different tuples give the same message).
+
+    The message is encoded with ``surrogatepass``: a name a client posts may hold a lone
+    surrogate, which then simply fails to match instead of raising.
+    """
     message = "".join(f"{len(part)}:{part}," for part in parts)
-    key = _salted_key(salt, settings.SECRET_KEY if secret is None else secret)
-    return hmac.digest(key, message.encode("utf-8", "surrogatepass"), "sha256").hex()[:_PART_HEX]
+    data = message.encode("utf-8", "surrogatepass")
+    return salted_hmac(salt, data, secret, algorithm="sha256").hexdigest()[:_PART_HEX]
 
 
 def _field_mac(bare_name: str, field_label: str | None, secret: str | None = None) -> str:
