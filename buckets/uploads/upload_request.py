@@ -36,6 +36,7 @@ __all__ = [
     "DeclaredContentTypeField",
     "DeclaredSizeField",
     "FileNameField",
+    "InputField",
     "SignedUploadForm",
 ]
 
@@ -49,7 +50,22 @@ def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value == "")
 
 
-class FileNameField(forms.Field):
+class InputField(forms.Field):
+    """An input of the signing request: never required by Django (each field says what a
+    missing value means) and shared by every form.
+
+    Django copies a form's fields for each form, so that one form may change its own; these
+    keep no state and no form changes them, so a request does not pay for copying them.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> InputField:
+        return self
+
+
+class FileNameField(InputField):
     """``key``: the client's file name, required, cleaned by
     :func:`~buckets.uploads.filenames.clean_filename`."""
 
@@ -65,12 +81,9 @@ class FileNameField(forms.Field):
             raise ValidationError(str(exc), code="invalid") from exc
 
 
-class DeclaredContentTypeField(forms.Field):
+class DeclaredContentTypeField(InputField):
     """``content_type``: the type the client declares, normalised
     (:func:`~buckets.signing.post_policy.normalize_content_type`); None when not declared."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=False, **kwargs)
 
     def clean(self, value: Any) -> str | None:
         if _is_empty(value):
@@ -81,13 +94,10 @@ class DeclaredContentTypeField(forms.Field):
         return normalized
 
 
-class DeclaredSizeField(forms.Field):
+class DeclaredSizeField(InputField):
     """``size``: the file's size in bytes, an integer or its digits (forms send strings);
     None when not declared. Digits are read by
     :func:`~buckets.signing.numbers.read_decimal`, so a long number costs no conversion."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=False, **kwargs)
 
     def clean(self, value: Any) -> int | None:
         if _is_empty(value):
@@ -112,13 +122,17 @@ class SignedUploadForm(forms.Form):
     field token nothing else is decided (the storage and the limits are the field's).
     """
 
-    field = forms.Field(required=False)
+    field = InputField()  # the token, resolved once for both uses: see _token
     key = FileNameField()
     content_type = DeclaredContentTypeField()
     size = DeclaredSizeField()
 
     storage: Any = None
     size_limit: int | None = None
+
+    def __init__(self, data: Any) -> None:
+        # Never rendered: no label suffix to translate.
+        super().__init__(data, label_suffix="")
 
     @functools.cached_property
     def _token(self) -> tuple[Any, str | None]:
