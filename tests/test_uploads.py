@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
 from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -410,3 +411,32 @@ def test_check_refuses_anything_else_without_raising(bad: Any) -> None:
 @given(st.text(max_size=200), st.sampled_from([ALICE, None, AnonymousUser()]))
 def test_check_never_raises(name: str, user: Any) -> None:
     assert check_upload_name(name, field_label=LABEL, user=user) is False
+
+
+# -- the upload rules (buckets.uploads.rules) -----------------------------------------------
+
+
+def test_upload_size_limit_is_the_fields_capped_by_the_storages() -> None:
+    from buckets.storage import S3Storage
+    from buckets.uploads import upload_size_limit
+
+    small, large = S3Storage(max_file_size=1000), S3Storage()
+    pdf = Avatar._meta.get_field("pdf")  # max_size=2048
+    assert upload_size_limit(pdf, large) == 2048
+    assert upload_size_limit(pdf, small) == 1000
+    assert upload_size_limit(None, small) == 1000
+    assert upload_size_limit(None, large) == large.settings.max_file_size
+    with pytest.raises(ImproperlyConfigured):
+        upload_size_limit(pdf, object())
+
+
+def test_upload_content_type_is_what_the_view_signs() -> None:
+    from buckets.uploads import ContentTypeRefused, accepted_patterns, upload_content_type
+
+    pdf = Avatar._meta.get_field("pdf")
+    assert accepted_patterns(pdf) == ["application/pdf"]
+    assert upload_content_type(pdf, "a.pdf") == "application/pdf"
+    assert upload_content_type(pdf, "no-extension") == "application/pdf"  # one exact type
+    assert upload_content_type(None, "page.html") == "application/octet-stream"
+    with pytest.raises(ContentTypeRefused, match="not accepted here"):
+        upload_content_type(pdf, "a.png")
