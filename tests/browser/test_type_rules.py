@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+import buckets
 from buckets.signing import post_policy as policy
 from tests.browser.test_widget import a_file, count_requests, hidden_value, widget
 
 pytestmark = pytest.mark.browser
 
-UPLOAD_JS = Path(policy.__file__).resolve().parent / "static" / "buckets" / "js" / "upload.js"
+UPLOAD_JS = Path(buckets.__file__).resolve().parent / "static" / "buckets" / "js" / "upload.js"
 
 TYPES = [
     # sniffed, runnable, wildcards, odd top levels, script-capable
