@@ -77,8 +77,8 @@ def client_config(settings: conf.S3Settings) -> Config:
 
 def transfer_config(settings: conf.S3Settings) -> TransferConfig:
     """boto3's managed-transfer settings: ``transfer_config``, else boto3's defaults with
-    at most 4 parts of a stream held in memory (boto3's own default holds 10), enough to
-    keep the connection busy."""
+    fewer parts of a stream held in memory: enough to keep the connection busy, far less
+    memory per upload."""
     if settings.transfer_config is not None:
         return settings.transfer_config
     config = TransferConfig()

@@ -112,9 +112,9 @@ class FakeS3Storage(FakeUrlsMixin, FakeCopiesMixin, BucketStorage):  # type: ign
     """Objects as files under ``MEDIA_ROOT/<root>``, served and uploaded like S3 objects
     (``BucketStorage``: what it shares with ``S3Storage``, from ``save()`` to pickling)."""
 
-    # Settings the fake also reads: MEDIA_ROOT (root), MEDIA_URL (URLs), SECRET_KEY (its
-    # keys), STORAGES (whether the AWS dict's credentials are the fake's).
-
+    #: Besides ``AWS``: ``MEDIA_ROOT`` (the root), ``MEDIA_URL`` (URLs), ``SECRET_KEY`` (the
+    #: derived keys), ``STORAGES`` and ``DEFAULT_FILE_STORAGE`` (whose credentials the
+    #: ``AWS`` dict holds).
     RESET_ON: ClassVar[frozenset[str]] = frozenset(
         {"MEDIA_ROOT", "MEDIA_URL", "AWS", "SECRET_KEY", "STORAGES", "DEFAULT_FILE_STORAGE"}
     )
