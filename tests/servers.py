@@ -77,6 +77,12 @@ def s3(rgw: RGW) -> Any:
     return rgw.client()
 
 
+@pytest.fixture(scope="session")
+def seaweedfs_s3(seaweedfs: SeaweedFS) -> Any:
+    """A plain boto3 client on SeaweedFS, made once per session (as ``s3`` is for RGW)."""
+    return seaweedfs.client()
+
+
 @pytest.fixture
 def bucket(s3: Any) -> Iterator[str]:
     """A fresh, empty RGW bucket, removed after the test."""

@@ -193,7 +193,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         yield from _fake_target(request)
         return
     server: S3Server = request.getfixturevalue(request.param)  # the session's server
-    s3 = server.client() if request.param != "rgw" else request.getfixturevalue("s3")
+    s3 = request.getfixturevalue({"rgw": "s3", "seaweedfs": "seaweedfs_s3"}[request.param])
     with fresh_bucket(s3) as bucket:
         s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [CORS_RULE]})
         options = server.storage_options(bucket)

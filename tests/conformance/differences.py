@@ -115,8 +115,13 @@ DIFFERENCES: dict[str, dict[str, Difference]] = {
         ),
         "post: type of the file part": Difference(
             "image/png",
-            "takes the file part's Content-Type when the form has no Content-Type field "
-            "(AWS ignores it: binary/octet-stream)",
+            "takes the file part's Content-Type when the policy pins none, and serves the "
+            "object with it (AWS ignores it: binary/octet-stream)",
+        ),
+        "post: uncovered field Content-Type": Difference(
+            204,
+            "accepts a Content-Type field the policy does not cover, and serves the object "
+            "with it: text/html is served as a page (AWS: 403)",
         ),
         "post: uncovered field acl": Difference(
             204, "accepts an acl field the policy does not cover (AWS: 403)"

@@ -256,6 +256,7 @@ def test_edited_policy(target: Target) -> None:
     ("name", "value"),
     [
         ("x-amz-meta-owner", "mallory"),
+        ("Content-Type", "text/html"),  # the policy pins no type here
         ("acl", "public-read"),
         ("Cache-Control", "max-age=999999"),
         ("success_action_redirect", "https://example.com/"),
@@ -263,8 +264,8 @@ def test_edited_policy(target: Target) -> None:
 )
 def test_field_not_in_policy(target: Target, name: str, value: str) -> None:
     """A field the policy does not cover is refused, whatever it is: otherwise anyone
-    holding a form could make the object public, cache it for ever or, with
-    ``success_action_redirect``, send the browser to any site."""
+    holding a form could have the object served as a page, make it public, cache it for
+    ever or, with ``success_action_redirect``, send the browser to any site."""
     fields = {**target.presigned("x.txt"), name: value}
     response = target.post(fields)
     status = expect(target, f"post: uncovered field {name}", aws=403)
@@ -274,6 +275,8 @@ def test_field_not_in_policy(target: Target, name: str, value: str) -> None:
     else:  # accepted: the object is stored, and a redirect goes where the field says
         assert response.status_code == status, response.text
         assert target.keys() == ["x.txt"]
+        if name == "Content-Type":
+            assert target.get("x.txt")[1] == value
         if status == 303:
             assert response.headers["Location"].startswith(value)
 
