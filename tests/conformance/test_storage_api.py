@@ -154,12 +154,6 @@ def test_a_key_no_object_has_is_missing(target: Target, name: str) -> None:
     found = expect(target, f"storage: key {name!r}", aws="missing")
     if found == "folder":  # an empty object the server makes up for the folder
         assert storage.exists(name) is True and storage.size(name) == 0
-    elif found == "error":  # refused: every call on that key raises
-        for call in (storage.exists, storage.size, storage.delete):
-            with pytest.raises(OSError):
-                call(name)
-        assert storage.exists("sub/a.txt")
-        return
     else:
         assert storage.exists(name) is False
         with pytest.raises(FileNotFoundError):
