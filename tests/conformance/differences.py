@@ -125,6 +125,11 @@ DIFFERENCES: dict[str, dict[str, Difference]] = {
             "implies: an upload named x.html is served as a page (AWS stores the type "
             "pinned)",
         ),
+        "post: pinned octet-stream, page.html": Difference(
+            "text/html; charset=utf-8",
+            "serves an upload named page.html, signed as application/octet-stream, as "
+            "text/html: a page, scripts and all, on the bucket's origin",
+        ),
         "post: RFC 2231 key part, utf-8": Difference(
             204, "decodes a 'name*=' part (RFC 7578 forbids it) and takes it as the key"
         ),

@@ -179,6 +179,20 @@ def test_presigned_post_always_pins_a_type(target: Target) -> None:
     assert_error(target.post(html), 403, "AccessDenied")
 
 
+def test_a_page_name_signed_as_octet_stream_is_served_as_signed(target: Target) -> None:
+    """The key's extension does not choose the type: an upload named ``page.html``, signed
+    as ``application/octet-stream``, is served as that (never as a page)."""
+    fields = target.presigned("docs/page.html")
+    assert fields["Content-Type"] == "application/octet-stream"
+    page = b"<script>document.title = document.cookie</script>"
+    assert target.post(fields, page, filename="page.html").status_code == 204
+    served = requests.get(target.storage_url("docs/page.html"), timeout=30)
+    assert served.status_code == 200 and served.content == page
+    aws = "application/octet-stream"
+    expected = expect(target, "post: pinned octet-stream, page.html", aws=aws)
+    assert served.headers["Content-Type"] == expected
+
+
 def test_second_post_to_a_key_replaces_it(target: Target) -> None:
     assert target.post(target.presigned("same.txt"), b"one").status_code == 204
     assert target.post(target.presigned("same.txt"), b"two").status_code == 204
