@@ -13,9 +13,7 @@ import os
 import pickle
 import subprocess
 import sys
-import threading
 import types
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -218,20 +216,6 @@ def test_file_overwrite_true_replaces(media: Path) -> None:
     storage.save("a.txt", ContentFile(b"one"))
     assert storage.save("a.txt", ContentFile(b"two")) == "a.txt"
     assert storage.listdir("") == ([], ["a.txt"]) and storage.open("a.txt").read() == b"two"
-
-
-def test_concurrent_saves_of_one_name_never_overwrite(storage: FakeS3Storage) -> None:
-    """``exists()`` races; publishing by ``link()`` (fails if present) keeps all eight."""
-    barrier = threading.Barrier(8)
-
-    def save(i: int) -> str:
-        barrier.wait()
-        return storage._save("same.txt", ContentFile(f"body {i}".encode()))
-
-    with ThreadPoolExecutor(8) as pool:
-        names = list(pool.map(save, range(8)))
-    assert len(set(names)) == 8
-    assert {storage.open(n).read() for n in names} == {f"body {i}".encode() for i in range(8)}
 
 
 def test_delete_is_idempotent_and_leaves_no_empty_prefix(storage: FakeS3Storage) -> None:

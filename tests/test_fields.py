@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from buckets.fields.files import S3File
-from tests.rgw import list_keys
+from s3servers import list_keys
 from tests.testapp.models import Archivable, Avatar, Document, Folder, Profile
 
 pytestmark = pytest.mark.django_db(transaction=True)

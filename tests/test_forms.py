@@ -14,7 +14,7 @@ from django.core.files.base import ContentFile
 from buckets.fields.forms import S3FileFormField, S3FileFormMixin
 from buckets.signing import post_policy as policy
 from buckets.uploads import staging as uploads
-from tests.rgw import list_keys
+from s3servers import list_keys
 from tests.testapp.models import Avatar, Document
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,7 +1,7 @@
 """``POST /s3/signed-url/`` (``buckets.uploads.views``): inputs, errors, permission, CSRF.
 
-Signing needs no server (the storage signs locally), so these run without RGW; what the
-bucket does with the policy is proved against RGW in ``test_post_policy_rgw.py``.
+Signing needs no server (the storage signs locally), so these run without one; what each
+server does with the policy is proved in ``conformance/test_signed_upload.py``.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 
 from buckets.uploads import staging as uploads
-from tests.rgw import list_keys
+from s3servers import list_keys
 
 
 def run(*args: str) -> str:

@@ -106,7 +106,7 @@ class Target:
 
 
 def _rgw_target(request: pytest.FixtureRequest, live_server: Any) -> Target:
-    from tests.rgw import list_keys
+    from s3servers import list_keys
 
     storage = request.getfixturevalue("s3_default")
     s3 = request.getfixturevalue("s3")
