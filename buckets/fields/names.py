@@ -17,16 +17,16 @@ from typing import Any
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.storage import Storage
 
-from buckets.storage.keys import clean_name, name_to_key
+from buckets.storage.keys import MAX_KEY_BYTES, clean_name, name_to_key
 
 __all__ = ["MAX_VALUE_LENGTH", "storage_name"]
 
 #: A value with a scheme (``https:``, ``javascript:``...) is a URL, never a bare key.
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 #: Longest value (a name, or a URL of the storage) the field parses, in characters: a longer
-#: one is refused unparsed. A name is at most 1024 bytes (S3's key limit); a URL adds its
-#: host, percent-encoding (three characters a byte at most) and a signed query.
-MAX_VALUE_LENGTH = 8 * 1024
+#: one is refused unparsed. A name is at most S3's key limit; a URL adds its host,
+#: percent-encoding (three characters a byte at most) and a signed query.
+MAX_VALUE_LENGTH = 8 * MAX_KEY_BYTES
 
 
 def storage_name(
