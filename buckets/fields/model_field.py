@@ -9,6 +9,11 @@ field writes is marked with its label (metadata ``buckets-field``), and a replac
 is deleted after the transaction commits only under the rules of
 :mod:`buckets.fields.orphans`. What a value names is :mod:`buckets.fields.names`' rule. API
 code checks a client's value with :meth:`S3FileField.validate_upload`.
+
+Why this module is longer than most: what is left is the Django ``Field`` API, each method
+a hook Django calls (checks, migrations, conversions, validation, ``pre_save``, signals,
+``formfield``); the rules those hooks apply live in ``names``, ``orphans`` and
+``buckets.uploads.staging``.
 """
 
 from __future__ import annotations
