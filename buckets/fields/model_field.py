@@ -157,9 +157,10 @@ class S3FileField(models.CharField):
     # -- values ---------------------------------------------------------------------------
 
     def name_for_value(self, value: Any, strict: bool = True) -> str:
-        """The storage name for a stored or assigned value: :func:`buckets.fields.names.
-        storage_name` (``strict``: raise ``ValidationError`` for a value that is not ours;
-        otherwise return it unchanged, so reading a legacy row does not crash a page)."""
+        """The storage name for a stored or assigned value, by the rule of
+        :func:`~buckets.fields.names.storage_name`. ``strict``: raise ``ValidationError``
+        for a value that is not ours; otherwise return it unchanged (reading a legacy row
+        must not crash a page)."""
         if isinstance(value, S3File):
             value = value.name or ""
         return storage_name(value, self.storage, self.error_messages, strict=strict)
