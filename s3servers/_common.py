@@ -55,17 +55,6 @@ class S3Server:
             **extra,
         }
 
-    def aws_setting(self, bucket: str) -> dict[str, str]:
-        """The ``AWS`` Django setting that points ``S3Storage`` at this server and bucket."""
-        return {
-            "BUCKET": bucket,
-            "ACCESS_KEY": self.access_key,
-            "SECRET_KEY": self.secret_key,
-            "REGION": self.region,
-            "ENDPOINT_URL": self.endpoint_url,
-            "ADDRESSING_STYLE": "path",
-        }
-
     def collect_garbage(self) -> None:
         """Free deleted objects' space now, where the server keeps it for a while."""
 

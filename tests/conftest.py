@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from buckets.storage import S3Storage
+from tests.site_settings import apply, s3_site
 
 pytest_plugins = ["tests.servers"]
 
@@ -18,8 +19,4 @@ def storage(rgw: Any, bucket: str) -> S3Storage:
 @pytest.fixture
 def s3_default(settings: Any, rgw: Any, bucket: str) -> S3Storage:
     """Point the ``AWS`` setting and the default storage at a fresh RGW bucket."""
-    settings.AWS = rgw.aws_setting(bucket)
-    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "buckets.storage.S3Storage"}}
-    from django.core.files.storage import default_storage
-
-    return default_storage  # type: ignore[return-value]
+    return apply(settings, s3_site(rgw, bucket))

@@ -224,13 +224,9 @@ def _fake_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     # pytest-django does for tests naming ``live_server`` directly.
     request.getfixturevalue("transactional_db")
     live_server = request.getfixturevalue("live_server")
-    settings.ROOT_URLCONF = "tests.conformance.urls"
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.MEDIA_URL = "/media/"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "buckets.test.storage.FakeS3Storage"},
-    }
+    from tests.site_settings import apply, fake_site
+
+    apply(settings, fake_site(tmp_path / "media", "tests.conformance.urls"))
     storage = FakeS3Storage()
     s = storage.settings
     yield Target(
