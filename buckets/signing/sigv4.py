@@ -2,10 +2,10 @@
 (pre-signed URL) signing and POST-policy signing.
 
 Pure functions: no I/O, no settings, no botocore. Why not botocore? Its
-``generate_presigned_url`` builds a request object, runs the endpoint rules and
-the event system for every URL (~190 µs); a storage rendering a page of
-thumbnails needs thousands of URLs. Here one URL costs one SHA-256 of the
-canonical request and one HMAC with a cached signing key.
+``generate_presigned_url`` builds a request object and runs the endpoint rules and
+the event system for every URL, and a page of thumbnails needs thousands of URLs.
+Here one URL costs one SHA-256 of the canonical request and one HMAC with a cached
+signing key (README, "Performance", has the figures).
 
 The URL signer reproduces botocore's output for an ``s3v4`` client byte for
 byte (the test suite compares them), so a URL from :func:`presign_url` is
@@ -32,7 +32,6 @@ import hashlib
 import hmac
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
 from urllib.parse import quote, urlsplit
 
 __all__ = [
@@ -230,7 +229,8 @@ def presign_url(
     ``response-content-language``, ``response-expires`` (an HTTP date string).
 
     ``token`` is the session token (``X-Amz-Security-Token``) of temporary
-    credentials. ``expires`` is in seconds (S3 accepts 1..604800).
+    credentials. ``expires`` is in seconds (S3 accepts 1 to
+    :data:`~buckets.signing.limits.MAX_URL_EXPIRES`).
     ``now`` defaults to the current time; pass it to sign at a fixed instant.
     """
     stamp = amz_date(now)
@@ -348,7 +348,7 @@ def _plain_parts(
     token: str | None,
     method: str,
     scheme_host: str,
-) -> tuple[str, str, str, Any, str]:
+) -> tuple[str, str, str, hmac.HMAC, str]:
     """What a query-less URL's signature needs apart from its path, for one second.
 
     ``(canonical request head, canonical request tail, string-to-sign head, keyed HMAC,
@@ -367,9 +367,6 @@ def _plain_parts(
     tail = f"\n{canonical_query}\nhost:{host_header(scheme_host)}\n\nhost\n{UNSIGNED_PAYLOAD}"
     sts_head = f"{ALGORITHM}\n{stamp}\n{date_stamp}/{region}/{service}/{TERMINATOR}\n"
     keyed = _keyed_hmac(secret_key, date_stamp, region, service)
-    # The C object inside hmac.HMAC (CPython with OpenSSL) copies without Python overhead;
-    # it has the same copy/update/hexdigest methods, so the wrapper does where it is absent.
-    keyed = getattr(keyed, "_hmac", None) or keyed
     return f"{method.upper()}\n", tail, sts_head, keyed, f"?{auth}&X-Amz-Signature="
 
 
