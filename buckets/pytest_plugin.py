@@ -138,7 +138,7 @@ def buckets_upload(buckets_fake_storage: Any) -> Callable[..., str]:
     staging name the form's hidden input then carries (see the module docstring)."""
     from django.core.files.base import ContentFile
 
-    from buckets.signing.post_policy import S3_MAX_POST_SIZE
+    from buckets.signing.limits import S3_MAX_POST_SIZE
     from buckets.test.storage import FakeS3Storage
     from buckets.uploads.staging import field_label, new_upload_name
 

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from buckets.signing.post_policy import S3_MAX_POST_SIZE
+from buckets.signing.limits import S3_MAX_POST_SIZE
 from buckets.uploads.staging import check_upload_name, field_token
 from tests.testapp.models import Avatar
 

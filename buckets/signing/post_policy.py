@@ -20,12 +20,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from buckets.signing import sigv4 as signing
+from buckets.signing.limits import MAX_KEY_BYTES, S3_MAX_POST_SIZE
 from buckets.signing.post_verify import PostError, VerifiedPost, utc, verify_post
 
 __all__ = [
     "DEFAULT_EXPIRES",
     "OPAQUE_CONTENT_TYPE",
-    "S3_MAX_POST_SIZE",
     "PolicyError",
     "PostError",
     "VerifiedPost",
@@ -40,7 +40,6 @@ __all__ = [
 ]
 
 DEFAULT_EXPIRES = 600
-S3_MAX_POST_SIZE = 5 * 1024**3  # S3 refuses a single POST/PUT above 5 GiB.
 EXPIRATION_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 SUCCESS_STATUSES = frozenset({"200", "201", "204"})
 #: The ``Content-Disposition`` a script-capable upload is pinned to (S3 stores and serves it).
@@ -288,8 +287,8 @@ def build_post_policy(
         raise PolicyError("The key must not be empty")
     if "${filename}" in key:
         raise PolicyError("The key must not contain ${filename}: S3 would substitute it")
-    if len(key.encode("utf-8")) > 1024:
-        raise PolicyError("S3 keys are at most 1024 bytes")
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise PolicyError(f"S3 keys are at most {MAX_KEY_BYTES} bytes")
     if not 0 <= min_size <= max_size:
         raise PolicyError(f"Invalid size range: {min_size}..{max_size}")
     if expires <= 0:

@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from buckets.signing import sigv4 as signing
+from buckets.signing.limits import MAX_CLOCK_SKEW, MAX_URL_EXPIRES
 from buckets.signing.numbers import MAX_BYTE_POSITION, read_decimal
 
 EXEMPT_FIELDS = frozenset({"file", "policy", "x-amz-signature"})
@@ -305,7 +306,6 @@ QUERY_AUTH = (
     "X-Amz-SignedHeaders",
     "X-Amz-Signature",
 )
-MAX_URL_EXPIRES = 7 * 24 * 3600  # S3 refuses a pre-signed URL valid for more than a week
 
 
 def _query_error(message: str) -> PostError:
@@ -389,7 +389,7 @@ def verify_presigned(
         iso = "%Y-%m-%dT%H:%M:%SZ"
         extra = {"X-Amz-Expires": expires, "Expires": ends.strftime(iso)}
         return PostError("AccessDenied", 403, "Request has expired", extra)
-    if signed_at > now + datetime.timedelta(minutes=15):  # S3's allowed clock skew
+    if signed_at > now + datetime.timedelta(seconds=MAX_CLOCK_SKEW):
         return PostError("AccessDenied", 403, "Request is not valid yet")
 
     names = params["X-Amz-SignedHeaders"].split(";")

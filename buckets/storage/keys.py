@@ -13,8 +13,7 @@ import posixpath
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.utils import validate_file_name
 
-#: S3's limit on a key, in UTF-8 bytes.
-MAX_KEY_BYTES = 1024
+from buckets.signing.limits import MAX_KEY_BYTES
 
 
 def clean_name(name: str) -> str:

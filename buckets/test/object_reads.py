@@ -24,7 +24,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpRe
 from django.http.response import HttpResponseBase
 
 from buckets.signing import post_verify
-from buckets.storage.keys import MAX_KEY_BYTES
+from buckets.signing.limits import MAX_KEY_BYTES
 from buckets.test.headers import (
     RESPONSE_OVERRIDES,
     FileSlice,

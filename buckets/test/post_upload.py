@@ -21,7 +21,7 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.http import HttpRequest, HttpResponse
 
 from buckets.signing import post_verify
-from buckets.storage.keys import MAX_KEY_BYTES
+from buckets.signing.limits import MAX_KEY_BYTES
 from buckets.test.headers import posted_headers
 from buckets.test.multipart import MultipartReader, Part, boundary_of
 from buckets.test.responses import from_policy, s3_error, xml

@@ -48,8 +48,8 @@ from django.utils.log import log_response
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from buckets.signing.limits import S3_MAX_POST_SIZE
 from buckets.signing.post_policy import (
-    S3_MAX_POST_SIZE,
     accept_patterns,
     normalize_content_type,
     signed_content_type,

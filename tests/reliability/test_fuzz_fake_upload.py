@@ -20,6 +20,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from buckets.signing import post_policy as policy
+from buckets.signing.limits import S3_MAX_POST_SIZE
 from buckets.test.storage import FakeS3Storage
 from tests.reliability.strategies import (
     AWS,
@@ -86,7 +87,7 @@ def fake_posts(draw: Any, storage: FakeS3Storage) -> tuple[bytes, str, str, byte
             access_key=s.access_key or "",
             secret_key=s.secret_key or "",
             region=storage.region,
-            max_size=draw(st.sampled_from([10, 1000, policy.S3_MAX_POST_SIZE])),
+            max_size=draw(st.sampled_from([10, 1000, S3_MAX_POST_SIZE])),
         )
     except (policy.PolicyError, ValueError, UnicodeError):
         fields = {"key": key}
