@@ -27,7 +27,7 @@ from hypothesis import assume, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from buckets.signing import post_policy as policy
+from buckets.signing import post_verify
 from buckets.test import checks as fake_checks
 from buckets.test import headers as fake_headers
 from buckets.test.disk import TMP_DIR, read_meta
@@ -103,10 +103,10 @@ def test_aws_dict_is_used_so_policies_look_as_in_production(media: Any, settings
     assert (
         fields["x-amz-credential"].startswith("AK/") and "/eu-west-3/" in fields["x-amz-credential"]
     )
-    verified = policy.verify_post(
+    verified = post_verify.verify_post(
         fields, bucket="prod", secret_for={"AK": "SK"}.get, region="eu-west-3", file_size=1000
     )
-    assert isinstance(verified, policy.VerifiedPost) and verified.max_size == 1000
+    assert isinstance(verified, post_verify.VerifiedPost) and verified.max_size == 1000
 
 
 def test_the_aws_dict_keys_are_never_read_beside_a_real_storage(media: Any, settings: Any):

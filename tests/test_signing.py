@@ -27,8 +27,8 @@ from botocore.config import Config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from buckets.signing import post_verify
 from buckets.signing import sigv4 as signing
+from buckets.signing import url_verify
 
 FROZEN = datetime.datetime(2024, 2, 29, 23, 59, 58)  # naive UTC, as botocore uses
 ACCESS = "AKIDEXAMPLE"
@@ -471,7 +471,7 @@ def _check(url, *, method="GET", host="127.0.0.1:8000", now=V_NOW, region=REGION
     from buckets.test.headers import query_pairs
 
     parts = urlsplit(url)
-    return post_verify.verify_presigned(
+    return url_verify.verify_presigned(
         method=method,
         path=unquote(parts.path),
         query=query_pairs(parts.query),
@@ -483,7 +483,7 @@ def _check(url, *, method="GET", host="127.0.0.1:8000", now=V_NOW, region=REGION
 
 
 def _code(result):
-    assert isinstance(result, post_verify.PostError), result
+    assert isinstance(result, url_verify.PostError), result
     return result.status, result.code
 
 

@@ -2,8 +2,8 @@
 
 :func:`build_post_policy` is what the real side (``S3Storage.presigned_post``) and the
 fake sign; :mod:`buckets.signing.post_verify` checks a posted form against S3's rules (the local
-fake S3 does), so a policy the fake accepts is one S3 accepts. Its public names are
-re-exported here. Pure functions: the clock (``now``) is passed in.
+fake S3 does), so a policy the fake accepts is one S3 accepts. Pure functions: the clock
+(``now``) is passed in.
 
 The policy is base64 of a JSON object with ``expiration`` (ISO 8601, UTC, ``Z``) and
 ``conditions``; its SigV4 signature is the hex HMAC of the base64 text (see
@@ -21,14 +21,11 @@ from typing import Any
 
 from buckets.signing import sigv4 as signing
 from buckets.signing.limits import MAX_KEY_BYTES, S3_MAX_POST_SIZE
-from buckets.signing.post_verify import PostError, VerifiedPost, utc, verify_post
 
 __all__ = [
     "DEFAULT_EXPIRES",
     "OPAQUE_CONTENT_TYPE",
     "PolicyError",
-    "PostError",
-    "VerifiedPost",
     "accept_patterns",
     "build_post_policy",
     "content_type_allowed",
@@ -36,7 +33,6 @@ __all__ = [
     "normalize_content_type",
     "signed_content_type",
     "type_rules",
-    "verify_post",
 ]
 
 DEFAULT_EXPIRES = 600
@@ -297,7 +293,7 @@ def build_post_policy(
     if status is not None and status not in SUCCESS_STATUSES:
         raise PolicyError("success_action_status must be 200, 201 or 204")
 
-    now = utc(now)
+    now = signing.utc(now)
     stamp = signing.amz_date(now)
     date_stamp = stamp[:8]
     cred = signing.credential(access_key, date_stamp, region, service)

@@ -48,6 +48,7 @@ __all__ = [
     "quote_query",
     "sign_policy",
     "signing_key",
+    "utc",
     "verify_policy_signature",
 ]
 
@@ -96,6 +97,13 @@ def _sign(secret_key: str, date_stamp: str, region: str, service: str, message: 
     h = _keyed_hmac(secret_key, date_stamp, region, service).copy()
     h.update(message.encode("utf-8"))
     return h.hexdigest()
+
+
+def utc(now: datetime.datetime | None = None) -> datetime.datetime:
+    """The current time, or ``now`` with a naive value taken as UTC (as botocore does)."""
+    if now is None:
+        return datetime.datetime.now(datetime.timezone.utc)
+    return now if now.tzinfo is not None else now.replace(tzinfo=datetime.timezone.utc)
 
 
 _last_second: tuple[int, str] = (-1, "")
