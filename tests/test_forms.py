@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 
 from buckets.fields.forms import S3FileFormField
-from buckets.signing import post_policy as policy
+from buckets.signing import content_types
 from buckets.uploads import staging as uploads
 from s3servers import list_keys
 from tests.testapp.forms import AvatarForm, DocumentForm
@@ -65,7 +65,7 @@ def test_the_widget_carries_the_servers_type_rule(form_class, name, accept):
     raw = re.search(r'data-type-rules="([^"]*)"', str(form_class()[name]))
     assert raw is not None
     rules = json.loads(unescape(raw.group(1)))
-    assert rules == policy.type_rules(field.accepted_types)
+    assert rules == content_types.type_rules(field.accepted_types)
     assert rules["accept"] == accept
 
 
