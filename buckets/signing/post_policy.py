@@ -1,9 +1,9 @@
 """S3 browser-upload (POST) policies: building and signing one upload's policy.
 
-:func:`build_post_policy` is what the real side (``S3Storage.presigned_post``) and the
-fake sign; :mod:`buckets.signing.post_verify` checks a posted form against S3's rules (the local
-fake S3 does), so a policy the fake accepts is one S3 accepts. Pure functions: the clock
-(``now``) is passed in.
+:func:`build_post_policy` pins one upload (its key, its size range, its Content-Type) so
+the browser can post nothing else. It is the one builder for every signer, and
+:mod:`buckets.signing.post_verify` applies the same rules in the other direction, so a policy
+a verifier built on it accepts is one S3 accepts. Pure: the clock (``now``) is passed in.
 
 The policy is base64 of a JSON object with ``expiration`` (ISO 8601, UTC, ``Z``) and
 ``conditions``; its SigV4 signature is the hex HMAC of the base64 text (see

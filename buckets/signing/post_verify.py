@@ -1,9 +1,9 @@
 """Checking an S3 browser-upload (POST) form the way S3 does: the other direction of
 :mod:`buckets.signing.post_policy`.
 
-:func:`verify_post` is what the local fake S3 runs on every upload, so a form the fake
-accepts is one S3 accepts, and a form S3 refuses is refused with S3's error code and HTTP
-status. Pure: the clock (``now``) and the secret lookup are passed in.
+:func:`verify_post` answers a form as S3 would: accepted, or refused with S3's error code
+and HTTP status, so a local stand-in for S3 built on it accepts and refuses what S3 does.
+Pure: the clock (``now``) and the secret lookup are passed in.
 
 S3's rules, as implemented (AWS "POST Policy" and "Browser-based uploads"):
 
@@ -272,7 +272,7 @@ def verify_post(
     service: str = "s3",
     filename: str | None = None,
 ) -> VerifiedPost | PostError:
-    """Check a browser-upload form the way S3 does; for the local fake S3.
+    """Check a browser-upload form the way S3 does.
 
     ``fields`` are the form fields posted before the file (the file part
     itself, if present under ``file``, is ignored). ``secret_for`` maps an

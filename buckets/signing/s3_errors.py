@@ -1,7 +1,7 @@
 """S3's error answers, as the verifiers (:mod:`~buckets.signing.post_verify`,
-:mod:`~buckets.signing.url_verify`) return them: a value, not an exception, so the local fake
-S3 turns each into S3's ``<Error>`` response with its code and HTTP status, and a caller can
-tell the first failed rule without catching anything.
+:mod:`~buckets.signing.url_verify`) return them: a value, not an exception, carrying what
+S3's ``<Error>`` response says (code, HTTP status, message, extra elements), so a caller
+answers with it as S3 would, and gets the first failed rule without catching anything.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Checking a pre-signed URL the way S3 does: the other direction of
 :func:`buckets.signing.sigv4.presign_url`.
 
-:func:`verify_presigned` is what the local fake S3 runs on every GET and HEAD, so a URL the
-fake serves is one S3 serves, and one S3 refuses is refused with S3's error code and HTTP
-status. The signature is recomputed with :func:`buckets.signing.sigv4.query_signature`, the
+:func:`verify_presigned` answers a signed GET or HEAD as S3 would: valid, or refused with
+S3's error code and HTTP status, so a local stand-in for S3 built on it serves what S3
+serves. The signature is recomputed with :func:`buckets.signing.sigv4.query_signature`, the
 code :func:`~buckets.signing.sigv4.presign_url` signs with, so the two cannot disagree.
 Pure: the clock (``now``), the secret lookup and the request's headers are passed in.
 """
@@ -160,7 +160,7 @@ def verify_presigned(
     now: datetime.datetime | None = None,
     service: str = "s3",
 ) -> bool | PostError:
-    """Check a request's SigV4 query-string signature the way S3 does; for the local fake.
+    """Check a request's SigV4 query-string signature the way S3 does.
 
     ``path`` is the request path, decoded; ``query`` its parameters, decoded, in order (the
     first of a repeated name counts); ``hosts`` the ``Host`` values to accept the signature
