@@ -17,7 +17,8 @@ from typing import Any
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.storage import Storage
 
-from buckets.storage.keys import MAX_KEY_BYTES, clean_name, name_to_key
+from buckets.signing.limits import MAX_KEY_BYTES
+from buckets.storage.keys import clean_name, name_to_key
 
 __all__ = ["MAX_VALUE_LENGTH", "storage_name"]
 
