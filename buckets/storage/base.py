@@ -226,7 +226,7 @@ class BucketStorage(Storage):
         The policy pins the key, the size (``max_size`` or ``MAX_FILE_SIZE``) and the
         Content-Type: ``content_type`` (or, undeclared, the one exact type of ``accept``, or
         ``application/octet-stream``) as
-        :func:`buckets.signing.post_policy.signed_content_type` signs it.
+        :func:`buckets.signing.content_types.signed_content_type` signs it.
         ``PolicyError`` (a ``ValueError``) for a request that must not be signed.
         """
         s = self.settings
