@@ -120,7 +120,7 @@ def _model_field(spec: Any) -> Any:
 def _content_type(field: Any, filename: str, content_type: str | None) -> str:
     """The Content-Type the signed-URL view would pin for this upload (``ValueError`` when
     it would refuse to sign one)."""
-    from buckets.signing.post_policy import normalize_content_type
+    from buckets.signing.content_types import normalize_content_type
     from buckets.uploads import ContentTypeRefused, upload_content_type
 
     if content_type is not None and normalize_content_type(content_type) is None:

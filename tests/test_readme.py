@@ -15,6 +15,7 @@ import io
 import json
 import re
 import shlex
+import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from django.urls import resolve
 from django.utils.module_loading import import_string
 
 from buckets import conf
+from tests.site_settings import apply, fake_site
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.rst").read_text()
@@ -65,6 +67,7 @@ def test_every_code_block_is_tested():
         "http-request",
         "http-response",
         "client",
+        "token-client",
         "pytest",  # run by tests/test_pytest_plugin.py in a downstream project of its own
     }
     assert {m["kind"] for m in BLOCK.finditer(README)} == known
@@ -170,13 +173,7 @@ def test_http_example_matches_the_view(s3_default):
 
 
 def test_client_block_against_the_fake(live_server, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
-    settings.ROOT_URLCONF = "tests.conformance.urls"
-    settings.BUCKETS_UPLOAD_PERMISSION = None
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "buckets.test.storage.FakeS3Storage"},
-    }
+    apply(settings, fake_site(tmp_path, "tests.conformance.urls", BUCKETS_UPLOAD_PERMISSION=None))
     (code,) = blocks("client")
     namespace: dict[str, Any] = {"site": live_server.url, "auth_headers": {}}
     exec(compile(code, "README.rst", "exec"), namespace)
@@ -214,3 +211,48 @@ def test_shell_blocks(s3_default, settings):
             else:
                 pytest.fail(f"README shell line not covered: {line!r}")
     assert ran == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_token_client_block_against_the_fake(readme_model, live_server, settings, tmp_path):
+    """The header-authenticated client: the check's user is the user the upload is bound to."""
+    from django.core.exceptions import ValidationError
+
+    from buckets.uploads import field_token
+    from tests.testapp.permissions import api_token, token_user
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.ROOT_URLCONF = "tests.conformance.urls"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "buckets.test.storage.FakeS3Storage"},
+    }
+    alice = User.objects.create_user("alice")
+    bob = User.objects.create_user("bob")
+    model = readme_model["MyModel"]
+    module = types.ModuleType("readme_uploads")
+    sys.modules[module.__name__] = module
+    settings.BUCKETS_UPLOAD_PERMISSION = "readme_uploads.token_user"
+    api_request = RequestFactory().post("/api/", HTTP_AUTHORIZATION=f"Token {api_token(alice)}")
+    module.__dict__.update(
+        requests=requests,
+        site=live_server.url,
+        api_token=api_token(alice),
+        field_token=field_token(model._meta.get_field("file")),
+        user_for_token=lambda token: token_user(api_request_for(token), None),
+        MyModel=model,
+        api_request=api_request,
+    )
+
+    def api_request_for(token: str) -> Any:
+        return RequestFactory().get("/", HTTP_AUTHORIZATION=f"Token {token}")
+
+    try:
+        (code,) = blocks("token-client")
+        exec(compile(code, "README.rst", "exec"), module.__dict__)
+    finally:
+        sys.modules.pop(module.__name__, None)
+    key = module.__dict__["signed"]["fields"]["key"]
+    assert module.__dict__["name"] == key  # accepted for alice, who signed it
+    with pytest.raises(ValidationError):
+        model._meta.get_field("file").validate_upload(key, user=bob)

@@ -23,7 +23,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language, gettext
 
 from buckets.fields.files import S3File
-from buckets.signing.post_policy import type_rules
+from buckets.signing.content_types import type_rules
 from buckets.uploads.field_tokens import field_token
 from buckets.uploads.rules import upload_size_limit
 

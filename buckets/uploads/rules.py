@@ -2,7 +2,7 @@
 be, how large the file, which types a field accepts and which type an upload is signed with.
 
 Each rule is defined here once (on top of the pure policy rules of
-:mod:`buckets.signing.post_policy` and the storage's ``S3Settings``); the signed-URL view,
+:mod:`buckets.signing.content_types` and the storage's ``S3Settings``); the signed-URL view,
 the model and form fields, the widget and the pytest plugin call these functions rather
 than restating them, so what the widget announces, what the view signs and what a test
 upload accepts cannot drift apart.
@@ -18,8 +18,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
 from buckets.conf import S3Settings
-from buckets.signing.post_policy import accept_patterns, signed_content_type
-from buckets.storage.keys import MAX_KEY_BYTES
+from buckets.signing.content_types import accept_patterns, signed_content_type
+from buckets.signing.limits import MAX_KEY_BYTES
 
 __all__ = [
     "MAX_INPUT_LENGTH",
@@ -70,7 +70,7 @@ def declared_types(accepted_types: str | Sequence[str] | None) -> list[str] | No
 
 def accepted_patterns(field: Any) -> list[str]:
     """The patterns an upload's type is matched with for ``field`` (None: an upload for no
-    field), as the policy matches them (:func:`buckets.signing.post_policy.accept_patterns`:
+    field), as the policy matches them (:func:`buckets.signing.content_types.accept_patterns`:
     lower case); empty when it accepts any type."""
     declared = declared_types(getattr(field, "accepted_types", None))
     return list(accept_patterns(declared) or ())
@@ -79,7 +79,7 @@ def accepted_patterns(field: Any) -> list[str]:
 def upload_content_type(field: Any, filename: str, content_type: str | None = None) -> str:
     """The Content-Type an upload of ``filename`` for ``field`` (None: no field) is signed,
     and so stored and served, with: the declared ``content_type``, else the one the file
-    name implies, as :func:`buckets.signing.post_policy.signed_content_type` signs it (a
+    name implies, as :func:`buckets.signing.content_types.signed_content_type` signs it (a
     type a browser sniffs or runs is stored as ``application/octet-stream`` by a field that
     accepts any type, and refused by one that lists types).
 

@@ -20,8 +20,8 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
+from buckets.signing.content_types import normalize_content_type
 from buckets.signing.numbers import read_decimal
-from buckets.signing.post_policy import normalize_content_type
 from buckets.uploads.field_tokens import InvalidFieldToken, resolve_field_token
 from buckets.uploads.filenames import InvalidFilename, clean_filename
 from buckets.uploads.rules import (
@@ -83,7 +83,7 @@ class FileNameField(InputField):
 
 class DeclaredContentTypeField(InputField):
     """``content_type``: the type the client declares, normalised
-    (:func:`~buckets.signing.post_policy.normalize_content_type`); None when not declared."""
+    (:func:`~buckets.signing.content_types.normalize_content_type`); None when not declared."""
 
     def clean(self, value: Any) -> str | None:
         if _is_empty(value):
