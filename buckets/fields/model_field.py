@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from buckets.fields import orphans
 from buckets.fields.files import S3File, S3FileDescriptor, originals
 from buckets.fields.names import storage_name
+from buckets.signing.limits import MAX_KEY_BYTES
 from buckets.storage.base import BucketStorage
 from buckets.uploads.field_tokens import field_label
 from buckets.uploads.rules import declared_types
@@ -85,7 +86,7 @@ class S3FileField(models.CharField):
         self.max_size = max_size
         self.accepted_types = declared_types(accepted_types)
         self.delete_orphans = delete_orphans
-        kwargs.setdefault("max_length", 1024)
+        kwargs.setdefault("max_length", MAX_KEY_BYTES)  # the longest key S3 takes
         super().__init__(verbose_name, name, **kwargs)
 
     # -- configuration --------------------------------------------------------------------
@@ -124,7 +125,7 @@ class S3FileField(models.CharField):
         name, path, args, kwargs = super().deconstruct()
         if path == "buckets.fields.model_field.S3FileField":
             path = "buckets.fields.S3FileField"  # the documented path, as migrations name it
-        if kwargs.get("max_length") == 1024:
+        if kwargs.get("max_length") == MAX_KEY_BYTES:
             del kwargs["max_length"]
         if self.upload_to:
             kwargs["upload_to"] = self.upload_to

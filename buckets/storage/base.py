@@ -239,7 +239,7 @@ class BucketStorage(Storage):
             secret_key=secret_key,
             token=token,
             region=region,
-            max_size=min(max_size, s.max_file_size) if max_size else s.max_file_size,
+            max_size=s.upload_size_limit(max_size),
             min_size=min_size,
             content_type=content_type,
             accept=accept,

@@ -17,6 +17,7 @@ from botocore.utils import parse_to_aware_datetime
 
 from buckets.signing import sigv4 as signing
 from buckets.signing.numbers import MAX_BYTE_POSITION, read_decimal
+from buckets.signing.s3_errors import signature_mismatch
 from buckets.signing.url_verify import PostError, verify_presigned
 from buckets.test.disk import CHUNK_SIZE, HEADER_PARAMETERS
 
@@ -157,13 +158,6 @@ def query_pairs(query_string: str) -> list[tuple[str, str]] | None:
     return pairs
 
 
-_SIGNATURE_MISMATCH = PostError(
-    "SignatureDoesNotMatch",
-    403,
-    "The request signature we calculated does not match the signature you provided.",
-)
-
-
 def signs_urls(storage: FakeS3Storage) -> bool:
     """Whether the storage's ``url()`` signs (``querystring_auth``, on by default): a
     private bucket, which refuses anonymous reads. Asked of ``url()`` itself, so the fake
@@ -187,7 +181,7 @@ def read_access(request: HttpRequest, storage: FakeS3Storage) -> bool | PostErro
     """
     pairs = query_pairs(request.META.get("QUERY_STRING", ""))
     if pairs is None:
-        return _SIGNATURE_MISMATCH
+        return signature_mismatch()
     host = request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
     base = urlsplit(storage.base_url())
     hosts = [

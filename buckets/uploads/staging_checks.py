@@ -8,6 +8,7 @@ from typing import Any
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+from buckets.signing.limits import MAX_KEY_BYTES
 from buckets.uploads.staging_names import max_upload_name_length
 
 __all__ = ["staging_checks"]
@@ -48,7 +49,7 @@ def staging_checks(field: Any) -> list[checks.CheckMessage]:
                     hint="Staging names are not stored, but a file name moved under "
                     "upload_to is cut to max_length, and one that cannot be cut to fit "
                     "raises SuspiciousFileOperation on save. Use "
-                    f"max_length={longest} or more (the default is 1024).",
+                    f"max_length={longest} or more (the default is {MAX_KEY_BYTES}).",
                     obj=field,
                     id="buckets.W101",
                 )
