@@ -275,7 +275,7 @@ class FakeMultipartMixin(MultipartUploads):
         ) -> tuple[str, dict[str, str]]: ...
 
     @property
-    def multipart(self) -> UploadStore:
+    def multipart_store(self) -> UploadStore:
         """The uploads in progress (kept beside the disk's spool)."""
         return UploadStore(self.disk)
 
@@ -286,7 +286,7 @@ class FakeMultipartMixin(MultipartUploads):
         self.disk.key_path(key)  # SuspiciousFileOperation for a key the disk cannot hold
         typed = types.SimpleNamespace(content_type=content_type)
         object_type, headers = self._object_meta(name, typed, metadata)
-        return self.multipart.create(key, object_type, headers)
+        return self.multipart_store.create(key, object_type, headers)
 
     def presign_upload_part(
         self,
@@ -316,13 +316,13 @@ class FakeMultipartMixin(MultipartUploads):
         )
 
     def list_parts(self, name: str, upload_id: str) -> list[dict[str, object]]:
-        return self.multipart.parts(self._key(name), upload_id)
+        return self.multipart_store.parts(self._key(name), upload_id)
 
     def complete_multipart_upload(
         self, name: str, upload_id: str, parts: list[tuple[int, str]]
     ) -> str:
         key = self._key(name)
-        store = self.multipart
+        store = self.multipart_store
         spooled, etag, directory = store.assemble(key, upload_id, parts)
         try:
             self.disk.publish(spooled.path, key, overwrite=True)
@@ -332,11 +332,11 @@ class FakeMultipartMixin(MultipartUploads):
         return etag
 
     def abort_multipart_upload(self, name: str, upload_id: str) -> None:
-        self.multipart.abort(self._key(name), upload_id)
+        self.multipart_store.abort(self._key(name), upload_id)
 
     def list_multipart_uploads(self, prefix_name: str = "") -> list[dict[str, object]]:
         start = f"{self.location}/" if self.location else ""
         return [
             {**upload, "Key": upload["Key"][len(start) :]}
-            for upload in self.multipart.uploads(start + prefix_name)
+            for upload in self.multipart_store.uploads(start + prefix_name)
         ]

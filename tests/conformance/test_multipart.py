@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tracemalloc
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
 import requests
+from django.core.files.base import ContentFile
 
 from buckets.signing import sigv4 as signing
 from buckets.storage import InvalidPartsError, NoSuchUploadError
@@ -289,3 +293,61 @@ def test_list_uploads_by_prefix(multipart: Target) -> None:
     ]
     every = {(u["Key"], u["UploadId"]) for u in storage.list_multipart_uploads()}
     assert every == {("p/a.bin", a), ("q/b.bin", b)}
+
+
+def test_parts_uploaded_at_once(multipart: Target) -> None:
+    """Parts sent in parallel, as the widget sends them, make the object in part order."""
+    storage = multipart.storage
+    parts = {1: FIRST, 2: FIRST[::-1], 3: LAST}
+    upload_id = storage.create_multipart_upload("par.bin", content_type="text/plain")
+
+    def send(number: int) -> tuple[int, str]:
+        return number, upload_part(multipart, "par.bin", upload_id, number, parts[number])
+
+    with ThreadPoolExecutor(3) as pool:
+        etags = dict(pool.map(send, parts))
+    storage.complete_multipart_upload("par.bin", upload_id, sorted(etags.items()))
+    assert multipart.get("par.bin")[0] == FIRST + FIRST[::-1] + LAST
+
+
+# -- the fake alone ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("upload_id", ["../../..", "..", "a/b", "", "x" * 43 + "/.."])
+def test_fake_upload_ids_name_no_path(fake: Target, upload_id: str) -> None:
+    """An upload id is looked up, never joined into a path: any but the fake's own form
+    names no upload, and nothing is written or removed outside the uploads."""
+    storage = fake.storage
+    storage.save("kept.txt", ContentFile(b"kept"))
+    with pytest.raises(NoSuchUploadError):
+        storage.list_parts("kept.txt", upload_id)
+    with pytest.raises(NoSuchUploadError):
+        storage.complete_multipart_upload("kept.txt", upload_id, [(1, '"x"')])
+    storage.abort_multipart_upload("kept.txt", upload_id)
+    response = put(part_url(fake, "kept.txt", upload_id, 1, 5), b"12345")
+    assert_error(response, 404, "NoSuchUpload")
+    assert fake.keys() == ["kept.txt"]
+
+
+def test_fake_streams_a_part_in_bounded_memory(fake: Target, tmp_path: Path) -> None:
+    """A 64 MiB part goes to disk in chunks: the process (client and live server) never
+    holds more than a few MiB of it."""
+    size = 64 * 1024**2
+    source = tmp_path / "part.bin"
+    with open(source, "wb") as fh:
+        fh.truncate(size)  # sparse: zeros
+    storage = fake.storage
+    upload_id = storage.create_multipart_upload("huge.bin", content_type="text/plain")
+    url = part_url(fake, "huge.bin", upload_id, 1, size)
+    tracemalloc.start()
+    try:
+        with open(source, "rb") as fh:
+            response = requests.put(url, data=fh, timeout=120)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 200, response.text
+    assert response.headers["ETag"] == md5_etag(b"\0" * size)
+    assert peak < 8 * 1024**2
+    assert storage.list_parts("huge.bin", upload_id)[0]["Size"] == size
+    storage.abort_multipart_upload("huge.bin", upload_id)
