@@ -3,8 +3,10 @@
 ``s3`` (the storage), ``base`` (the half it shares with the local fake), ``put_args`` (what
 an object is written with, on either storage), ``s3_writes`` (saves and copies that never
 overwrite), ``clients`` (boto3 sessions and clients from the settings), ``urls`` and
-``object_urls`` (object URLs, signed or public, and back), ``s3io`` (streaming reader and
-writer), ``keys`` (what a safe key is) and ``files`` (file helpers). It knows no model field.
+``object_urls`` (object URLs, signed or public, and back), ``multipart`` (the multipart
+upload methods both storages give, and their errors) and ``s3_multipart`` (S3's, on
+boto3), ``s3io`` (streaming reader and writer), ``keys`` (what a safe key is) and ``files``
+(file helpers). It knows no model field.
 """
 
 from __future__ import annotations
