@@ -16,6 +16,7 @@ import tracemalloc
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from unittest import mock
 from urllib.parse import urlsplit
 
@@ -39,13 +40,23 @@ def md5_etag(data: bytes) -> str:
     return f'"{hashlib.md5(data).hexdigest()}"'
 
 
-def part_url(target: Target, name: str, upload_id: str, number: int, length: int) -> str:
-    """The storage's URL for one part, made absolute (the fake's is relative)."""
-    url = target.storage.presign_upload_part(name, upload_id, number, length)
+def absolute(target: Target, url: str) -> str:
+    """A URL the storage gave, made absolute (the fake's are relative)."""
     if url.startswith("/"):
         parts = urlsplit(target.url)
         url = f"{parts.scheme}://{parts.netloc}{url}"
     return url
+
+
+def part_url_of(
+    target: Target, storage: Any, name: str, upload_id: str, number: int, length: int
+) -> str:
+    return absolute(target, storage.presign_upload_part(name, upload_id, number, length))
+
+
+def part_url(target: Target, name: str, upload_id: str, number: int, length: int) -> str:
+    """The target storage's URL for one part."""
+    return part_url_of(target, target.storage, name, upload_id, number, length)
 
 
 def put(url: str, data: bytes, headers: dict[str, str] | None = None) -> requests.Response:
@@ -152,10 +163,7 @@ def test_expired_url_is_refused(multipart: Target) -> None:
     signed_at = signing.amz_date(past(minutes=20))
     with mock.patch.object(signing, "amz_date", lambda now=None: signed_at):
         url = storage.presign_upload_part("old.bin", upload_id, 1, 5, expires=60)
-    if url.startswith("/"):
-        parts = urlsplit(multipart.url)
-        url = f"{parts.scheme}://{parts.netloc}{url}"
-    assert_error(put(url, b"12345"), 403, "AccessDenied")
+    assert_error(put(absolute(multipart, url), b"12345"), 403, "AccessDenied")
     assert storage.list_parts("old.bin", upload_id) == []
 
 
@@ -355,3 +363,29 @@ def test_fake_streams_a_part_in_bounded_memory(fake: Target, tmp_path: Path) -> 
     assert peak < 8 * 1024**2
     assert storage.list_parts("huge.bin", upload_id)[0]["Size"] == size
     storage.abort_multipart_upload("huge.bin", upload_id)
+
+
+def test_the_object_is_written_as_save_writes(multipart: Target) -> None:
+    """The server, not the client, picks the headers: ``object_parameters`` (their
+    Content-Type over the declared one), the metadata given, and a location prefix."""
+    storage = multipart.storage_with(
+        location="loc",
+        object_parameters={
+            "CacheControl": "max-age=60",
+            "ContentType": "image/png",
+            "Metadata": {"site": "mine"},
+        },
+    )
+    upload_id = storage.create_multipart_upload(
+        "h.bin", content_type="text/plain", metadata={"buckets-field": "app.Doc.file"}
+    )
+    assert [u["Key"] for u in storage.list_multipart_uploads()] == ["h.bin"]
+    response = put(part_url_of(multipart, storage, "h.bin", upload_id, 1, 5), b"12345")
+    assert response.status_code == 200, response.text
+    storage.complete_multipart_upload("h.bin", upload_id, [(1, response.headers["ETag"])])
+    assert multipart.exists("loc/h.bin")
+    served = requests.get(absolute(multipart, storage.url("h.bin")), timeout=30)
+    assert served.content == b"12345"
+    assert served.headers["Content-Type"] == "image/png"
+    assert served.headers["Cache-Control"] == "max-age=60"
+    assert storage.metadata("h.bin") == {"site": "mine", "buckets-field": "app.Doc.file"}
