@@ -47,6 +47,7 @@ from buckets import conf
 from buckets.signing import post_policy as policy
 from buckets.storage.files import as_binary
 from buckets.storage.keys import clean_name, fit_name, name_to_key
+from buckets.storage.multipart import MultipartUploads
 from buckets.storage.put_args import FIELD_METADATA, put_args
 
 __all__ = ["FIELD_METADATA", "NAME_ATTEMPTS", "BucketStorage", "name_type_error"]
@@ -57,10 +58,10 @@ NAME_ATTEMPTS = 20
 _live_storages: weakref.WeakSet[BucketStorage] = weakref.WeakSet()
 
 
-class BucketStorage(Storage):
+class BucketStorage(MultipartUploads, Storage):
     """The shared half of both storages; subclasses give ``_write``, ``_last_modified``,
-    ``metadata``, ``upload_url`` and ``_post_signer``, and list in ``CACHED`` what they
-    compute from the settings."""
+    ``metadata``, ``upload_url`` and ``_post_signer``, the multipart methods
+    (``MultipartUploads``), and list in ``CACHED`` what they compute from the settings."""
 
     #: The Django settings whose change (``setting_changed``, as tests send it) drops
     #: what the storage computed from them.

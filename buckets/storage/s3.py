@@ -25,6 +25,7 @@ from django.utils.functional import cached_property
 from buckets.storage import clients
 from buckets.storage.base import BucketStorage
 from buckets.storage.keys import prefix_for
+from buckets.storage.s3_multipart import S3MultipartMixin
 from buckets.storage.s3_writes import S3WritesMixin
 from buckets.storage.s3io import (
     S3ObjectReader,
@@ -39,7 +40,7 @@ __all__ = ["S3Storage", "S3StorageFile"]
 
 
 @deconstructible(path="buckets.storage.S3Storage")
-class S3Storage(S3UrlsMixin, S3WritesMixin, BucketStorage):  # type: ignore[misc]  # url(name: str)
+class S3Storage(S3UrlsMixin, S3WritesMixin, S3MultipartMixin, BucketStorage):  # type: ignore[misc]  # url(name: str)
     """Files in an S3 (or S3-compatible) bucket."""
 
     CACHED: ClassVar[tuple[str, ...]] = (

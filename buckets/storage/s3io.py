@@ -15,10 +15,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from buckets.signing.limits import MIN_PART_SIZE
 from buckets.storage.files import AbortOnErrorFile
-
-#: S3's smallest part size for every part but the last.
-MIN_PART_SIZE = 5 * 1024**2
 
 
 class NoSuchBucketError(OSError):

@@ -58,6 +58,7 @@ from buckets.test.disk import (
     read_meta,
 )
 from buckets.test.headers import served_headers
+from buckets.test.multipart_store import FakeMultipartMixin
 from buckets.test.storage_copies import FakeCopiesMixin
 from buckets.test.storage_urls import URL_PATH, FakeUrlsMixin, media_path, media_url, own_hosts
 
@@ -108,7 +109,7 @@ def aws_credentials_are_the_fakes() -> bool:
 
 
 @deconstructible(path="buckets.test.storage.FakeS3Storage")
-class FakeS3Storage(FakeUrlsMixin, FakeCopiesMixin, BucketStorage):  # type: ignore[misc]
+class FakeS3Storage(FakeUrlsMixin, FakeCopiesMixin, FakeMultipartMixin, BucketStorage):  # type: ignore[misc]
     """Objects as files under ``MEDIA_ROOT/<root>``, served and uploaded like S3 objects
     (``BucketStorage``: what it shares with ``S3Storage``, from ``save()`` to pickling)."""
 

@@ -92,6 +92,22 @@ DIFFERENCES: dict[str, dict[str, Difference]] = {
         "range: unparsable": Difference(416, "answers 416 (AWS ignores it: 200, whole)"),
         "range: end before start": Difference(416, "answers 416 (AWS ignores it: 200, whole)"),
         "range: zero suffix": Difference(206, "serves the whole object (AWS: 416)"),
+        # -- multipart uploads
+        "multipart: complete out of order": Difference(
+            "completed",
+            "completes an upload whose parts are listed out of order, in part-number order "
+            "(AWS: 400 InvalidPartOrder)",
+        ),
+        "multipart: complete with a subset": Difference(
+            "refused",
+            "refuses to complete with a list that leaves out a part it holds: 400 InvalidPart "
+            "(AWS completes with the parts listed and drops the others)",
+        ),
+        "multipart: complete after abort": Difference(
+            "InternalError",
+            "answers a completion of an aborted upload with 500 InternalError, 'This multipart "
+            "completion is already in progress' (AWS: 404 NoSuchUpload)",
+        ),
     },
     "seaweedfs": {
         # -- POST uploads
@@ -201,6 +217,18 @@ DIFFERENCES: dict[str, dict[str, Difference]] = {
         ),
         "storage: key 'sub//'": Difference(
             "folder", "has folders: 'sub//' exists (an empty object) once 'sub/a.txt' does"
+        ),
+        # -- multipart uploads
+        "multipart: part uploaded again, listed": Difference(
+            "either",
+            "lists a part uploaded again twice, both in the same second and in no set order, "
+            "so which one ListParts shows last is not the latest (AWS lists the latest "
+            "alone); completing with the latest ETag completes with its bytes",
+        ),
+        "multipart: complete with no parts": Difference(
+            "NoSuchUpload",
+            "answers a completion listing no parts with 404 NoSuchUpload, the upload kept "
+            "(AWS: 400 MalformedXML)",
         ),
     },
 }
