@@ -155,23 +155,30 @@ def _answer_refusal(refused: _Refused, *, uppy: bool) -> JsonResponse:
 
 
 def _guard(request: HttpRequest, methods: tuple[str, ...], *, reads_body: bool) -> None:
-    """The method and CSRF checks, as :func:`buckets.uploads.views.signed_url` does them.
+    """The method and CSRF checks, as :func:`buckets.uploads.views.signed_url` does them:
+    a body too large to be read is no reason to skip the permission check, so it is
+    refused (413) after it, by the view, and is not parsed for a CSRF token either.
 
     ``reads_body``: False for a view that never reads its body (Uppy's complete sends its
-    parts list, which the server does not trust): only a form body, which the CSRF check
-    would parse, is then bounded.
+    parts list, which the server does not trust): the CSRF check, which parses only a form
+    body, still runs for any other body, whatever its length.
     """
     if request.method not in methods:
         allowed = ", ".join(methods)
         raise _detail(405, _("Method not allowed: use %(methods)s.") % {"methods": allowed})
-    too_large = _body_too_large(request)
-    if too_large and (reads_body or request.content_type in _FORM_TYPES):
-        raise _detail(413, _("The request body is too large."))
-    if request.COOKIES:
+    if request.COOKIES and not _unread_body_refused(request, reads_body=reads_body):
         csrf = _CsrfCheck(lambda r: HttpResponse())
         rejected = csrf.process_view(request, None, (), {})  # type: ignore[arg-type]
         if rejected is not None:
             raise _Refused(rejected.status_code, _json_errors(rejected))
+
+
+def _unread_body_refused(request: HttpRequest, *, reads_body: bool) -> bool:
+    """Whether the body is over ``MAX_BODY_BYTES`` and would have to be read (it is then
+    refused with 413 once the permission check has answered)."""
+    if not _body_too_large(request):
+        return False
+    return reads_body or request.content_type in _FORM_TYPES
 
 
 def _json_errors(response: HttpResponse) -> Errors:
@@ -204,16 +211,25 @@ def _view(
 
 
 def _storage_of(field: Any) -> Any:
+    """The storage an upload for ``field`` (None: no field) goes to."""
     storage = default_storage if field is None else field.storage
-    if getattr(getattr(storage, "settings", None), "upload_prefix", None) is None or not hasattr(
-        storage, "create_multipart_upload"
-    ):
+    if getattr(getattr(storage, "settings", None), "upload_prefix", None) is None:
         raise ImproperlyConfigured(
-            f"Multipart uploads need a storage with create_multipart_upload() and "
-            f"settings.upload_prefix (buckets.storage.S3Storage or "
-            f"buckets.test.storage.FakeS3Storage), not {storage!r}."
+            f"Multipart uploads need a storage with settings.upload_prefix "
+            f"(buckets.storage.S3Storage or buckets.test.storage.FakeS3Storage), not {storage!r}."
         )
     return storage
+
+
+def _create_upload(storage: Any, name: str, content_type: str) -> str:
+    create = getattr(storage, "create_multipart_upload", None)
+    if create is None:
+        raise ImproperlyConfigured(
+            f"Multipart uploads need a storage with create_multipart_upload() "
+            f"(buckets.storage.S3Storage or buckets.test.storage.FakeS3Storage), not {storage!r}."
+        )
+    upload_id: str = create(name, content_type=content_type)
+    return upload_id
 
 
 def _absolute(request: HttpRequest, url: str) -> str:
@@ -309,7 +325,7 @@ def _start(
     name = new_upload_name(
         filename, field_label=label, user=grant.user, prefix=storage.settings.upload_prefix
     )
-    upload_id = storage.create_multipart_upload(name, content_type=content_type)
+    upload_id = _create_upload(storage, name, content_type)
     token = session_token(key=name, upload_id=upload_id, size=size, label=label, user=grant.user)
     return name, upload_id, token, plan_parts(size), storage
 
@@ -423,7 +439,9 @@ def _resume(
     return _Session(key, upload_id, storage, plan)
 
 
-def _resume_wrapped(request: HttpRequest, wrapped: str) -> _Session:
+def _resume_wrapped(
+    request: HttpRequest, wrapped: str, unreadable: _BadBody | None = None
+) -> _Session:
     """:func:`_resume` for Uppy's routes: the key in the query, the token in the id."""
     key = request.GET.get("key")
     try:
@@ -431,7 +449,7 @@ def _resume_wrapped(request: HttpRequest, wrapped: str) -> _Session:
     except InvalidSession:
         # Checked as any request (the permission first), then refused by the token check.
         token, upload_id = "-", wrapped
-    return _resume(request, key, upload_id, token)
+    return _resume(request, key, upload_id, token, unreadable)
 
 
 def _part_numbers(value: Any, plan: PartPlan) -> list[int]:
@@ -572,7 +590,10 @@ def uppy_upload(request: HttpRequest, upload_id: str) -> HttpResponse:
 def uppy_complete(request: HttpRequest, upload_id: str) -> HttpResponse:
     """Uppy's ``completeMultipartUpload``: the parts it sends are not read (the server
     lists them itself), so a large upload's long list is no reason to refuse it."""
-    session = _resume_wrapped(request, upload_id)
+    unreadable = None
+    if _unread_body_refused(request, reads_body=False):
+        unreadable = _BadBody(_("The request body is too large."), status=413)
+    session = _resume_wrapped(request, upload_id, unreadable)
     return _json(200, _finish(request, session))
 
 
