@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
+import requests
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.storage import default_storage
 from django.test import Client
@@ -22,6 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from buckets.signing.post_policy import S3_MAX_POST_SIZE
+from buckets.storage import S3Storage
 from buckets.uploads.multipart_plan import (
     MAX_PARTS,
     MIN_PART_SIZE,
@@ -463,3 +465,234 @@ def test_limit_lowered_after_create_refuses_signing(alice: User, settings: Any) 
     response = post(logged_in(alice), "/s3/multipart/sign/", body)
     assert response.status_code == 400
     assert "size" in response.json()
+
+
+# -- on RGW ----------------------------------------------------------------------------
+
+needs_storage = pytest.mark.skipif(
+    not hasattr(S3Storage, "list_parts"),
+    reason="S3Storage's multipart methods come from branch ma-multipart-storage",
+)
+
+
+@pytest.fixture
+def on_rgw(s3_default: Any, bucket: str) -> Any:
+    """``default_storage`` (every test model's) on a fresh RGW bucket."""
+    assert default_storage.bucket_name == bucket
+    return s3_default
+
+
+def uploads_in(s3: Any, bucket: str) -> list[str]:
+    return [u["Key"] for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])]
+
+
+def keys_in(s3: Any, bucket: str) -> list[str]:
+    return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+
+def content(size: int) -> bytes:
+    block = bytes(range(256)) * 4096  # 1 MiB with no repeating part boundary
+    return (block * (size // len(block) + 1))[:size]
+
+
+def put_part(url: str, data: bytes) -> requests.Response:
+    return requests.put(url, data=data, timeout=60)
+
+
+SIZE = 2 * MIN_PART_SIZE + 7  # three parts: 5 MiB, 5 MiB, 7 bytes
+
+
+def start(client: Client, size: int = SIZE, name: str = "big.bin") -> dict[str, Any]:
+    body = {"key": name, "size": size, "field": field_token(DOC_FIELD)}
+    response = post(client, "/s3/multipart/", body)
+    assert response.status_code == 200, response.content
+    started: dict[str, Any] = response.json()
+    return started
+
+
+def ours(s: dict[str, Any]) -> dict[str, Any]:
+    return {k: s[k] for k in ("key", "uploadId", "token")}
+
+
+def upload_parts(client: Client, s: dict[str, Any], data: bytes, numbers: list[int]) -> None:
+    response = post(client, "/s3/multipart/sign/", {**ours(s), "parts": numbers})
+    assert response.status_code == 200, response.content
+    signed = response.json()
+    for n in numbers:
+        start_at = (n - 1) * s["partSize"]
+        part = data[start_at : start_at + signed["sizes"][str(n)]]
+        assert put_part(signed["urls"][str(n)], part).status_code == 200
+
+
+@pytest.mark.rgw
+@pytest.mark.django_db
+@needs_storage
+def test_upload_in_parts_end_to_end(on_rgw: Any, s3: Any, bucket: str, alice: User) -> None:
+    client = logged_in(alice)
+    data = content(SIZE)
+    s = start(client)
+    assert (s["partSize"], s["partCount"]) == (MIN_PART_SIZE, 3)
+    response = post(client, "/s3/multipart/sign/", {**ours(s), "parts": [1, 2, 3]})
+    assert response.json()["sizes"] == {"1": MIN_PART_SIZE, "2": MIN_PART_SIZE, "3": 7}
+    upload_parts(client, s, data, [1, 2, 3])
+    listed = client.get("/s3/multipart/parts/?" + urlencode(ours(s)))
+    assert [(p["PartNumber"], p["Size"]) for p in listed.json()["parts"]] == [
+        (1, MIN_PART_SIZE),
+        (2, MIN_PART_SIZE),
+        (3, 7),
+    ]
+    response = post(client, "/s3/multipart/complete/", ours(s))
+    assert response.status_code == 200, response.content
+    assert response.json()["key"] == s["key"]
+    stored = s3.get_object(Bucket=bucket, Key=s["key"])
+    assert stored["Body"].read() == data
+    assert stored["ContentType"] == "application/octet-stream"  # POST's type rule for .bin
+    assert DOC_FIELD.validate_upload(s["key"], user=alice) == s["key"]
+    assert uploads_in(s3, bucket) == []
+
+
+@pytest.mark.rgw
+@pytest.mark.django_db
+@needs_storage
+def test_uppy_routes_end_to_end(on_rgw: Any, s3: Any, bucket: str, alice: User) -> None:
+    client = logged_in(alice)
+    data = content(MIN_PART_SIZE + 1)
+    metadata = {"name": "clip.bin", "type": "", "size": str(len(data))}
+    metadata["field"] = field_token(DOC_FIELD)
+    response = post(
+        client, "/s3/multipart", {"filename": "clip.bin", "type": "", "metadata": metadata}
+    )
+    assert response.status_code == 200, response.content
+    created = response.json()
+    key, upload_id = created["key"], quote(created["uploadId"], safe="")
+    q = "?key=" + quote(key, safe="")
+    for n, part in ((1, data[:MIN_PART_SIZE]), (2, data[MIN_PART_SIZE:])):
+        signed = client.get(f"/s3/multipart/{upload_id}/{n}{q}").json()
+        assert signed["method"] == "PUT" and signed["expires"] > 0
+        assert put_part(signed["url"], part).status_code == 200
+    listed = client.get(f"/s3/multipart/{upload_id}{q}").json()
+    assert [p["PartNumber"] for p in listed] == [1, 2]
+    parts = [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in listed]
+    response = post(client, f"/s3/multipart/{upload_id}/complete{q}", {"parts": parts})
+    assert response.status_code == 200, response.content
+    assert response.json()["key"] == key and response.json()["location"]
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == data
+    assert DOC_FIELD.validate_upload(key, user=alice) == key
+
+
+@pytest.mark.rgw
+@pytest.mark.django_db
+@needs_storage
+def test_uppy_abort(on_rgw: Any, s3: Any, bucket: str, alice: User) -> None:
+    client = logged_in(alice)
+    metadata = {"size": "100", "field": field_token(DOC_FIELD)}
+    created = post(
+        client, "/s3/multipart", {"filename": "a.bin", "type": "", "metadata": metadata}
+    ).json()
+    path = f"/s3/multipart/{quote(created['uploadId'], safe='')}?key={quote(created['key'])}"
+    assert uploads_in(s3, bucket) == [created["key"]]
+    response = client.delete(path)
+    assert (response.status_code, response.json()) == (200, {})
+    assert uploads_in(s3, bucket) == []
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.rgw
+@pytest.mark.django_db
+@needs_storage
+def test_wrong_length_part_is_refused_by_the_bucket(
+    on_rgw: Any, s3: Any, bucket: str, alice: User
+) -> None:
+    client = logged_in(alice)
+    s = start(client)
+    signed = post(client, "/s3/multipart/sign/", {**ours(s), "parts": [3]}).json()
+    for wrong in (b"x" * 6, b"x" * 8, b"x" * MIN_PART_SIZE):
+        assert put_part(signed["urls"]["3"], wrong).status_code == 403
+    assert client.get("/s3/multipart/parts/?" + urlencode(ours(s))).json()["parts"] == []
+
+
+@pytest.mark.rgw
+@pytest.mark.django_db
+@needs_storage
+def test_completing_with_a_missing_part_aborts(
+    on_rgw: Any, s3: Any, bucket: str, alice: User
+) -> None:
+    client = logged_in(alice)
+    s = start(client)
+    upload_parts(client, s, content(SIZE), [1, 3])
+    response = post(client, "/s3/multipart/complete/", ours(s))
+    assert response.status_code == 400
+    assert response.json()["detail"][0].startswith("Part 2 of 3 was not uploaded.")
+    assert keys_in(s3, bucket) == []
+    assert uploads_in(s3, bucket) == []
+    assert post(client, "/s3/multipart/complete/", ours(s)).status_code == 404
+
+
+@pytest.mark.rgw
+@pytest.mark.django_db
+@needs_storage
+def test_another_user_cannot_touch_an_upload(
+    on_rgw: Any, s3: Any, bucket: str, alice: User, bob: User
+) -> None:
+    client = logged_in(alice)
+    data = content(SIZE)
+    s = start(client)
+    upload_parts(client, s, data, [1, 2, 3])
+    mallory = logged_in(bob)
+    own = start(mallory, name="mine.bin")
+    wrapped = quote(wrap_upload_id(s["token"], s["uploadId"]), safe="")
+    attempts = [
+        ("post", "/s3/multipart/sign/", {**ours(s), "parts": [1]}),
+        ("get", "/s3/multipart/parts/?" + urlencode(ours(s)), None),
+        ("post", "/s3/multipart/complete/", ours(s)),
+        ("post", "/s3/multipart/abort/", ours(s)),
+        ("post", "/s3/multipart/complete/", {**ours(own), "uploadId": s["uploadId"]}),
+        ("post", "/s3/multipart/abort/", {**ours(own), "uploadId": s["uploadId"]}),
+        ("get", f"/s3/multipart/{wrapped}?key={quote(s['key'])}", None),
+        ("post", f"/s3/multipart/{wrapped}/complete?key={quote(s['key'])}", {"parts": []}),
+        ("delete", f"/s3/multipart/{wrapped}?key={quote(s['key'])}", None),
+    ]
+    for method, url, body in attempts:
+        assert call(mallory, method, url, body).status_code == 403, url
+    assert sorted(uploads_in(s3, bucket)) == sorted([s["key"], own["key"]])
+    assert keys_in(s3, bucket) == []
+    assert post(client, "/s3/multipart/complete/", ours(s)).status_code == 200
+    assert s3.get_object(Bucket=bucket, Key=s["key"])["Body"].read() == data
+
+
+@pytest.mark.rgw
+@pytest.mark.django_db
+@needs_storage
+def test_refused_create_starts_nothing(on_rgw: Any, s3: Any, bucket: str, alice: User) -> None:
+    client = logged_in(alice)
+    image = {"key": "a.png", "size": MiB + 1, "field": field_token(IMAGE_FIELD)}
+    assert post(client, "/s3/multipart/", image).status_code == 400
+    assert post(client, "/s3/multipart/", {"key": "a.bin"}).status_code == 400
+    assert uploads_in(s3, bucket) == []
+
+
+@pytest.mark.rgw
+@pytest.mark.django_db
+def test_uppy_params_signs_a_post(on_rgw: Any, s3: Any, bucket: str, alice: User) -> None:
+    client = logged_in(alice)
+    query = urlencode(
+        {
+            "filename": "a.txt",
+            "type": "text/plain",
+            "metadata[size]": "5",
+            "metadata[field]": field_token(DOC_FIELD),
+        }
+    )
+    response = client.get("/s3/params?" + query)
+    assert response.status_code == 200, response.content
+    signed = response.json()
+    assert signed["method"] == "POST"
+    files = {"file": ("a.txt", b"hello", "text/plain")}
+    stored = requests.post(signed["url"], data=signed["fields"], files=files, timeout=30)
+    assert stored.status_code == 204, stored.text
+    assert DOC_FIELD.validate_upload(signed["fields"]["key"], user=alice)
+    too_big = client.get(
+        "/s3/params?" + query.replace("metadata%5Bsize%5D=5", "metadata%5Bsize%5D=6000000000")
+    )
+    assert too_big.status_code == 400
+    assert "metadata.size" in too_big.json() and too_big.json()["message"]
