@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from buckets.uploads import multipart_uppy as uppy
 from buckets.uploads import multipart_views as multipart
 from buckets.uploads import views
 
@@ -16,17 +17,17 @@ urlpatterns = [
     path("s3/multipart/parts/", multipart.list_parts, name="s3_multipart_parts"),
     path("s3/multipart/complete/", multipart.complete, name="s3_multipart_complete"),
     path("s3/multipart/abort/", multipart.abort, name="s3_multipart_abort"),
-    path("s3/multipart", multipart.uppy_create, name="s3_multipart_uppy_create"),
+    path("s3/multipart", uppy.uppy_create, name="s3_multipart_uppy_create"),
     path(
         "s3/multipart/<str:upload_id>/<int:part_number>",
-        multipart.uppy_part,
+        uppy.uppy_part,
         name="s3_multipart_uppy_part",
     ),
     path(
         "s3/multipart/<str:upload_id>/complete",
-        multipart.uppy_complete,
+        uppy.uppy_complete,
         name="s3_multipart_uppy_complete",
     ),
-    path("s3/multipart/<str:upload_id>", multipart.uppy_upload, name="s3_multipart_uppy_upload"),
-    path("s3/params", multipart.uppy_params, name="s3_multipart_uppy_params"),
+    path("s3/multipart/<str:upload_id>", uppy.uppy_upload, name="s3_multipart_uppy_upload"),
+    path("s3/params", uppy.uppy_params, name="s3_multipart_uppy_params"),
 ]

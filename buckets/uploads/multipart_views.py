@@ -23,20 +23,8 @@ Our routes (JSON; the widget and API clients)::
     POST   s3/multipart/complete/  {"key", "uploadId", "token"} -> {"key", "location"}
     POST   s3/multipart/abort/     {"key", "uploadId", "token"} -> 204
 
-``@uppy/aws-s3`` 4.x's routes (its ``endpoint`` option, Companion's shapes), where the
-upload id handed out carries the session token (Uppy echoes only key and upload id)::
-
-    POST   s3/multipart            {"filename", "type", "metadata": {"size", "field"?}}
-                                   -> {"key", "uploadId"}
-    GET    s3/multipart/<id>/<n>?key=       -> {"url", "expires", "method", "headers"}
-    GET    s3/multipart/<id>?key=           -> [{"PartNumber", "Size", "ETag"}]
-    POST   s3/multipart/<id>/complete?key=  (its parts list is not read) -> {"key", "location"}
-    DELETE s3/multipart/<id>?key=           -> {}
-    GET    s3/params?filename=&type=&metadata[size]=&metadata[field]=
-                                            -> {"method": "POST", "url", "fields"}
-
-Uppy's error answers also carry ``"message"`` (all messages in one string), which Uppy
-shows to the user.
+``@uppy/aws-s3`` 4.x's routes answer from the same functions
+(:mod:`buckets.uploads.multipart_uppy`).
 """
 
 from __future__ import annotations
@@ -65,8 +53,6 @@ from buckets.uploads.multipart_session import (
     multipart_size_limit,
     session_size,
     session_token,
-    unwrap_upload_id,
-    wrap_upload_id,
 )
 from buckets.uploads.permissions import UploadGrant, grant_upload
 from buckets.uploads.staging import (
@@ -94,21 +80,28 @@ from buckets.uploads.views import (
     _optional_str,
     _parse_size,
     _read_body,
-    sign_upload,
 )
 
 __all__ = [
     "MAX_SIGN_BATCH",
+    "Refused",
+    "UploadSession",
     "abort",
+    "answer_refusal",
     "complete",
     "create",
+    "finish_upload",
+    "held_parts",
     "list_parts",
+    "multipart_view",
+    "part_numbers",
+    "read_inputs",
+    "refusal",
+    "resume_upload",
+    "sign_part",
     "sign_parts",
-    "uppy_create",
-    "uppy_params",
-    "uppy_part",
-    "uppy_upload",
-    "uppy_complete",
+    "start_upload",
+    "unread_body_refused",
 ]
 
 logger = logging.getLogger(__name__)
@@ -119,7 +112,7 @@ MAX_SIGN_BATCH = 100
 Errors = dict[str, list[str]]
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """An answer other than success: ``status`` and the JSON errors."""
 
     def __init__(self, status: int, errors: Errors) -> None:
@@ -128,12 +121,12 @@ class _Refused(Exception):
         self.errors = errors
 
 
-def _detail(status: int, message: str) -> _Refused:
-    return _Refused(status, {"detail": [message]})
+def refusal(status: int, message: str) -> Refused:
+    return Refused(status, {"detail": [message]})
 
 
-def _forbidden() -> _Refused:
-    return _detail(403, _("You do not have permission to upload files."))
+def _forbidden() -> Refused:
+    return refusal(403, _("You do not have permission to upload files."))
 
 
 #: Uppy's names for our inputs, in its create body and its error answers.
@@ -145,7 +138,7 @@ _UPPY_NAMES = {
 }
 
 
-def _answer_refusal(refused: _Refused, *, uppy: bool) -> JsonResponse:
+def answer_refusal(refused: Refused, *, uppy: bool) -> JsonResponse:
     errors = refused.errors
     if not uppy:
         return _error(refused.status, errors)
@@ -165,15 +158,15 @@ def _guard(request: HttpRequest, methods: tuple[str, ...], *, reads_body: bool) 
     """
     if request.method not in methods:
         allowed = ", ".join(methods)
-        raise _detail(405, _("Method not allowed: use %(methods)s.") % {"methods": allowed})
-    if request.COOKIES and not _unread_body_refused(request, reads_body=reads_body):
+        raise refusal(405, _("Method not allowed: use %(methods)s.") % {"methods": allowed})
+    if request.COOKIES and not unread_body_refused(request, reads_body=reads_body):
         csrf = _CsrfCheck(lambda r: HttpResponse())
         rejected = csrf.process_view(request, None, (), {})  # type: ignore[arg-type]
         if rejected is not None:
-            raise _Refused(rejected.status_code, _json_errors(rejected))
+            raise Refused(rejected.status_code, _json_errors(rejected))
 
 
-def _unread_body_refused(request: HttpRequest, *, reads_body: bool) -> bool:
+def unread_body_refused(request: HttpRequest, *, reads_body: bool) -> bool:
     """Whether the body is over ``MAX_BODY_BYTES`` and would have to be read (it is then
     refused with 413 once the permission check has answered)."""
     if not _body_too_large(request):
@@ -186,10 +179,10 @@ def _json_errors(response: HttpResponse) -> Errors:
     return errors
 
 
-def _view(
+def multipart_view(
     methods: tuple[str, ...], *, uppy: bool, reads_body: bool = True
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """A view answering ``methods``, whose body raises :class:`_Refused` for errors."""
+    """A view answering ``methods``, whose body raises :class:`Refused` for errors."""
 
     def decorate(handler: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt  # checked by _guard, answering JSON
@@ -197,8 +190,8 @@ def _view(
             try:
                 _guard(request, methods, reads_body=reads_body)
                 return handler(request, *args, **kwargs)
-            except _Refused as refused:
-                response = _answer_refusal(refused, uppy=uppy)
+            except Refused as refused:
+                response = answer_refusal(refused, uppy=uppy)
                 if refused.status == 405:
                     response["Allow"] = ", ".join(methods)
                 return response
@@ -240,14 +233,14 @@ def _absolute(request: HttpRequest, url: str) -> str:
 # -- create ----------------------------------------------------------------------------
 
 
-def _read(request: HttpRequest) -> tuple[dict[str, Any], _BadBody | None]:
+def read_inputs(request: HttpRequest) -> tuple[dict[str, Any], _BadBody | None]:
     try:
         return _read_body(request), None
     except _BadBody as exc:
         return {}, exc
 
 
-def _start(
+def start_upload(
     request: HttpRequest, data: dict[str, Any], unreadable: _BadBody | None
 ) -> tuple[str, str, str, PartPlan, Any]:
     """Check a create request as ``POST /s3/signed-url/`` checks one, then create the
@@ -266,7 +259,7 @@ def _start(
     if grant is None:
         raise _forbidden()
     if unreadable is not None:
-        raise _detail(unreadable.status, str(unreadable))
+        raise refusal(unreadable.status, str(unreadable))
 
     key = data.get("key")
     filename = ""
@@ -303,7 +296,7 @@ def _start(
         errors["size"] = [_("Enter the file size as a whole number of bytes.")]
 
     if "field" in errors:
-        raise _Refused(400, errors)
+        raise Refused(400, errors)
     storage = _storage_of(field)
     limit = multipart_size_limit(field, storage)
     if size is not None and size > limit:
@@ -319,7 +312,7 @@ def _start(
     if filename and "content_type" not in errors:
         content_type = _choose_content_type(declared, filename, accepted, errors)
     if errors or size is None or content_type is None:
-        raise _Refused(400, errors)
+        raise Refused(400, errors)
 
     label = None if field is None else field_label(field)
     name = new_upload_name(
@@ -330,11 +323,11 @@ def _start(
     return name, upload_id, token, plan_parts(size), storage
 
 
-@_view(("POST",), uppy=False)
+@multipart_view(("POST",), uppy=False)
 def create(request: HttpRequest) -> HttpResponse:
     """Start a multipart upload: its key, upload id, session token and part plan."""
-    data, unreadable = _read(request)
-    key, upload_id, token, plan, _storage = _start(request, data, unreadable)
+    data, unreadable = read_inputs(request)
+    key, upload_id, token, plan, _storage = start_upload(request, data, unreadable)
     return _json(
         200,
         {
@@ -347,38 +340,12 @@ def create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@_view(("POST",), uppy=True)
-def uppy_create(request: HttpRequest) -> HttpResponse:
-    """Uppy's ``createMultipartUpload``: ``{"filename", "type", "metadata"}``, the size and
-    field token read from ``metadata.size`` and ``metadata.field``."""
-    data, unreadable = _read(request)
-    metadata = data.get("metadata")
-    if not isinstance(metadata, dict):
-        metadata = {}
-    inputs = {
-        "key": data.get("filename"),
-        "content_type": data.get("type"),
-        "size": metadata.get("size"),
-        "field": metadata.get("field"),
-    }
-    key, upload_id, token, plan, _storage = _start(request, inputs, unreadable)
-    return _json(
-        200,
-        {
-            "key": key,
-            "uploadId": wrap_upload_id(token, upload_id),
-            "partSize": plan.part_size,
-            "partCount": plan.part_count,
-        },
-    )
-
-
 # -- an upload in progress ---------------------------------------------------------------
 
 
-class _Session:
+class UploadSession:
     """An upload a request names, once bound to the requesting user (see
-    :func:`_resume`)."""
+    :func:`resume_upload`)."""
 
     def __init__(self, key: str, upload_id: str, storage: Any, plan: PartPlan) -> None:
         self.key = key
@@ -387,13 +354,13 @@ class _Session:
         self.plan = plan
 
 
-def _resume(
+def resume_upload(
     request: HttpRequest,
     key: Any,
     upload_id: Any,
     token: Any,
     unreadable: _BadBody | None = None,
-) -> _Session:
+) -> UploadSession:
     """The upload ``key`` + ``upload_id`` + ``token`` name, for this request's user.
 
     The field comes from the key (its field MAC), and the permission check is asked about
@@ -405,7 +372,7 @@ def _resume(
     if grant is None:
         raise _forbidden()
     if unreadable is not None:
-        raise _detail(unreadable.status, str(unreadable))
+        raise refusal(unreadable.status, str(unreadable))
     errors: Errors = {}
     for name, value in (("key", key), ("uploadId", upload_id), ("token", token)):
         if value is None or value == "":
@@ -413,21 +380,21 @@ def _resume(
         elif not isinstance(value, str) or len(value) > MAX_INPUT_LENGTH:
             errors[name] = [_("Enter a valid value.")]
     if errors:
-        raise _Refused(400, errors)
+        raise Refused(400, errors)
     storage = _storage_of(field)
     label = None if field is None else field_label(field)
     if not found or not check_upload_name(
         key, field_label=label, user=grant.user, prefix=storage.settings.upload_prefix
     ):
-        raise _detail(403, _("This upload was not started here for you."))
+        raise refusal(403, _("This upload was not started here for you."))
     try:
         size = session_size(token, key=key, upload_id=upload_id, label=label, user=grant.user)
         plan = plan_parts(size)
     except (InvalidSession, ValueError) as exc:
-        raise _detail(403, str(exc)) from exc
+        raise refusal(403, str(exc)) from exc
     limit = multipart_size_limit(field, storage)
     if size > limit:  # the limit was lowered since the upload started
-        raise _Refused(
+        raise Refused(
             400,
             {
                 "size": [
@@ -436,29 +403,16 @@ def _resume(
                 ]
             },
         )
-    return _Session(key, upload_id, storage, plan)
+    return UploadSession(key, upload_id, storage, plan)
 
 
-def _resume_wrapped(
-    request: HttpRequest, wrapped: str, unreadable: _BadBody | None = None
-) -> _Session:
-    """:func:`_resume` for Uppy's routes: the key in the query, the token in the id."""
-    key = request.GET.get("key")
-    try:
-        token, upload_id = unwrap_upload_id(wrapped)
-    except InvalidSession:
-        # Checked as any request (the permission first), then refused by the token check.
-        token, upload_id = "-", wrapped
-    return _resume(request, key, upload_id, token, unreadable)
-
-
-def _part_numbers(value: Any, plan: PartPlan) -> list[int]:
+def part_numbers(value: Any, plan: PartPlan) -> list[int]:
     """The part numbers a sign request asks for: one number or a list, each in the plan."""
     numbers = value if isinstance(value, list) else [value]
     if value is None or not numbers:
-        raise _Refused(400, {"parts": [_("This field is required.")]})
+        raise Refused(400, {"parts": [_("This field is required.")]})
     if len(numbers) > MAX_SIGN_BATCH:
-        raise _Refused(
+        raise Refused(
             400, {"parts": [_("Ask for at most %(n)d parts at once.") % {"n": MAX_SIGN_BATCH}]}
         )
     chosen: list[int] = []
@@ -468,7 +422,7 @@ def _part_numbers(value: Any, plan: PartPlan) -> list[int]:
         except ValueError:
             parsed = None
         if parsed is None or not 1 <= parsed <= plan.part_count:
-            raise _Refused(
+            raise Refused(
                 400,
                 {
                     "parts": [
@@ -482,43 +436,45 @@ def _part_numbers(value: Any, plan: PartPlan) -> list[int]:
     return chosen
 
 
-def _sign(request: HttpRequest, session: _Session, number: int) -> str:
+def sign_part(request: HttpRequest, session: UploadSession, number: int) -> str:
     url = session.storage.presign_upload_part(
         session.key, session.upload_id, number, session.plan.part_length(number)
     )
     return _absolute(request, url)
 
 
-@_view(("POST",), uppy=False)
+@multipart_view(("POST",), uppy=False)
 def sign_parts(request: HttpRequest) -> HttpResponse:
     """Pre-signed ``UploadPart`` URLs for parts of the plan, each with its length pinned."""
-    data, unreadable = _read(request)
-    session = _resume(request, data.get("key"), data.get("uploadId"), data.get("token"), unreadable)
-    numbers = _part_numbers(data.get("parts"), session.plan)
-    urls = {str(n): _sign(request, session, n) for n in numbers}
+    data, unreadable = read_inputs(request)
+    session = resume_upload(
+        request, data.get("key"), data.get("uploadId"), data.get("token"), unreadable
+    )
+    numbers = part_numbers(data.get("parts"), session.plan)
+    urls = {str(n): sign_part(request, session, n) for n in numbers}
     sizes = {str(n): session.plan.part_length(n) for n in numbers}
     return _json(200, {"urls": urls, "sizes": sizes})
 
 
-def _listed_parts(session: _Session) -> list[dict[str, Any]]:
+def held_parts(session: UploadSession) -> list[dict[str, Any]]:
     try:
         parts: list[dict[str, Any]] = session.storage.list_parts(session.key, session.upload_id)
     except NoSuchUploadError as exc:
-        raise _detail(404, _("This upload is no longer there (completed or aborted).")) from exc
+        raise refusal(404, _("This upload is no longer there (completed or aborted).")) from exc
     return parts
 
 
-@_view(("GET",), uppy=False)
+@multipart_view(("GET",), uppy=False)
 def list_parts(request: HttpRequest) -> HttpResponse:
     """The parts the bucket holds, so a client resumes."""
     query = request.GET
-    session = _resume(request, query.get("key"), query.get("uploadId"), query.get("token"))
-    return _json(200, {"parts": _listed_parts(session)})
+    session = resume_upload(request, query.get("key"), query.get("uploadId"), query.get("token"))
+    return _json(200, {"parts": held_parts(session)})
 
 
-def _finish(request: HttpRequest, session: _Session) -> dict[str, str]:
+def finish_upload(request: HttpRequest, session: UploadSession) -> dict[str, str]:
     """Complete the upload if the bucket holds exactly the plan; else abort it and refuse."""
-    parts = _listed_parts(session)
+    parts = held_parts(session)
     planned = dict(session.plan.lengths())
     held = {int(p["PartNumber"]): int(p["Size"]) for p in parts}
     problem = None
@@ -535,92 +491,33 @@ def _finish(request: HttpRequest, session: _Session) -> dict[str, str]:
     if problem is not None:
         session.storage.abort_multipart_upload(session.key, session.upload_id)
         logger.info("Multipart upload of %s aborted at completion: %s", session.key, problem)
-        raise _detail(400, problem + " " + _("The upload was cancelled; start it again."))
+        raise refusal(400, problem + " " + _("The upload was cancelled; start it again."))
     etags = [(int(p["PartNumber"]), str(p["ETag"])) for p in parts]
     try:
         session.storage.complete_multipart_upload(session.key, session.upload_id, etags)
     except NoSuchUploadError as exc:
-        raise _detail(404, _("This upload is no longer there (completed or aborted).")) from exc
+        raise refusal(404, _("This upload is no longer there (completed or aborted).")) from exc
     return {"key": session.key, "location": _absolute(request, session.storage.url(session.key))}
 
 
-@_view(("POST",), uppy=False)
+@multipart_view(("POST",), uppy=False)
 def complete(request: HttpRequest) -> HttpResponse:
-    """Complete an upload from the parts the bucket lists (see :func:`_finish`)."""
-    data, unreadable = _read(request)
-    session = _resume(request, data.get("key"), data.get("uploadId"), data.get("token"), unreadable)
-    return _json(200, _finish(request, session))
+    """Complete an upload from the parts the bucket lists (see :func:`finish_upload`)."""
+    data, unreadable = read_inputs(request)
+    session = resume_upload(
+        request, data.get("key"), data.get("uploadId"), data.get("token"), unreadable
+    )
+    return _json(200, finish_upload(request, session))
 
 
-@_view(("POST",), uppy=False)
+@multipart_view(("POST",), uppy=False)
 def abort(request: HttpRequest) -> HttpResponse:
     """Abort an upload (an upload already gone is fine): 204."""
-    data, unreadable = _read(request)
-    session = _resume(request, data.get("key"), data.get("uploadId"), data.get("token"), unreadable)
+    data, unreadable = read_inputs(request)
+    session = resume_upload(
+        request, data.get("key"), data.get("uploadId"), data.get("token"), unreadable
+    )
     session.storage.abort_multipart_upload(session.key, session.upload_id)
     response = HttpResponse(status=204)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-# -- Uppy's routes for an upload in progress ------------------------------------------------
-
-
-@_view(("GET",), uppy=True)
-def uppy_part(request: HttpRequest, upload_id: str, part_number: int) -> HttpResponse:
-    """Uppy's ``signPart``: one part's URL, its length pinned."""
-    session = _resume_wrapped(request, upload_id)
-    (number,) = _part_numbers(part_number, session.plan)
-    expires = session.storage.settings.upload_expire
-    return _json(200, {"method": "PUT", "url": _sign(request, session, number), "expires": expires})
-
-
-@_view(("GET", "DELETE"), uppy=True)
-def uppy_upload(request: HttpRequest, upload_id: str) -> HttpResponse:
-    """Uppy's ``listParts`` (GET: a list of parts) and ``abortMultipartUpload``
-    (DELETE: ``{}``, which Uppy reads as JSON)."""
-    session = _resume_wrapped(request, upload_id)
-    if request.method == "DELETE":
-        session.storage.abort_multipart_upload(session.key, session.upload_id)
-        return _json(200, {})
-    return JsonResponse(_listed_parts(session), safe=False, headers={"Cache-Control": "no-store"})
-
-
-@_view(("POST",), uppy=True, reads_body=False)
-def uppy_complete(request: HttpRequest, upload_id: str) -> HttpResponse:
-    """Uppy's ``completeMultipartUpload``: the parts it sends are not read (the server
-    lists them itself), so a large upload's long list is no reason to refuse it."""
-    unreadable = None
-    if _unread_body_refused(request, reads_body=False):
-        unreadable = _BadBody(_("The request body is too large."), status=413)
-    session = _resume_wrapped(request, upload_id, unreadable)
-    return _json(200, _finish(request, session))
-
-
-@csrf_exempt
-def uppy_params(request: HttpRequest) -> HttpResponse:
-    """Uppy's ``getUploadParameters`` (a single upload): the signed-URL view's answer for
-    ``filename``, ``type``, ``metadata[size]`` and ``metadata[field]``, with
-    ``"method": "POST"``."""
-    if request.method != "GET":
-        response = _answer_refusal(
-            _detail(405, _("Method not allowed: use %(methods)s.") % {"methods": "GET"}),
-            uppy=True,
-        )
-        response["Allow"] = "GET"
-        return response
-    query = request.GET
-    data = {
-        "key": query.get("filename"),
-        "content_type": query.get("type"),
-        "size": query.get("metadata[size]"),
-        "field": query.get("metadata[field]"),
-    }
-    data = {name: value for name, value in data.items() if value is not None}
-    signed = sign_upload(request, data)
-    if not isinstance(signed, JsonResponse):
-        return signed
-    body = json.loads(signed.content)
-    if signed.status_code == 200:
-        return _json(200, {"method": "POST", **body})
-    return _answer_refusal(_Refused(signed.status_code, body), uppy=True)
