@@ -43,7 +43,7 @@ from django.views.decorators.csrf import csrf_exempt
 from buckets.signing.post_policy import normalize_content_type
 
 try:
-    from buckets.storage import NoSuchUploadError
+    from buckets.storage import NoSuchUploadError  # type: ignore[attr-defined]
 except ImportError:  # TEMPORARY until ma-multipart-storage is merged
     NoSuchUploadError = FileNotFoundError  # type: ignore[misc,assignment]
 from buckets.uploads.multipart_plan import PartPlan, plan_parts
