@@ -582,3 +582,58 @@ def test_verify_presigned_of_a_relative_url_signed_for_no_host():
     assert url.startswith("/media/")
     assert _code(_check(url)) == (403, "SignatureDoesNotMatch")
     assert _check(url, host="") is True
+
+
+@pytest.mark.parametrize("style", ["path", "virtual"])
+@pytest.mark.parametrize("token", [None, TOKEN], ids=["keys", "session-token"])
+@pytest.mark.parametrize("key", ["plain.bin", "café/a b+c.bin"])
+def test_upload_part_url_equals_botocore(clients, style, token, key):
+    """An ``UploadPart`` URL pinning its Content-Length (``signed_headers``) is botocore's
+    ``generate_presigned_url("upload_part", ...)`` with ``ContentLength``, byte for byte:
+    ``X-Amz-SignedHeaders=content-length;host``, the length in the signature."""
+    expected = clients[(style, token)].generate_presigned_url(
+        "upload_part",
+        Params={
+            "Bucket": "bucket",
+            "Key": key,
+            "UploadId": "2~Up+load/id=",
+            "PartNumber": 7,
+            "ContentLength": 5242880,
+        },
+        ExpiresIn=900,
+        HttpMethod="PUT",
+    )
+    assert "X-Amz-SignedHeaders=content-length%3Bhost" in expected
+    scheme_host, path = (PATH_ENDPOINT, "/bucket/" + key) if style == "path" else (VHOST, "/" + key)
+    ours = signing.presign_url(
+        scheme_host=scheme_host,
+        path=path,
+        access_key=ACCESS,
+        secret_key=SECRET,
+        region=REGION,
+        expires=900,
+        token=token,
+        query={"uploadId": "2~Up+load/id=", "partNumber": "7"},
+        method="PUT",
+        signed_headers={"Content-Length": "5242880"},
+        now=FROZEN,
+    )
+    assert ours == expected
+
+
+def test_signed_headers_change_the_signature():
+    """Another pinned length is another signature; no pinned header is the plain URL."""
+    args = dict(
+        scheme_host=PATH_ENDPOINT,
+        path="/bucket/k",
+        access_key=ACCESS,
+        secret_key=SECRET,
+        region=REGION,
+        query={"uploadId": "u", "partNumber": "1"},
+        method="PUT",
+        now=FROZEN,
+    )
+    five = signing.presign_url(**args, signed_headers={"content-length": "5"})
+    six = signing.presign_url(**args, signed_headers={"content-length": "6"})
+    assert five.split("X-Amz-Signature=")[1] != six.split("X-Amz-Signature=")[1]
+    assert signing.presign_url(**args, signed_headers={}) == signing.presign_url(**args)

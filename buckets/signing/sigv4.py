@@ -20,8 +20,9 @@ interchangeable with one from ``client.generate_presigned_url("get_object", ...)
   ``X-Amz-Signature``; every name and value is percent-encoded leaving only
   ``A-Z a-z 0-9 - _ . ~`` (a space is ``%20``, never ``+``; ``/`` is ``%2F``);
 * the canonical query string is the same pairs sorted by (encoded name,
-  encoded value); the only signed header is ``host`` (lower case, default port
-  dropped); the payload hash is ``UNSIGNED-PAYLOAD``.
+  encoded value); the signed headers are ``host`` (lower case, default port
+  dropped) and any the caller pins (``signed_headers``: ``content-length`` of a
+  part upload), sorted by name; the payload hash is ``UNSIGNED-PAYLOAD``.
 """
 
 from __future__ import annotations
@@ -212,6 +213,7 @@ def presign_url(
     method: str = "GET",
     service: str = "s3",
     now: datetime.datetime | None = None,
+    signed_headers: Mapping[str, str] | None = None,
 ) -> str:
     """Return a SigV4 pre-signed URL, identical to botocore's for the same input.
 
@@ -232,9 +234,13 @@ def presign_url(
     ``token`` is the session token (``X-Amz-Security-Token``) of temporary
     credentials. ``expires`` is in seconds (S3 accepts 1..604800).
     ``now`` defaults to the current time; pass it to sign at a fixed instant.
+
+    ``signed_headers`` are request headers the URL is signed with besides ``host``
+    (``{"content-length": "5242880"}`` for an ``UploadPart``, as botocore signs
+    ``ContentLength``): the client must send exactly these values, or S3 answers 403.
     """
     stamp = amz_date(now)
-    if not query:
+    if not query and not signed_headers:
         # The common case: everything but the path is the same for every URL signed in
         # this second with these credentials, so it is prepared once (see _plain_parts).
         head, tail, sts_head, keyed, suffix = _plain_parts(
@@ -253,15 +259,53 @@ def presign_url(
         h = keyed.copy()
         h.update((sts_head + digest).encode("ascii"))
         return scheme_host + encoded_path + suffix + h.hexdigest()
-    cred, expires_s, token_q, auth = _auth_query(stamp, access_key, region, service, expires, token)
+    return _presign_with_headers(
+        stamp=stamp,
+        scheme_host=scheme_host,
+        path=path,
+        access_key=access_key,
+        secret_key=secret_key,
+        region=region,
+        expires=expires,
+        token=token,
+        query=query or {},
+        method=method,
+        service=service,
+        signed_headers=signed_headers or {},
+    )
+
+
+def _presign_with_headers(
+    *,
+    stamp: str,
+    scheme_host: str,
+    path: str,
+    access_key: str,
+    secret_key: str,
+    region: str,
+    expires: int,
+    token: str | None,
+    query: Mapping[str, str],
+    method: str,
+    service: str,
+    signed_headers: Mapping[str, str],
+) -> str:
+    """:func:`presign_url` with operation parameters or headers to sign besides ``host``."""
+    headers = {name.lower(): " ".join(str(value).split()) for name, value in signed_headers.items()}
+    headers["host"] = host_header(scheme_host)
+    header_list = sorted(headers.items())
+    signed = ";".join(name for name, _ in header_list)
+    cred, expires_s, token_q, auth = _auth_query(
+        stamp, access_key, region, service, expires, token, signed
+    )
     pairs = [(quote_query(k), quote_query(v)) for k, v in query.items()]
-    operation = "&".join([f"{k}={v}" for k, v in pairs]) + "&"  # the caller's order
+    operation = "".join([f"{k}={v}&" for k, v in pairs])  # the caller's order
     pairs += (
         ("X-Amz-Algorithm", ALGORITHM),
         ("X-Amz-Credential", cred),
         ("X-Amz-Date", stamp),
         ("X-Amz-Expires", expires_s),
-        ("X-Amz-SignedHeaders", "host"),
+        ("X-Amz-SignedHeaders", quote_query(signed)),
     )
     if token_q is not None:
         pairs.append(("X-Amz-Security-Token", token_q))
@@ -270,7 +314,7 @@ def presign_url(
         method=method,
         encoded_path=encoded_path,
         encoded_query=pairs,
-        headers=(("host", host_header(scheme_host)),),
+        headers=header_list,
         stamp=stamp,
         secret_key=secret_key,
         region=region,
@@ -318,7 +362,13 @@ def query_signature(
 
 
 def _auth_query(
-    stamp: str, access_key: str, region: str, service: str, expires: int, token: str | None
+    stamp: str,
+    access_key: str,
+    region: str,
+    service: str,
+    expires: int,
+    token: str | None,
+    signed: str = "host",
 ) -> tuple[str, str, str | None, str]:
     """``(credential, expires, token)`` as query values, and the auth query in URL order."""
     date_stamp = stamp[:8]
@@ -330,7 +380,7 @@ def _auth_query(
     token_q = None if token is None else quote_query(token)
     auth = (
         f"X-Amz-Algorithm={ALGORITHM}&X-Amz-Credential={cred}&X-Amz-Date={stamp}"
-        f"&X-Amz-Expires={expires_s}&X-Amz-SignedHeaders=host"
+        f"&X-Amz-Expires={expires_s}&X-Amz-SignedHeaders={quote_query(signed)}"
     )
     if token_q is not None:
         auth += f"&X-Amz-Security-Token={token_q}"

@@ -7,7 +7,14 @@ writer), ``keys`` (what a safe key is) and ``files`` (file helpers). It knows no
 
 from __future__ import annotations
 
+from buckets.storage.multipart import InvalidPartsError, NoSuchUploadError
 from buckets.storage.s3 import S3Storage, S3StorageFile
 from buckets.storage.s3io import NoSuchBucketError
 
-__all__ = ["NoSuchBucketError", "S3Storage", "S3StorageFile"]
+__all__ = [
+    "InvalidPartsError",
+    "NoSuchBucketError",
+    "NoSuchUploadError",
+    "S3Storage",
+    "S3StorageFile",
+]

@@ -34,6 +34,7 @@ from django.core.files.utils import validate_file_name
 from buckets.signing import post_policy as policy
 from buckets.storage.files import as_binary
 from buckets.storage.keys import clean_name
+from buckets.storage.multipart import MultipartUploads
 
 if TYPE_CHECKING:
     from buckets import conf
@@ -77,9 +78,9 @@ def with_metadata(
     return merged
 
 
-class BucketStorage(Storage):
+class BucketStorage(MultipartUploads, Storage):
     """The shared half of both storages; subclasses give ``file_overwrite``, ``_save``,
-    ``metadata`` and ``_post_signer``."""
+    ``metadata`` and ``_post_signer``, and the multipart methods (``MultipartUploads``)."""
 
     if TYPE_CHECKING:  # what the subclasses provide
 

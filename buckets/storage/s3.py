@@ -32,6 +32,7 @@ from buckets import conf
 from buckets.storage.base import BucketStorage, copy_parameters, with_metadata
 from buckets.storage.files import disk_path
 from buckets.storage.keys import clean_name, name_to_key, prefix_for
+from buckets.storage.s3_multipart import S3MultipartMixin
 from buckets.storage.s3io import (
     NoSuchBucketError,
     S3ObjectReader,
@@ -48,7 +49,7 @@ _live_storages: weakref.WeakSet[S3Storage] = weakref.WeakSet()
 
 
 @deconstructible(path="buckets.storage.S3Storage")
-class S3Storage(S3UrlsMixin, BucketStorage):  # type: ignore[misc]  # url(name: str), not None
+class S3Storage(S3UrlsMixin, S3MultipartMixin, BucketStorage):  # type: ignore[misc]  # url(name: str), not None
     """Files in an S3 (or S3-compatible) bucket (``BucketStorage``: what it shares with the
     fake, from ``save()`` to pickling)."""
 
