@@ -41,11 +41,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from buckets.signing.post_policy import normalize_content_type
-
-try:
-    from buckets.storage import NoSuchUploadError  # type: ignore[attr-defined]
-except ImportError:  # TEMPORARY until ma-multipart-storage is merged
-    NoSuchUploadError = FileNotFoundError  # type: ignore[misc,assignment]
+from buckets.storage.multipart import InvalidPartsError, NoSuchUploadError
 from buckets.uploads.multipart_plan import PartPlan, plan_parts
 from buckets.uploads.multipart_session import (
     InvalidSession,
@@ -497,6 +493,15 @@ def finish_upload(request: HttpRequest, session: UploadSession) -> dict[str, str
         session.storage.complete_multipart_upload(session.key, session.upload_id, etags)
     except NoSuchUploadError as exc:
         raise refusal(404, _("This upload is no longer there (completed or aborted).")) from exc
+    except InvalidPartsError as exc:  # a part replaced between listing and completing
+        session.storage.abort_multipart_upload(session.key, session.upload_id)
+        logger.info("Multipart upload of %s aborted: S3 refused its parts (%s)", session.key, exc)
+        raise refusal(
+            400,
+            _("The uploaded parts changed while completing.")
+            + " "
+            + _("The upload was cancelled; start it again."),
+        ) from exc
     return {"key": session.key, "location": _absolute(request, session.storage.url(session.key))}
 
 
