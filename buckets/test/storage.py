@@ -66,6 +66,7 @@ from buckets.test.disk import (
     read_parameters,
 )
 from buckets.test.headers import served_headers
+from buckets.test.multipart_store import FakeMultipartMixin
 
 __all__ = ["TMP_DIR", "FakeS3Storage", "Spooled", "read_headers", "read_meta"]
 
@@ -138,7 +139,7 @@ def media_path() -> str:
 
 
 @deconstructible(path="buckets.test.storage.FakeS3Storage")
-class FakeS3Storage(BucketStorage):
+class FakeS3Storage(FakeMultipartMixin, BucketStorage):
     """Objects as files under ``MEDIA_ROOT/<root>``, served and uploaded like S3 objects
     (``BucketStorage``: what it shares with ``S3Storage``, from ``save()`` to pickling)."""
 
