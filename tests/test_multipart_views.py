@@ -706,3 +706,62 @@ def test_uppy_params_signs_a_post(on_rgw: Any, s3: Any, bucket: str, alice: User
     )
     assert too_big.status_code == 400
     assert "metadata.size" in too_big.json() and too_big.json()["message"]
+
+
+# -- on the fake -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def on_fake(settings: Any, tmp_path: Any) -> Any:
+    """The fake as the default storage, its endpoints mounted (parts PUT through Django)."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.MEDIA_URL = "/media/"
+    settings.ROOT_URLCONF = "tests.conformance.urls"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "buckets.test.storage.FakeS3Storage"},
+    }
+    return default_storage
+
+
+def put_through(client: Client, url: str, data: bytes) -> Any:
+    """PUT to a URL the fake signed, through the test client (no server listens)."""
+    assert url.startswith("http://testserver/")
+    return client.put(url[len("http://testserver") :], data, content_type="")
+
+
+@pytest.mark.django_db
+def test_uppy_routes_end_to_end_on_the_fake(on_fake: Any, alice: User) -> None:
+    client = logged_in(alice)
+    data = content(MIN_PART_SIZE + 3)
+    metadata = {"size": len(data), "field": field_token(DOC_FIELD)}
+    created = post(
+        client, "/s3/multipart", {"filename": "c.bin", "type": "", "metadata": metadata}
+    ).json()
+    key, upload_id = created["key"], quote(created["uploadId"], safe="")
+    q = "?key=" + quote(key, safe="")
+    for n, part in ((1, data[:MIN_PART_SIZE]), (2, data[MIN_PART_SIZE:])):
+        signed = client.get(f"/s3/multipart/{upload_id}/{n}{q}").json()
+        assert put_through(client, signed["url"], part[:-1]).status_code == 403  # length pinned
+        assert put_through(client, signed["url"], part).status_code == 200
+    assert [p["Size"] for p in client.get(f"/s3/multipart/{upload_id}{q}").json()] == [
+        MIN_PART_SIZE,
+        3,
+    ]
+    response = post(client, f"/s3/multipart/{upload_id}/complete{q}", {"parts": []})
+    assert response.status_code == 200, response.content
+    with default_storage.open(key) as stored:
+        assert stored.read() == data
+    assert DOC_FIELD.validate_upload(key, user=alice) == key
+
+
+@pytest.mark.django_db
+def test_missing_part_aborts_on_the_fake(on_fake: Any, alice: User) -> None:
+    client = logged_in(alice)
+    s = start(client)
+    signed = post(client, "/s3/multipart/sign/", {**ours(s), "parts": [3]}).json()
+    assert put_through(client, signed["urls"]["3"], content(SIZE)[-7:]).status_code == 200
+    response = post(client, "/s3/multipart/complete/", ours(s))
+    assert response.status_code == 400
+    assert not default_storage.exists(s["key"])
+    assert post(client, "/s3/multipart/complete/", ours(s)).status_code == 404
