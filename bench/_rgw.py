@@ -1,36 +1,26 @@
-"""A Ceph RGW for the benchmarks: started here (``tools/ceph-rgw.sh``) or taken from the
-environment (``RGW_ENDPOINT``, ``RGW_ACCESS_KEY``, ``RGW_SECRET_KEY``), plus a bucket.
-
-RGW keeps a deleted object's data until its garbage collector runs (hours later by
-default) and the memstore OSD keeps that data in RAM, so after deleting big objects the
-benchmarks run ``radosgw-admin gc process``. For a server started elsewhere, give its
-config file in ``RGW_CEPH_CONF`` to allow that; otherwise its memstore must be big enough
-for every object a benchmark writes.
-
-The server object itself is ``tests.rgw_server.RGW``, shared with the test suite.
-All traffic stays on 127.0.0.1.
+"""The benchmarks' Ceph RGW: the one named by ``RGW_ENDPOINT`` (``RGW_ACCESS_KEY``,
+``RGW_SECRET_KEY``, and ``RGW_CEPH_CONF`` to let the benchmarks free deleted objects'
+RAM), or a throw-away one started by ``s3servers`` (shared with the test suite); plus a
+bucket. All traffic stays on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
-from tests.rgw_server import RGW, empty_bucket, free_port
+from s3servers import RGW, ServerUnavailable, empty_bucket
+from s3servers.rgw import from_environment, running_rgw
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "tools" / "ceph-rgw.sh"
 DEFAULT_AK = "rgwbenchak"
 DEFAULT_SK = "rgwbenchsecret"
 GiB = 1024**3
+
+__all__ = ["RGW", "bench_bucket", "log", "rgw_server"]
 
 
 def log(msg: str) -> None:
@@ -41,47 +31,24 @@ def log(msg: str) -> None:
 def rgw_server(memstore_bytes: int = 2 * GiB) -> Iterator[RGW]:
     """The RGW named by ``RGW_ENDPOINT``, or a throw-away one with at least
     ``memstore_bytes`` of (RAM-backed) OSD space, stopped and removed on exit."""
-    if os.environ.get("RGW_ENDPOINT"):
-        conf = os.environ.get("RGW_CEPH_CONF")
-        yield RGW(
-            os.environ["RGW_ENDPOINT"],
-            os.environ.get("RGW_ACCESS_KEY", DEFAULT_AK),
-            os.environ.get("RGW_SECRET_KEY", DEFAULT_SK),
-            ceph_conf=Path(conf) if conf else None,
-        )
+    given = from_environment(DEFAULT_AK, DEFAULT_SK)
+    if given is not None:
+        yield given
         return
-    if not shutil.which("radosgw"):
-        raise SystemExit(
-            "radosgw is not installed (./run-tests installs it), and RGW_ENDPOINT is not set."
-        )
     memstore_bytes = max(memstore_bytes, int(os.environ.get("MEMSTORE_BYTES", "0") or 0))
-    workdir = Path(tempfile.mkdtemp(prefix="buckets-bench-rgw-"))
-    port, mon_port = free_port(), free_port()
-    env = dict(
-        os.environ,
-        RGW_ACCESS_KEY=DEFAULT_AK,
-        RGW_SECRET_KEY=DEFAULT_SK,
-        MEMSTORE_BYTES=str(memstore_bytes),
-    )
-    log(f"starting Ceph RGW on 127.0.0.1:{port} (memstore {memstore_bytes / GiB:.1f} GiB)...")
+    log(f"starting Ceph RGW (memstore {memstore_bytes / GiB:.1f} GiB)...")
     started = time.monotonic()
-    try:
-        proc = subprocess.run(
-            ["bash", str(SCRIPT), "start", str(workdir), str(port), str(mon_port)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-        )
-        if proc.returncode != 0:
-            raise SystemExit(f"Ceph RGW did not start (exit {proc.returncode}): {proc.stderr}")
-        log(f"RGW up in {time.monotonic() - started:.0f} s")
-        yield RGW(
-            f"http://127.0.0.1:{port}", DEFAULT_AK, DEFAULT_SK, ceph_conf=workdir / "ceph.conf"
-        )
-    finally:
-        subprocess.run(["bash", str(SCRIPT), "stop", str(workdir)], capture_output=True)
-        shutil.rmtree(workdir, ignore_errors=True)
+    with contextlib.ExitStack() as stack:
+        try:
+            rgw = stack.enter_context(
+                running_rgw(
+                    access_key=DEFAULT_AK, secret_key=DEFAULT_SK, memstore_bytes=memstore_bytes
+                )
+            )
+        except ServerUnavailable as exc:
+            raise SystemExit(f"{exc} (or set RGW_ENDPOINT)") from None
+        log(f"RGW up on {rgw.endpoint_url} in {time.monotonic() - started:.0f} s")
+        yield rgw
 
 
 @contextlib.contextmanager
@@ -99,10 +66,3 @@ def bench_bucket(rgw: RGW, prefix: str = "bench") -> Iterator[str]:
         except Exception as exc:  # noqa: BLE001 -- cleanup must not hide the figures
             log(f"(could not remove bucket {name}: {exc})")
         rgw.collect_garbage()
-
-
-@contextlib.contextmanager
-def rgw_bucket(memstore_bytes: int = 2 * GiB, prefix: str = "bench") -> Iterator[tuple[RGW, str]]:
-    """Both at once: ``with rgw_bucket() as (rgw, bucket): ...``."""
-    with rgw_server(memstore_bytes) as rgw, bench_bucket(rgw, prefix) as bucket:
-        yield rgw, bucket

@@ -92,6 +92,8 @@ def boto3_guide_view(request: Any) -> Any:
     from django.core.files.storage import default_storage
 
     storage: Any = default_storage
+    from buckets.storage import clients
+
     s = storage.settings
     client = boto3.client(
         "s3",
@@ -99,7 +101,7 @@ def boto3_guide_view(request: Any) -> Any:
         aws_secret_access_key=s.secret_key,
         region_name=s.region_name,
         endpoint_url=s.endpoint_url,
-        config=storage._client_config(),
+        config=clients.client_config(s),
     )
     return _boto3_answer(request, client)
 

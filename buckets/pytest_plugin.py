@@ -120,7 +120,7 @@ def _model_field(spec: Any) -> Any:
 def _content_type(field: Any, filename: str, content_type: str | None) -> str:
     """The Content-Type the signed-URL view would pin for this upload (``ValueError`` when
     it would refuse to sign one)."""
-    from buckets.signing.post_policy import normalize_content_type
+    from buckets.signing.content_types import normalize_content_type
     from buckets.uploads.views import _accepted_patterns, _choose_content_type
 
     if content_type is not None and normalize_content_type(content_type) is None:
@@ -138,7 +138,7 @@ def buckets_upload(buckets_fake_storage: Any) -> Callable[..., str]:
     staging name the form's hidden input then carries (see the module docstring)."""
     from django.core.files.base import ContentFile
 
-    from buckets.signing.post_policy import S3_MAX_POST_SIZE
+    from buckets.signing.limits import S3_MAX_POST_SIZE
     from buckets.test.storage import FakeS3Storage
     from buckets.uploads.staging import field_label, new_upload_name
 

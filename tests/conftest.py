@@ -5,8 +5,9 @@ from typing import Any
 import pytest
 
 from buckets.storage import S3Storage
+from tests.site_settings import apply, s3_site
 
-pytest_plugins = ["tests.rgw"]
+pytest_plugins = ["tests.servers"]
 
 
 @pytest.fixture
@@ -18,15 +19,4 @@ def storage(rgw: Any, bucket: str) -> S3Storage:
 @pytest.fixture
 def s3_default(settings: Any, rgw: Any, bucket: str) -> S3Storage:
     """Point the ``AWS`` setting and the default storage at a fresh RGW bucket."""
-    settings.AWS = {
-        "BUCKET": bucket,
-        "ACCESS_KEY": rgw.access_key,
-        "SECRET_KEY": rgw.secret_key,
-        "REGION": rgw.region,
-        "ENDPOINT_URL": rgw.endpoint_url,
-        "ADDRESSING_STYLE": "path",
-    }
-    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "buckets.storage.S3Storage"}}
-    from django.core.files.storage import default_storage
-
-    return default_storage  # type: ignore[return-value]
+    return apply(settings, s3_site(rgw, bucket))

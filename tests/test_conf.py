@@ -318,6 +318,50 @@ def test_system_check_builds_the_boto3_client(settings):
     assert "session_profile" in errors[0].msg and "no-such-profile-anywhere" in errors[0].msg
 
 
+def test_the_checks_shared_loader_builds_what_a_plain_session_builds(settings):
+    """The check's sessions share one botocore data loader (S3's model parsed once per
+    process, not once per storage checked);
+    their clients are the ones a plain boto3 session makes, and boto3's data directory,
+    added to a loader by every session, stays on its search path once."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from buckets.checks.storages import _check_loader
+    from buckets.storage import clients
+
+    settings.AWS = {"BUCKET": "b", "ENDPOINT_URL": "http://127.0.0.1:9", "REGION": "eu-west-3"}
+    s = S3Storage().settings
+    keys = {"aws_access_key_id": "AK", "aws_secret_access_key": "SK"}
+
+    def presigned(client):
+        url = client.generate_presigned_url(
+            "put_object", Params={"Bucket": "b", "Key": "a/é k"}, ExpiresIn=60
+        )
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        del query["X-Amz-Date"], query["X-Amz-Signature"]
+        query["X-Amz-Credential"] = query["X-Amz-Credential"].split("/", 2)[2]  # no date
+        return parts.scheme, parts.netloc, parts.path, query
+
+    plain = clients.new_client(clients.new_session(s), s, **keys)
+    shared = [
+        clients.new_client(clients.new_session(s, loader=_check_loader()), s, **keys)
+        for _ in range(3)
+    ]
+    model = plain.meta.service_model
+    for client in shared:
+        assert client.meta.service_model.operation_names == model.operation_names
+        assert client.meta.service_model.metadata == model.metadata
+        assert (client.meta.endpoint_url, client.meta.region_name) == (
+            plain.meta.endpoint_url,
+            plain.meta.region_name,
+        )
+        assert presigned(client) == presigned(plain)
+    assert shared[0].meta.service_model.metadata is shared[2].meta.service_model.metadata
+    assert shared[0].meta.service_model.metadata is not model.metadata
+    paths = _check_loader().search_paths
+    assert len(paths) == len(set(paths))
+
+
 @pytest.mark.parametrize(
     "aws, words",
     [

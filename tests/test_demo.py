@@ -28,8 +28,8 @@ from urllib.parse import urljoin
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from s3servers import free_port, list_keys
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
-from tests.rgw import free_port, list_keys
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from buckets.fields.files import S3File
-from tests.rgw import list_keys
+from buckets.fields.orphans import upload_to_folder
+from s3servers import list_keys
 from tests.testapp.models import Archivable, Avatar, Document, Folder, Profile
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -320,7 +321,7 @@ def test_objects_outside_upload_to_are_not_deleted_as_orphans(s3_default, s3, bu
     [("", ""), ("avatars/", "avatars/"), ("a/b", "a/b/"), ("./a/", "a/"), ("d/%Y/%m/", "d/")],
 )
 def test_upload_to_folder(upload_to, folder):
-    assert isolated_field(upload_to=upload_to)._upload_to_folder() == folder
+    assert upload_to_folder(upload_to) == folder
 
 
 # -- max_length --------------------------------------------------------------------------------

@@ -11,25 +11,14 @@ from django import forms
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 
-from buckets.fields.forms import S3FileFormField, S3FileFormMixin
-from buckets.signing import post_policy as policy
+from buckets.fields.forms import S3FileFormField
+from buckets.signing import content_types
 from buckets.uploads import staging as uploads
-from tests.rgw import list_keys
+from s3servers import list_keys
+from tests.testapp.forms import AvatarForm, DocumentForm
 from tests.testapp.models import Avatar, Document
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class DocumentForm(S3FileFormMixin, forms.ModelForm):
-    class Meta:
-        model = Document
-        fields = ["name", "file"]
-
-
-class AvatarForm(S3FileFormMixin, forms.ModelForm):
-    class Meta:
-        model = Avatar
-        fields = ["image", "pdf"]
 
 
 def staged(storage, field, user, filename="photo.png", body=b"img"):
@@ -76,7 +65,7 @@ def test_the_widget_carries_the_servers_type_rule(form_class, name, accept):
     raw = re.search(r'data-type-rules="([^"]*)"', str(form_class()[name]))
     assert raw is not None
     rules = json.loads(unescape(raw.group(1)))
-    assert rules == policy.type_rules(field.accepted_types)
+    assert rules == content_types.type_rules(field.accepted_types)
     assert rules["accept"] == accept
 
 

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from urllib3.util import parse_url
 
 from buckets.fields import S3FileField
+from buckets.signing.limits import MAX_KEY_BYTES
 from buckets.storage import S3Storage
 from buckets.storage.keys import clean_name, name_to_key
 from buckets.uploads.staging import (
@@ -325,7 +326,7 @@ def test_name_to_key_never_escapes_the_location(name: str, location: str) -> Non
         event("refused")
         return
     assert not has_dotdot(key) and not key.startswith("/") and "\x00" not in key
-    assert len(key.encode("utf-8")) <= 1024
+    assert len(key.encode("utf-8")) <= MAX_KEY_BYTES
     if location:
         assert key.startswith(location + "/")
         normal = posixpath.normpath("/" + key)  # "tenant/." is the location itself at worst

@@ -95,7 +95,7 @@ def test_the_wheel_carries_the_templates_static_files_and_py_typed(dist: Path) -
         assert "buckets = buckets.pytest_plugin" in wheel.read(entry_points).decode()
     missing = [f for f in SHIPPED if f not in names]
     assert not missing, f"missing from the wheel: {missing}"
-    assert not [n for n in names if n.startswith(("tests/", "example/", "bench/"))]
+    assert not [n for n in names if n.startswith(("tests/", "example/", "bench/", "s3servers/"))]
 
 
 def test_the_sdist_carries_them_too(dist: Path) -> None:

@@ -12,31 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django import forms
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 import buckets.pytest_plugin
-from buckets.fields.forms import S3FileFormMixin
 from buckets.test.storage import FakeS3Storage
+from tests.testapp.forms import AvatarForm, DocumentForm
 from tests.testapp.models import Avatar, Document
 
 pytest_plugins = ["pytester"]
 
 PDF = b"%PDF-1.4\n% a tiny test document\n"
 README = Path(__file__).resolve().parents[1] / "README.rst"
-
-
-class DocumentForm(S3FileFormMixin, forms.ModelForm):
-    class Meta:
-        model = Document
-        fields = ["name", "file"]
-
-
-class AvatarForm(S3FileFormMixin, forms.ModelForm):
-    class Meta:
-        model = Avatar
-        fields = ["image", "pdf"]
 
 
 # -- registration ------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from django.urls import resolve
 from django.utils.module_loading import import_string
 
 from buckets import conf
+from tests.site_settings import apply, fake_site
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.rst").read_text()
@@ -172,13 +173,7 @@ def test_http_example_matches_the_view(s3_default):
 
 
 def test_client_block_against_the_fake(live_server, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
-    settings.ROOT_URLCONF = "tests.conformance.urls"
-    settings.BUCKETS_UPLOAD_PERMISSION = None
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "buckets.test.storage.FakeS3Storage"},
-    }
+    apply(settings, fake_site(tmp_path, "tests.conformance.urls", BUCKETS_UPLOAD_PERMISSION=None))
     (code,) = blocks("client")
     namespace: dict[str, Any] = {"site": live_server.url, "auth_headers": {}}
     exec(compile(code, "README.rst", "exec"), namespace)

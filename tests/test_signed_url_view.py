@@ -1,7 +1,7 @@
 """``POST /s3/signed-url/`` (``buckets.uploads.views``): inputs, errors, permission, CSRF.
 
-Signing needs no server (the storage signs locally), so these run without RGW; what the
-bucket does with the policy is proved against RGW in ``test_post_policy_rgw.py``.
+Signing needs no server (the storage signs locally), so these run without one; what each
+server does with the policy is proved in ``conformance/test_signed_upload.py``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from buckets.signing.post_policy import S3_MAX_POST_SIZE
+from buckets.signing.limits import S3_MAX_POST_SIZE
 from buckets.uploads.staging import check_upload_name, field_token
 from tests.testapp.models import Avatar
 

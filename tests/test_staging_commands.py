@@ -12,7 +12,8 @@ from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 
 from buckets.uploads import staging as uploads
-from tests.rgw import list_keys
+from s3servers import list_keys
+from tests.site_settings import apply, fake_site
 
 
 def run(*args: str) -> str:
@@ -108,14 +109,7 @@ def test_lifecycle_scan_with_a_location(s3_default, s3, bucket, settings):
 
 @pytest.fixture
 def fake(settings, tmp_path: Path):
-    settings.MEDIA_ROOT = str(tmp_path)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "buckets.test.storage.FakeS3Storage"},
-    }
-    from django.core.files.storage import default_storage
-
-    return default_storage
+    return apply(settings, fake_site(tmp_path))
 
 
 def age(storage, *names: str) -> None:

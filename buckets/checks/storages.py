@@ -25,18 +25,20 @@ _CAUSES = {
 }
 
 
-#: One botocore loader for every client the check builds: each new session would read and
-#: parse S3's service model again (tens of milliseconds, more than the rest of the check).
-_shared_loader: Any = None
+#: The botocore data loader of every session the check makes (see :func:`_check_loader`).
+_loader: Any = None
 
 
-def _share_loader(session: Any) -> None:
-    global _shared_loader
-    botocore_session = session._session
-    if _shared_loader is None:
-        _shared_loader = botocore_session.get_component("data_loader")
-    else:
-        botocore_session.register_component("data_loader", _shared_loader)
+def _check_loader() -> Any:
+    """One botocore data loader for all the sessions the check makes and throws away, so
+    S3's service model is read and parsed once per process, not once per storage checked
+    (which costs more than the rest of the check)."""
+    global _loader
+    if _loader is None:
+        import botocore.session
+
+        _loader = botocore.session.get_session().get_component("data_loader")
+    return _loader
 
 
 def _build_client(storage: Any) -> None:
@@ -48,15 +50,14 @@ def _build_client(storage: Any) -> None:
     a ``client_config`` it cannot merge, an endpoint or bucket name its rules reject) is
     refused here instead of at the first upload.
     """
+    from buckets.storage import clients
+
     s = storage.settings
-    session = storage._session  # ProfileNotFound for a missing session_profile
-    _share_loader(session)  # the storage is the check's own: its session is thrown away
-    config = storage._client_config()
-    client = session.client(
-        "s3",
-        endpoint_url=s.endpoint_url,
-        verify=s.verify,
-        config=config,
+    # ProfileNotFound for a missing session_profile
+    session = clients.new_session(s, loader=_check_loader())
+    client = clients.new_client(
+        session,
+        s,
         aws_access_key_id=s.access_key or "buckets-check",
         aws_secret_access_key=s.secret_key or "buckets-check",
         aws_session_token=s.security_token,

@@ -26,8 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from buckets.conf import values as valid
-from buckets.signing.post_policy import S3_MAX_POST_SIZE
-from buckets.signing.post_verify import MAX_URL_EXPIRES
+from buckets.signing.limits import MAX_URL_EXPIRES, S3_MAX_POST_SIZE
 
 __all__ = ["S3Settings", "check_option_names", "read_aws_dict", "resolve"]
 

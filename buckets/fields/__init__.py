@@ -1,5 +1,7 @@
 """The field side: ``S3FileField`` (a model field), ``S3File`` (what reading it gives), the
-form field and the direct-upload widget."""
+form field and the direct-upload widget, with the rules the model field applies in their own
+modules: what a value names (``names``) and when a replaced object is deleted
+(``orphans``)."""
 
 from __future__ import annotations
 

@@ -5,42 +5,39 @@ It accepts a URL of its own storage (any form that storage makes), a bare key, a
 fake, MinIO and S3, or adding a CDN, needs no data migration. A value that is not ours is a
 ``ValidationError`` and is never fetched. Direct uploads land under the staging prefix and
 are moved (server-side copy) under ``upload_to`` on save, always to a free name. What the
-field writes is marked with its label (metadata ``buckets-field``); a replaced object is
-deleted after the transaction commits only when it bears that mark, no other row still
-points at it, and it is not the field's default or (with a string ``upload_to``) outside
-its folder. API code checks a client's value with :meth:`S3FileField.validate_upload`.
+field writes is marked with its label (metadata ``buckets-field``), and a replaced object
+is deleted after the transaction commits only under the rules of
+:mod:`buckets.fields.orphans`. What a value names is :mod:`buckets.fields.names`' rule. API
+code checks a client's value with :meth:`S3FileField.validate_upload`.
+
+Why this module is longer than most: what is left is the Django ``Field`` API, each method
+a hook Django calls (checks, migrations, conversions, validation, ``pre_save``, signals,
+``formfield``); the rules those hooks apply live in ``names``, ``orphans`` and
+``buckets.uploads.staging``.
 """
 
 from __future__ import annotations
 
 import functools
 import posixpath
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import quote
 
 from django.core import checks
-from django.core.exceptions import SuspiciousFileOperation, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.storage import Storage, default_storage
 from django.core.validators import MaxLengthValidator
-from django.db import models, router, transaction
+from django.db import models, transaction
 from django.db.models.signals import post_init, post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from buckets.fields import orphans
 from buckets.fields.files import S3File, S3FileDescriptor, originals
-from buckets.storage.base import FIELD_METADATA, BucketStorage
-from buckets.storage.keys import clean_name, name_to_key
+from buckets.fields.names import storage_name
+from buckets.storage.base import BucketStorage
 from buckets.uploads import staging as uploads
-
-#: A value with a scheme (``https:``, ``javascript:``...) is a URL, never a bare key.
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
-#: Longest value (a name, or a URL of the storage) the field parses, in characters: a longer
-#: one is refused unparsed. A name is at most 1024 bytes (S3's key limit); a URL adds its
-#: host, percent-encoding (three characters a byte at most) and a signed query.
-MAX_VALUE_LENGTH = 8 * 1024
 
 
 def _accepted_types_list(accepted_types: Any) -> list[Any] | None:
@@ -160,39 +157,13 @@ class S3FileField(models.CharField):
     # -- values ---------------------------------------------------------------------------
 
     def name_for_value(self, value: Any, strict: bool = True) -> str:
-        """The storage name for a stored or assigned value.
-
-        ``strict``: raise ``ValidationError`` for a value that is not ours; otherwise return
-        it unchanged (reading a legacy row must not crash a page). A value over
-        :data:`MAX_VALUE_LENGTH` characters is never parsed.
-        """
+        """The storage name for a stored or assigned value, by the rule of
+        :func:`~buckets.fields.names.storage_name`. ``strict``: raise ``ValidationError``
+        for a value that is not ours; otherwise return it unchanged (reading a legacy row
+        must not crash a page)."""
         if isinstance(value, S3File):
             value = value.name or ""
-        if value is None or value == "":
-            return ""
-        value = str(value)
-        if len(value) > MAX_VALUE_LENGTH:
-            if strict:
-                raise ValidationError(self.error_messages["invalid_name"], code="invalid")
-            return value
-        try:
-            if _SCHEME.match(value) or value.startswith("//"):
-                from_url = getattr(self.storage, "name_from_url", None)
-                name = from_url(value) if from_url else None
-                if name is None:
-                    raise ValidationError(self.error_messages["foreign"], code="foreign")
-                value = name
-            name_to_key(value)
-            value = clean_name(value)  # the name the storage keeps: "a/./b" is "a/b"
-        except (SuspiciousFileOperation, UnicodeError) as exc:  # a lone surrogate: no key
-            if strict:
-                raise ValidationError(self.error_messages["invalid_name"], code="invalid") from exc
-            return value
-        except ValidationError:
-            if strict:
-                raise
-            return value
-        return value
+        return storage_name(value, self.storage, self.error_messages, strict=strict)
 
     def stored_name(self, value: Any) -> str:
         """What the column holds for ``value`` as loaded (no validation, no I/O)."""
@@ -280,53 +251,19 @@ class S3FileField(models.CharField):
                 params={"prefix": self._staging_prefix()},
             )
 
-    def _upload_to_folder(self) -> str | None:
-        """The folder every name a string ``upload_to`` makes starts with (``""``: any),
-        or None for a callable ``upload_to`` (any folder)."""
-        if callable(self.upload_to):
-            return None
-        head = str(self.upload_to).split("%", 1)[0]  # strftime parts vary: the fixed head
-        if "%" in str(self.upload_to):
-            head = head.rpartition("/")[0]
-        head = posixpath.normpath(head) if head else ""
-        return "" if head in ("", ".") else head + "/"
-
     def may_delete(self, name: str) -> bool:
         """Whether ``name``, replaced or cleared, may be deleted as an orphan (once no other
-        row points at it): only an object this field wrote (:meth:`wrote`: one HEAD), never
-        the field's default (shared by every row created without a value), and, with a
-        string ``upload_to``, only a name in its folder. A key API code or a shell set
-        (another row's object, a shared asset) is never this field's to delete.
-        """
-        return self._may_delete_name(name) and self.wrote(name)
-
-    def _may_delete_name(self, name: str) -> bool:
-        """:meth:`may_delete`'s rules that need no request."""
-        if not name or not self.delete_orphans:
-            return False
-        if self.has_default() and name == self.name_for_value(self.get_default(), strict=False):
-            return False
-        folder = self._upload_to_folder()
-        return not folder or name.startswith(folder)
+        row points at it): the rules of :mod:`buckets.fields.orphans`."""
+        return orphans.may_delete(self, name)
 
     @property
     def written_mark(self) -> dict[str, str]:
-        """The metadata this field writes its objects with (``x-amz-meta-buckets-field``:
-        its label, percent-encoded beyond ASCII)."""
-        return {FIELD_METADATA: quote(self.label)}
+        """The metadata this field writes its objects with (``x-amz-meta-buckets-field``)."""
+        return orphans.written_mark(self)
 
     def wrote(self, name: str) -> bool:
-        """Whether the object ``name`` was written by this field (a save of a ``File``, a
-        move out of staging): its metadata names the field. False for a missing object,
-        and on a storage that keeps no metadata."""
-        read = getattr(self.storage, "metadata", None)
-        if read is None:
-            return False
-        try:
-            metadata = read(name)
-        except FileNotFoundError:
-            return False
-        return bool(metadata.get(FIELD_METADATA) == self.written_mark[FIELD_METADATA])
+        """Whether the object ``name`` was written by this field (its metadata names it)."""
+        return orphans.wrote(self, name)
 
     def validate_upload(self, value: Any, *, user: Any = None, instance: Any = None) -> str:
         """Check a value a client gave (an API's input) as the form field checks a posted
@@ -376,31 +313,12 @@ class S3FileField(models.CharField):
         if (
             old
             and old != name
-            and self._may_delete_name(old)  # wrote(): asked after commit, with no row left
-            and self._is_last_reference(model_instance, old)
+            and orphans.may_delete_name(self, old)  # wrote(): asked after commit
+            and orphans.is_last_reference(self, model_instance, old)
         ):
             pending["orphan"] = old
         model_instance.__dict__[self.attname] = S3File(model_instance, self, name) if name else ""
         return name
-
-    def _is_last_reference(self, instance: Any, name: str) -> bool:
-        """Whether this row holds the only reference to ``name`` (asked before it is written).
-
-        Asked before the write, of two saves that drop the last two references to an object
-        at the same moment at most one sees itself as the last (the other still sees the
-        first's row), so an object is deleted once: never again after a new upload has taken
-        its free name. A stale instance whose row no longer holds ``name`` deletes nothing.
-        """
-        using = instance._state.db or router.db_for_write(type(instance), instance=instance)
-        manager = self._every_row(using)
-        holders = list(manager.filter(**{self.name: name}).values_list("pk", flat=True)[:2])
-        return holders == [instance.pk]
-
-    def _every_row(self, using: str) -> Any:
-        """A manager that sees every row of the model on ``using``: the base manager, never
-        the default one, which may hide rows (soft deletion, archives, tenants) that still
-        reference an object."""
-        return self.model._base_manager.db_manager(using)
 
     def _remember_original(self, instance: Any, **kwargs: Any) -> None:
         if self.attname in instance.__dict__:
@@ -420,13 +338,7 @@ class S3FileField(models.CharField):
         for staged in pending.get("staged", ()):
             transaction.on_commit(functools.partial(storage.delete, staged), using=using)
         if old and old != new and pending.get("orphan") == old:
-            transaction.on_commit(lambda: self._delete_if_orphaned(old, using), using=using)
-
-    def _delete_if_orphaned(self, name: str, using: str = "default") -> None:
-        # The database the row was saved to: another one knows nothing of its references.
-        manager = self._every_row(using)
-        if not manager.filter(**{self.name: name}).exists() and self.wrote(name):
-            self.storage.delete(name)
+            orphans.delete_after_commit(self, old, using)
 
     # -- forms ----------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language, gettext
 
 from buckets.fields.files import S3File
-from buckets.signing.post_policy import type_rules
+from buckets.signing.content_types import type_rules
 from buckets.uploads import staging as uploads
 
 #: Friendly names for whole media families (``image/*``) in the chooser's hint.

@@ -1,9 +1,11 @@
 """Signing: AWS Signature Version 4 query URLs and POST policies, signed and verified.
 
-Pure functions of their arguments (no Django settings, no boto3 client, no storage), so the
-real storage signs and the local fake verifies with one implementation of S3's rules:
-``sigv4`` (keys, scopes, query signatures), ``post_policy`` (build a POST policy) and
-``post_verify`` (check a POST form or a pre-signed URL as S3 does).
+Pure functions of their arguments (no Django settings, no boto3 client, no storage), so
+signing and verifying share one implementation of S3's rules, and what one side signs the
+other accepts: ``sigv4`` (keys, scopes, query signatures), ``post_policy`` (build a POST
+policy), ``content_types`` (which Content-Type an upload is signed with), ``post_verify``
+and ``url_verify`` (check a POST form or a pre-signed URL as S3 does), ``s3_errors`` (S3's
+error answers), ``limits`` (S3's numeric limits) and ``numbers`` (bounded decimal parsing).
 """
 
 from __future__ import annotations

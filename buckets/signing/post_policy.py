@@ -1,9 +1,9 @@
 """S3 browser-upload (POST) policies: building and signing one upload's policy.
 
-:func:`build_post_policy` is what the real side (``S3Storage.presigned_post``) and the
-fake sign; :mod:`buckets.signing.post_verify` checks a posted form against S3's rules (the local
-fake S3 does), so a policy the fake accepts is one S3 accepts. Its public names are
-re-exported here. Pure functions: the clock (``now``) is passed in.
+:func:`build_post_policy` pins one upload (its key, its size range, its Content-Type) so
+the browser can post nothing else. It is the one builder for every signer, and
+:mod:`buckets.signing.post_verify` applies the same rules in the other direction, so a policy
+a verifier built on it accepts is one S3 accepts. Pure: the clock (``now``) is passed in.
 
 The policy is base64 of a JSON object with ``expiration`` (ISO 8601, UTC, ``Z``) and
 ``conditions``; its SigV4 signature is the hex HMAC of the base64 text (see
@@ -15,221 +15,34 @@ from __future__ import annotations
 import base64
 import datetime
 import json
-import re
 from collections.abc import Iterable
-from typing import Any
 
 from buckets.signing import sigv4 as signing
-from buckets.signing.post_verify import PostError, VerifiedPost, utc, verify_post
+from buckets.signing.content_types import (
+    is_script_capable,
+    normalize_content_type,
+    signed_content_type,
+)
+from buckets.signing.limits import MAX_KEY_BYTES, S3_MAX_POST_SIZE
 
-__all__ = [
-    "DEFAULT_EXPIRES",
-    "OPAQUE_CONTENT_TYPE",
-    "S3_MAX_POST_SIZE",
-    "PolicyError",
-    "PostError",
-    "VerifiedPost",
-    "accept_patterns",
-    "build_post_policy",
-    "content_type_allowed",
-    "is_script_capable",
-    "normalize_content_type",
-    "signed_content_type",
-    "type_rules",
-    "verify_post",
-]
+__all__ = ["DEFAULT_EXPIRES", "PolicyError", "build_post_policy"]
 
 DEFAULT_EXPIRES = 600
-S3_MAX_POST_SIZE = 5 * 1024**3  # S3 refuses a single POST/PUT above 5 GiB.
 EXPIRATION_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 SUCCESS_STATUSES = frozenset({"200", "201", "204"})
 #: The ``Content-Disposition`` a script-capable upload is pinned to (S3 stores and serves it).
 ATTACHMENT = "attachment"
-
-_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-#: The syntax of a declared Content-Type (the widget's script applies the same expression):
-#: ``type/subtype``, with at most a charset. Browsers read "a/b;,text/html" as a list of types
-#: and use the last, so any other parameter could smuggle a second type past the check. Case
-#: is ignored for ASCII letters only (``re.ASCII``: no Kelvin sign standing for a "k").
-CONTENT_TYPE_SYNTAX = rf"({_TOKEN}/{_TOKEN})(?:[ \t]*;[ \t]*charset=([A-Za-z0-9._:-]{{1,40}}))?"
-_CONTENT_TYPE_RE = re.compile(CONTENT_TYPE_SYNTAX, re.IGNORECASE | re.ASCII)
-#: HTTP whitespace, the only characters stripped around a declared type.
-HTTP_WHITESPACE = " \t\r\n"
-MAX_CONTENT_TYPE = 255
-
-#: What an upload is stored as when its own type may not be signed (see
-#: :func:`signed_content_type`): every browser downloads it, never sniffs it for HTML, never
-#: runs it.
-OPAQUE_CONTENT_TYPE = "application/octet-stream"
-#: The shape of a type that may be signed as itself: RFC 6838 restricted names, lower case (no
-#: ``*``, no ``%``, no quote), under a top-level type of files (IANA's registry less
-#: ``multipart``, ``message`` and ``example``: browsers render ``multipart/x-mixed-replace``
-#: and MHTML; an unregistered top level such as ``unknown`` is sniffed).
-_RESTRICTED_NAME = r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}"
-SIGNABLE_ESSENCE_SYNTAX = rf"({_RESTRICTED_NAME})/{_RESTRICTED_NAME}"
-_SIGNABLE_ESSENCE_RE = re.compile(SIGNABLE_ESSENCE_SYNTAX, re.ASCII)
-SIGNABLE_TOP_LEVEL_TYPES = ("application", "audio", "font", "image", "model", "text", "video")
-#: Types a browser sniffs: served with one of these (or with none), a body that looks like HTML
-#: is rendered as HTML (WHATWG MIME Sniffing, "MIME type sniffing algorithm"; Chromium's
-#: ``IsUnknownMimeType`` also sniffs a type without ``/``, which never passes the syntax).
-SNIFFED_TYPES = ("unknown/unknown", "application/unknown", "*/*")
-#: Code a page on the bucket's origin, or one whose CSP trusts it, can load and run: every
-#: JavaScript MIME type essence the WHATWG lists (module scripts and workers need one of
-#: these), and WebAssembly (``instantiateStreaming`` needs its type).
-RUNNABLE_TYPES = (
-    "application/ecmascript",
-    "application/javascript",
-    "application/x-ecmascript",
-    "application/x-javascript",
-    "text/ecmascript",
-    "text/javascript",
-    "text/javascript1.0",
-    "text/javascript1.1",
-    "text/javascript1.2",
-    "text/javascript1.3",
-    "text/javascript1.4",
-    "text/javascript1.5",
-    "text/jscript",
-    "text/livescript",
-    "text/x-ecmascript",
-    "text/x-javascript",
-    "application/wasm",
-)
-#: Types a browser runs script in (or may, through XSLT) when they are opened: a wildcard never
-#: matches them, and listed exactly they are pinned to ``Content-Disposition: attachment``.
-SCRIPT_CAPABLE_TYPES = (
-    "text/html",
-    "application/xhtml+xml",
-    "text/xml",
-    "application/xml",
-    "text/xsl",
-    "application/x-shockwave-flash",
-    "multipart/x-mixed-replace",
-    *RUNNABLE_TYPES,
-)
-SCRIPT_CAPABLE_SUFFIXES = ("+xml", "/xml")
 
 
 class PolicyError(ValueError):
     """The caller asked for a policy that cannot or must not be built."""
 
 
-def normalize_content_type(content_type: str) -> str | None:
-    """``type/subtype`` in lower case, with ``; charset=...`` kept if given; None for
-    anything else (other parameters, lists, control characters, over 255 characters)."""
-    if len(content_type) > MAX_CONTENT_TYPE:
-        return None
-    match = _CONTENT_TYPE_RE.fullmatch(content_type.strip(HTTP_WHITESPACE))
-    if match is None:
-        return None
-    essence, charset = match.group(1).lower(), match.group(2)
-    return f"{essence}; charset={charset.lower()}" if charset else essence
-
-
-def is_script_capable(content_type: str) -> bool:
-    """Whether a browser opening an object of this type may run script in it (HTML, SVG
-    and other XML, JavaScript): such types are never matched by a wildcard."""
-    essence = content_type.split(";", 1)[0].strip(HTTP_WHITESPACE).lower()
-    return essence in SCRIPT_CAPABLE_TYPES or essence.endswith(SCRIPT_CAPABLE_SUFFIXES)
-
-
-def _signable_as_itself(essence: str) -> bool:
-    """Whether a (lower-case) essence has the shape of a type that may be signed as itself:
-    a file type no browser sniffs and no page runs as code."""
-    match = _SIGNABLE_ESSENCE_RE.fullmatch(essence)
-    return (
-        match is not None
-        and match.group(1) in SIGNABLE_TOP_LEVEL_TYPES
-        and essence not in SNIFFED_TYPES
-        and essence not in RUNNABLE_TYPES
-    )
-
-
-def accept_patterns(accept: Iterable[str] | None) -> tuple[str, ...] | None:
-    """A field's accepted types, stripped and in lower case; None when it accepts any type
-    (no patterns, or one of them ``*`` or ``*/*``)."""
-    patterns = tuple(p.strip().lower() for p in accept or () if p.strip())
-    if not patterns or any(p in ("*", "*/*") for p in patterns):
-        return None
-    return patterns
-
-
-def signed_content_type(
-    content_type: str | None, accept: Iterable[str] | None = None
-) -> str | None:
-    """The Content-Type an upload is signed (and so stored and served) with; None when it
-    must not be signed. The one rule for every signer, the fake, and the widget's script
-    (which receives :func:`type_rules`).
-
-    A type is signed as itself only in a safe shape (:func:`_signable_as_itself`: well-formed,
-    a file type, neither sniffed nor code) and, when the field lists types, when a pattern
-    matches it: a wildcard (``image/*``) only a type no browser runs script in, an exact
-    pattern also one that does (HTML, SVG, XML; pinned as an attachment). So:
-
-    * a field that accepts any type (no ``accept``, or ``*``) signs every other valid type
-      (``application/unknown``, ``*/*``, ``text/javascript``, ``text/html``...) as
-      ``application/octet-stream``: the file is kept, as bytes every browser downloads;
-    * a field that lists types refuses them (None): they are not the kinds it asked for.
-
-    ``content_type`` None (nothing declared, nothing implied by the file name):
-    ``application/octet-stream`` for a field that accepts any type, the one exact type a
-    field accepts, else None (the client must declare the type). A malformed type is None.
-    """
-    patterns = accept_patterns(accept)
-    if content_type is None:
-        if patterns is None:
-            return OPAQUE_CONTENT_TYPE
-        if len(patterns) != 1 or "*" in patterns[0]:
-            return None
-        content_type = patterns[0]
-    normalized = normalize_content_type(content_type)
-    if normalized is None:
-        return None
-    essence = normalized.split(";", 1)[0]
-    itself = _signable_as_itself(essence)
-    inert = itself and not is_script_capable(essence)
-    if patterns is None:
-        return normalized if inert else OPAQUE_CONTENT_TYPE
-    for pattern in patterns:
-        if pattern == essence and itself:
-            return normalized
-        if pattern.endswith("/*") and essence.startswith(pattern[:-1]) and inert:
-            return normalized
-    return None
-
-
-def content_type_allowed(content_type: str, accept: Iterable[str] | None) -> bool:
-    """Whether an upload declared as ``content_type`` is signed as that type (normalized)
-    for a field accepting ``accept``; False when it would be refused or stored as
-    ``application/octet-stream`` (see :func:`signed_content_type`)."""
-    normalized = normalize_content_type(content_type)
-    return normalized is not None and signed_content_type(normalized, accept) == normalized
-
-
-def type_rules(accept: Iterable[str] | None) -> dict[str, Any]:
-    """The data :func:`signed_content_type` decides with, as JSON for the widget's script,
-    which applies the same steps to the type the browser reports for a chosen file."""
-    patterns = accept_patterns(accept)
-    return {
-        "accept": None if patterns is None else list(patterns),
-        "syntax": CONTENT_TYPE_SYNTAX,
-        "whitespace": HTTP_WHITESPACE,
-        "maxLength": MAX_CONTENT_TYPE,
-        "signable": SIGNABLE_ESSENCE_SYNTAX,
-        "topLevel": list(SIGNABLE_TOP_LEVEL_TYPES),
-        "sniffed": list(SNIFFED_TYPES),
-        "runnable": list(RUNNABLE_TYPES),
-        "scriptCapable": list(SCRIPT_CAPABLE_TYPES),
-        "scriptCapableSuffixes": list(SCRIPT_CAPABLE_SUFFIXES),
-        "opaque": OPAQUE_CONTENT_TYPE,
-    }
-
-
 def _content_type_condition(
     content_type: str | None, accept: Iterable[str] | None
 ) -> tuple[list[str], str]:
     """The Content-Type condition and the value to put in the form: always one type, pinned
-    with ``eq``, chosen by :func:`signed_content_type`.
+    with ``eq``, chosen by :func:`~buckets.signing.content_types.signed_content_type`.
 
     A policy cannot OR conditions, so a list of accepted types is enforced by checking the
     type the client declares against the list here and pinning it. Without a declared
@@ -288,8 +101,8 @@ def build_post_policy(
         raise PolicyError("The key must not be empty")
     if "${filename}" in key:
         raise PolicyError("The key must not contain ${filename}: S3 would substitute it")
-    if len(key.encode("utf-8")) > 1024:
-        raise PolicyError("S3 keys are at most 1024 bytes")
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise PolicyError(f"S3 keys are at most {MAX_KEY_BYTES} bytes")
     if not 0 <= min_size <= max_size:
         raise PolicyError(f"Invalid size range: {min_size}..{max_size}")
     if expires <= 0:
@@ -298,7 +111,7 @@ def build_post_policy(
     if status is not None and status not in SUCCESS_STATUSES:
         raise PolicyError("success_action_status must be 200, 201 or 204")
 
-    now = utc(now)
+    now = signing.utc(now)
     stamp = signing.amz_date(now)
     date_stamp = stamp[:8]
     cred = signing.credential(access_key, date_stamp, region, service)

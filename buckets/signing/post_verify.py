@@ -1,10 +1,9 @@
 """Checking an S3 browser-upload (POST) form the way S3 does: the other direction of
-:mod:`buckets.signing.post_policy`; and a pre-signed URL (:func:`verify_presigned`), the
-other direction of :func:`buckets.signing.sigv4.presign_url`.
+:mod:`buckets.signing.post_policy`.
 
-:func:`verify_post` is what the local fake S3 (``buckets.test``) runs on every upload, so a
-form the fake accepts is one S3 accepts, and a form S3 refuses is refused with S3's error
-code and HTTP status. Pure: the clock (``now``) and the secret lookup are passed in.
+:func:`verify_post` answers a form as S3 would: accepted, or refused with S3's error code
+and HTTP status, so a local stand-in for S3 built on it accepts and refuses what S3 does.
+Pure: the clock (``now``) and the secret lookup are passed in.
 
 S3's rules, as implemented (AWS "POST Policy" and "Browser-based uploads"):
 
@@ -28,39 +27,22 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
-import hmac
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from buckets.signing import sigv4 as signing
 from buckets.signing.numbers import MAX_BYTE_POSITION, read_decimal
+from buckets.signing.s3_errors import PostError, signature_mismatch, unknown_access_key
+
+__all__ = ["EXEMPT_FIELDS", "PostError", "VerifiedPost", "verify_post"]
 
 EXEMPT_FIELDS = frozenset({"file", "policy", "x-amz-signature"})
+#: The fields a signed form must carry, besides ``key`` and ``policy``.
+_AUTH_FIELDS = ("x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature")
 
 _EXPIRATION_RE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z\Z")
-
-
-def utc(now: datetime.datetime | None = None) -> datetime.datetime:
-    """The current time, or ``now`` with a naive value taken as UTC."""
-    if now is None:
-        return datetime.datetime.now(datetime.timezone.utc)
-    return now if now.tzinfo is not None else now.replace(tzinfo=datetime.timezone.utc)
-
-
-@dataclass(frozen=True)
-class PostError:
-    """An S3 error answer: ``<Error><Code>`` and the HTTP status to send."""
-
-    code: str
-    status: int
-    message: str
-    extra: Mapping[str, str] = field(default_factory=dict)  # e.g. MaxSizeAllowed
-
-    @property
-    def ok(self) -> bool:
-        return False
 
 
 @dataclass(frozen=True)
@@ -104,12 +86,6 @@ def _missing(name: str) -> PostError:
     )
 
 
-_SIGNATURE_MISMATCH = (
-    "The request signature we calculated does not match the signature you provided. "
-    "Check your key and signing method."
-)
-
-
 def _invalid_policy(detail: str) -> PostError:
     return PostError("InvalidPolicyDocument", 400, f"Invalid Policy: {detail}")
 
@@ -151,6 +127,16 @@ def _text(condition: object) -> str:
 _Condition = tuple[str, str, str, object]
 
 
+@dataclass(frozen=True)
+class _Policy:
+    """A decoded policy whose conditions are all well-formed (none evaluated yet)."""
+
+    expiration: datetime.datetime
+    conditions: list[_Condition]
+    min_size: int | None
+    max_size: int | None
+
+
 def _parse_conditions(raw: object) -> tuple[list[_Condition], int | None, int | None] | PostError:
     """Validate the policy's conditions before any is evaluated, as S3 does."""
     if not isinstance(raw, list):
@@ -185,34 +171,9 @@ def _parse_conditions(raw: object) -> tuple[list[_Condition], int | None, int | 
     return parsed, low, high
 
 
-def verify_post(
-    fields: Mapping[str, str],
-    *,
-    bucket: str,
-    secret_for: Callable[[str], str | None],
-    file_size: int | None = None,
-    now: datetime.datetime | None = None,
-    region: str | None = None,
-    service: str = "s3",
-    filename: str | None = None,
-) -> VerifiedPost | PostError:
-    """Check a browser-upload form the way S3 does; for the local fake S3.
-
-    ``fields`` are the form fields posted before the file (the file part
-    itself, if present under ``file``, is ignored). ``secret_for`` maps an
-    access key to its secret, or None when unknown. ``region``, when given, is
-    the region the fake serves; a credential for another is refused.
-    ``file_size`` may be left out to check the form before the file is
-    stored, then checked with :meth:`VerifiedPost.check_size`. ``filename``
-    replaces ``${filename}`` in the key.
-
-    Returns a :class:`VerifiedPost` or the first :class:`PostError` S3 would
-    answer: 400 ``InvalidArgument`` for a missing field, 403 ``AccessDenied``
-    without a policy, 403 ``InvalidAccessKeyId``, 403 ``SignatureDoesNotMatch``,
-    400 ``InvalidPolicyDocument``, 403 ``AccessDenied`` for an expired policy,
-    a failed condition or a field no condition names, then 400
-    ``EntityTooLarge``/``EntityTooSmall``.
-    """
+def _lower_case_form(fields: Mapping[str, str]) -> dict[str, str] | PostError:
+    """The form's fields by lower-cased name, without the file; a name given twice (in any
+    case) is S3's 400 ``InvalidArgument``."""
     form: dict[str, str] = {}
     for name, value in fields.items():
         lname = name.lower()
@@ -221,12 +182,23 @@ def verify_post(
         if lname in form:
             return PostError("InvalidArgument", 400, f"Duplicate form field: {name}")
         form[lname] = value
+    return form
 
+
+def _check_signature(
+    form: Mapping[str, str],
+    secret_for: Callable[[str], str | None],
+    region: str | None,
+    service: str,
+) -> str | PostError:
+    """The access key of a form whose policy is signed with its secret, or the first
+    error S3 answers: a missing field, the algorithm, the credential, its region, an
+    unknown access key, a wrong signature."""
     if "key" not in form:
         return _missing("key")
     if not form.get("policy"):
         return PostError("AccessDenied", 403, "Access Denied")
-    for required in ("x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"):
+    for required in _AUTH_FIELDS:
         if not form.get(required):
             return _missing(required)
     if form["x-amz-algorithm"] != signing.ALGORITHM:
@@ -240,15 +212,16 @@ def verify_post(
         return PostError("AuthorizationHeaderMalformed", 400, message, {"Region": region})
     secret = secret_for(access_key)
     if secret is None:
-        message = "The AWS Access Key Id you provided does not exist in our records."
-        return PostError("InvalidAccessKeyId", 403, message, {"AWSAccessKeyId": access_key})
-    policy_b64 = form["policy"]
-    signature = form["x-amz-signature"]
+        return unknown_access_key(access_key)
     if not signing.verify_policy_signature(
-        policy_b64, signature, secret, date_stamp, cred_region, service
+        form["policy"], form["x-amz-signature"], secret, date_stamp, cred_region, service
     ):
-        return PostError("SignatureDoesNotMatch", 403, _SIGNATURE_MISMATCH)
+        return signature_mismatch()
+    return access_key
 
+
+def _read_policy(policy_b64: str) -> _Policy | PostError:
+    """The signed policy decoded, or S3's 400 ``InvalidPolicyDocument`` saying why not."""
     try:
         raw = base64.b64decode("".join(policy_b64.split()), validate=True)
         document = json.loads(raw.decode("utf-8"))
@@ -265,16 +238,14 @@ def verify_post(
     if isinstance(parsed, PostError):
         return parsed
     conditions, min_size, max_size = parsed
+    return _Policy(expiration, conditions, min_size, max_size)
 
-    now = utc(now)
-    if now > expiration:
-        return _denied("Policy expired.")
 
-    key = form["key"]
-    if filename is not None:
-        key = key.replace("${filename}", filename)
-    if not key:
-        return _argument("key", "User key must have a length greater than 0.")
+def _check_conditions(
+    form: Mapping[str, str], key: str, bucket: str, conditions: list[_Condition]
+) -> PostError | None:
+    """S3's 403 ``AccessDenied`` for the first failed condition or, every one passing, for
+    the first field no condition names; None when the form keeps to the policy."""
     actual = dict(form, key=key, bucket=bucket)
     covered = set()
     for op, name, operand, original in conditions:
@@ -287,134 +258,59 @@ def verify_post(
         if name in EXEMPT_FIELDS or name.startswith("x-ignore-") or name in covered:
             continue
         return _denied(f"Extra input fields: {name}")
+    return None
+
+
+def verify_post(
+    fields: Mapping[str, str],
+    *,
+    bucket: str,
+    secret_for: Callable[[str], str | None],
+    file_size: int | None = None,
+    now: datetime.datetime | None = None,
+    region: str | None = None,
+    service: str = "s3",
+    filename: str | None = None,
+) -> VerifiedPost | PostError:
+    """Check a browser-upload form the way S3 does.
+
+    ``fields`` are the form fields posted before the file (the file part
+    itself, if present under ``file``, is ignored). ``secret_for`` maps an
+    access key to its secret, or None when unknown. ``region``, when given, is
+    the region the fake serves; a credential for another is refused.
+    ``file_size`` may be left out to check the form before the file is
+    stored, then checked with :meth:`VerifiedPost.check_size`. ``filename``
+    replaces ``${filename}`` in the key.
+
+    Returns a :class:`VerifiedPost` or the first :class:`PostError` S3 would
+    answer: 400 ``InvalidArgument`` for a missing field, 403 ``AccessDenied``
+    without a policy, 403 ``InvalidAccessKeyId``, 403 ``SignatureDoesNotMatch``,
+    400 ``InvalidPolicyDocument``, 403 ``AccessDenied`` for an expired policy,
+    a failed condition or a field no condition names, then 400
+    ``EntityTooLarge``/``EntityTooSmall``.
+    """
+    form = _lower_case_form(fields)
+    if isinstance(form, PostError):
+        return form
+    access_key = _check_signature(form, secret_for, region, service)
+    if isinstance(access_key, PostError):
+        return access_key
+    policy = _read_policy(form["policy"])
+    if isinstance(policy, PostError):
+        return policy
+    if signing.utc(now) > policy.expiration:
+        return _denied("Policy expired.")
+
+    key = form["key"]
+    if filename is not None:
+        key = key.replace("${filename}", filename)
+    if not key:
+        return _argument("key", "User key must have a length greater than 0.")
+    refused = _check_conditions(form, key, bucket, policy.conditions)
+    if refused is not None:
+        return refused
 
     status = form.get("success_action_status")
-    verified = VerifiedPost(key, access_key, form, min_size, max_size, status)
+    verified = VerifiedPost(key, access_key, form, policy.min_size, policy.max_size, status)
     error = None if file_size is None else verified.check_size(file_size)
     return verified if error is None else error
-
-
-# -- pre-signed URLs (query-string authentication) -------------------------------------------
-
-#: The parameters of a SigV4 pre-signed URL, all required once one is present.
-QUERY_AUTH = (
-    "X-Amz-Algorithm",
-    "X-Amz-Credential",
-    "X-Amz-Date",
-    "X-Amz-Expires",
-    "X-Amz-SignedHeaders",
-    "X-Amz-Signature",
-)
-MAX_URL_EXPIRES = 7 * 24 * 3600  # S3 refuses a pre-signed URL valid for more than a week
-
-
-def _query_error(message: str) -> PostError:
-    return PostError("AuthorizationQueryParametersError", 400, message)
-
-
-def verify_presigned(
-    *,
-    method: str,
-    path: str,
-    query: list[tuple[str, str]],
-    hosts: list[str],
-    secret_for: Callable[[str], str | None],
-    header: Callable[[str], str | None] = lambda name: None,
-    region: str | None = None,
-    now: datetime.datetime | None = None,
-    service: str = "s3",
-) -> bool | PostError:
-    """Check a request's SigV4 query-string signature the way S3 does; for the local fake.
-
-    ``path`` is the request path, decoded; ``query`` its parameters, decoded, in order;
-    ``hosts`` the ``Host`` values to accept the signature for (the request's, and any the
-    URL may have been signed for); ``header`` gives the request's other headers, should
-    ``X-Amz-SignedHeaders`` name more than ``host``. The signature is recomputed with
-    :func:`buckets.signing.sigv4.query_signature`, the code
-    :func:`~buckets.signing.sigv4.presign_url` signs with, and compared in constant time.
-
-    False when the request carries no query authentication at all (anonymous: the caller
-    decides), True when it is validly signed, else S3's error: 400
-    ``AuthorizationQueryParametersError`` for missing or malformed parameters (a week at
-    most), 400 ``AuthorizationQueryParametersError`` for another region, 403
-    ``InvalidAccessKeyId``, 403 ``AccessDenied`` when expired or not valid yet, 403
-    ``SignatureDoesNotMatch``.
-    """
-    params: dict[str, str] = {}
-    for name, value in query:
-        params.setdefault(name, value)
-    present = [name for name in QUERY_AUTH if name in params]
-    if not present:
-        return False
-    if len(present) < len(QUERY_AUTH):
-        return _query_error(
-            "Query-string authentication version 4 requires the X-Amz-Algorithm, "
-            "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, "
-            "and X-Amz-Expires parameters."
-        )
-    if params["X-Amz-Algorithm"] != signing.ALGORITHM:
-        return _query_error('X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"')
-    stamp = params["X-Amz-Date"]
-    try:
-        signed_at = datetime.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ")
-    except ValueError:
-        return _query_error(
-            "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
-        )
-    signed_at = signed_at.replace(tzinfo=datetime.timezone.utc)
-    expires = params["X-Amz-Expires"]
-    seconds = read_decimal(expires, MAX_URL_EXPIRES)
-    if seconds is None:
-        return _query_error("X-Amz-Expires should be a number")
-    if seconds > MAX_URL_EXPIRES:
-        message = f"X-Amz-Expires must be less than a week (in seconds) that is {MAX_URL_EXPIRES}"
-        return _query_error(message)
-    scope = signing.parse_credential(params["X-Amz-Credential"])
-    if scope is None or scope[3] != service or scope[1] != stamp[:8]:
-        return _query_error(
-            f"Error parsing the X-Amz-Credential parameter: {params['X-Amz-Credential']}"
-        )
-    access_key, _, cred_region, _ = scope
-    if region is not None and cred_region != region:
-        message = f"Error parsing the X-Amz-Credential parameter; the region '{cred_region}' "
-        message += f"is wrong; expecting '{region}'"
-        return PostError("AuthorizationQueryParametersError", 400, message, {"Region": region})
-    secret = secret_for(access_key)
-    if secret is None:
-        message = "The AWS Access Key Id you provided does not exist in our records."
-        return PostError("InvalidAccessKeyId", 403, message, {"AWSAccessKeyId": access_key})
-    now = utc(now)
-    ends = signed_at + datetime.timedelta(seconds=seconds)
-    if now > ends:
-        iso = "%Y-%m-%dT%H:%M:%SZ"
-        extra = {"X-Amz-Expires": expires, "Expires": ends.strftime(iso)}
-        return PostError("AccessDenied", 403, "Request has expired", extra)
-    if signed_at > now + datetime.timedelta(minutes=15):  # S3's allowed clock skew
-        return PostError("AccessDenied", 403, "Request is not valid yet")
-
-    names = params["X-Amz-SignedHeaders"].split(";")
-    encoded_path = signing.quote_path(path)
-    encoded_query = [
-        (signing.quote_query(name), signing.quote_query(value))
-        for name, value in query
-        if name != "X-Amz-Signature"
-    ]
-    signature = params["X-Amz-Signature"].encode("utf-8", "replace")
-    matched = False
-    for host in hosts:
-        headers = [
-            (name, host if name == "host" else " ".join((header(name) or "").split()))
-            for name in names
-        ]
-        expected = signing.query_signature(
-            method=method,
-            encoded_path=encoded_path,
-            encoded_query=encoded_query,
-            headers=headers,
-            stamp=stamp,
-            secret_key=secret,
-            region=cred_region,
-            service=service,
-        )
-        matched |= hmac.compare_digest(expected.encode("ascii"), signature)
-    return True if matched else PostError("SignatureDoesNotMatch", 403, _SIGNATURE_MISMATCH)

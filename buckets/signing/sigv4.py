@@ -2,10 +2,10 @@
 (pre-signed URL) signing and POST-policy signing.
 
 Pure functions: no I/O, no settings, no botocore. Why not botocore? Its
-``generate_presigned_url`` builds a request object, runs the endpoint rules and
-the event system for every URL (~190 µs); a storage rendering a page of
-thumbnails needs thousands of URLs. Here one URL costs one SHA-256 of the
-canonical request and one HMAC with a cached signing key.
+``generate_presigned_url`` builds a request object and runs the endpoint rules and
+the event system for every URL, and a page of thumbnails needs thousands of URLs.
+Here one URL costs one SHA-256 of the canonical request and one HMAC with a cached
+signing key (README, "Performance", has the figures).
 
 The URL signer reproduces botocore's output for an ``s3v4`` client byte for
 byte (the test suite compares them), so a URL from :func:`presign_url` is
@@ -23,6 +23,10 @@ interchangeable with one from ``client.generate_presigned_url("get_object", ...)
   encoded value); the signed headers are ``host`` (lower case, default port
   dropped) and any the caller pins (``signed_headers``: ``content-length`` of a
   part upload), sorted by name; the payload hash is ``UNSIGNED-PAYLOAD``.
+
+Over 300 lines on purpose: the encoding, the canonical request, the signing key and the
+prepared parts of :func:`presign_url`'s common case are one contract, botocore's bytes,
+and one change to any of them must be read beside the others.
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ import hashlib
 import hmac
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
 from urllib.parse import quote, urlsplit
 
 __all__ = [
@@ -50,6 +53,7 @@ __all__ = [
     "quote_query",
     "sign_policy",
     "signing_key",
+    "utc",
     "verify_policy_signature",
 ]
 
@@ -63,7 +67,7 @@ _hmac_digest = hmac.digest
 
 # ASCII characters botocore leaves unescaped in a path: RFC 3986 unreserved and "/".
 _PATH_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~/")
-# str.translate table for ASCII paths: about four times faster than quote().
+# str.translate table for ASCII paths (one C call, where quote() loops in Python).
 _PATH_TABLE = {i: (chr(i) if i in _PATH_SAFE else f"%{i:02X}") for i in range(128)}
 # The same for each UTF-8 byte of a non-ASCII path.
 _BYTE_TABLE = [chr(i) if i in _PATH_SAFE else f"%{i:02X}" for i in range(256)]
@@ -98,6 +102,13 @@ def _sign(secret_key: str, date_stamp: str, region: str, service: str, message: 
     h = _keyed_hmac(secret_key, date_stamp, region, service).copy()
     h.update(message.encode("utf-8"))
     return h.hexdigest()
+
+
+def utc(now: datetime.datetime | None = None) -> datetime.datetime:
+    """The current time, or ``now`` with a naive value taken as UTC (as botocore does)."""
+    if now is None:
+        return datetime.datetime.now(datetime.timezone.utc)
+    return now if now.tzinfo is not None else now.replace(tzinfo=datetime.timezone.utc)
 
 
 _last_second: tuple[int, str] = (-1, "")
@@ -232,7 +243,8 @@ def presign_url(
     ``response-content-language``, ``response-expires`` (an HTTP date string).
 
     ``token`` is the session token (``X-Amz-Security-Token``) of temporary
-    credentials. ``expires`` is in seconds (S3 accepts 1..604800).
+    credentials. ``expires`` is in seconds (S3 accepts 1 to
+    :data:`~buckets.signing.limits.MAX_URL_EXPIRES`).
     ``now`` defaults to the current time; pass it to sign at a fixed instant.
 
     ``signed_headers`` are request headers the URL is signed with besides ``host``
@@ -334,8 +346,8 @@ def query_signature(
     region: str,
     service: str = "s3",
 ) -> str:
-    """The ``X-Amz-Signature`` of a pre-signed request: what :func:`presign_url` signs,
-    and what the local fake S3 recomputes to check a URL (``buckets.signing.post_verify``).
+    """The ``X-Amz-Signature`` of a pre-signed request: what :func:`presign_url` signs and
+    what :func:`buckets.signing.url_verify.verify_presigned` recomputes, so the two agree.
 
     ``encoded_path`` is the path as :func:`quote_path` encodes it; ``encoded_query`` every
     query parameter but ``X-Amz-Signature``, name and value encoded as :func:`quote_query`
@@ -398,7 +410,7 @@ def _plain_parts(
     token: str | None,
     method: str,
     scheme_host: str,
-) -> tuple[str, str, str, Any, str]:
+) -> tuple[str, str, str, hmac.HMAC, str]:
     """What a query-less URL's signature needs apart from its path, for one second.
 
     ``(canonical request head, canonical request tail, string-to-sign head, keyed HMAC,
@@ -417,9 +429,6 @@ def _plain_parts(
     tail = f"\n{canonical_query}\nhost:{host_header(scheme_host)}\n\nhost\n{UNSIGNED_PAYLOAD}"
     sts_head = f"{ALGORITHM}\n{stamp}\n{date_stamp}/{region}/{service}/{TERMINATOR}\n"
     keyed = _keyed_hmac(secret_key, date_stamp, region, service)
-    # The C object inside hmac.HMAC (CPython with OpenSSL) copies without Python overhead;
-    # it has the same copy/update/hexdigest methods, so the wrapper does where it is absent.
-    keyed = getattr(keyed, "_hmac", None) or keyed
     return f"{method.upper()}\n", tail, sts_head, keyed, f"?{auth}&X-Amz-Signature="
 
 
@@ -446,7 +455,7 @@ def verify_policy_signature(
     region: str,
     service: str = "s3",
 ) -> bool:
-    """Check a POST policy signature in constant time (for the local fake S3).
+    """Check a POST policy signature in constant time, as S3 does.
 
     The very same code as :func:`sign_policy`, so what one side signs the other
     accepts. Hex case is significant, as for S3.

@@ -7,6 +7,16 @@ behave the same wherever the behaviour is not the server's.
   as Django's ``FileSystemStorage`` and django-storages store it.
 * ``get_available_name()`` with ``file_overwrite`` keeps the name, cut to ``max_length``
   as Django's ``FileSystemStorage(allow_overwrite=True)`` cuts it.
+* Settings are resolved once (``ImproperlyConfigured`` naming a wrong key, at
+  ``check_settings()`` or first use) and read again after a change, in tests, to one of the
+  Django settings the class lists in ``RESET_ON``.
+* ``_save()`` rewinds the content first: a file a form already read is saved whole. A save
+  that must not overwrite retries with the next available name while a concurrent save
+  takes the one it tried (:meth:`BucketStorage._write_to_free_name`).
+* What an object is written with (Content-Type, headers, metadata, ACL) is one rule,
+  :mod:`buckets.storage.put_args`.
+* ``get_modified_time()`` is aware (UTC) with ``USE_TZ``, naive local time without, as
+  Django's ``FileSystemStorage`` gives it.
 * Pickling and ``copy.deepcopy()`` rebuild the storage from its constructor arguments,
   which ``deconstruct()`` still returns afterwards.
 * Object metadata (S3's ``x-amz-meta-*``): ``save(..., metadata=...)`` adds to what
@@ -21,79 +31,89 @@ behave the same wherever the behaviour is not the server's.
 
 from __future__ import annotations
 
-import pathlib
-import posixpath
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+import weakref
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import File
 from django.core.files.storage import Storage
 from django.core.files.utils import validate_file_name
+from django.core.signals import setting_changed
+from django.utils import timezone as dj_timezone
+from django.utils.functional import cached_property
 
+from buckets import conf
 from buckets.signing import post_policy as policy
 from buckets.storage.files import as_binary
-from buckets.storage.keys import clean_name
+from buckets.storage.keys import clean_name, fit_name, name_to_key
 from buckets.storage.multipart import MultipartUploads
+from buckets.storage.put_args import FIELD_METADATA, put_args
 
-if TYPE_CHECKING:
-    from buckets import conf
+__all__ = ["FIELD_METADATA", "NAME_ATTEMPTS", "BucketStorage", "name_type_error"]
 
-#: The metadata name (``x-amz-meta-buckets-field``) of the field that wrote an object.
-FIELD_METADATA = "buckets-field"
-#: PutObject parameters a copy keeps from its source unless ``object_parameters`` set them.
-COPIED_PARAMETERS = (
-    "CacheControl",
-    "ContentDisposition",
-    "ContentEncoding",
-    "ContentLanguage",
-    "Expires",
-)
+#: How many names a save that must not overwrite tries, each taken meanwhile by another save.
+NAME_ATTEMPTS = 20
 
-
-def copy_parameters(
-    source: Mapping[str, Any],
-    params: Mapping[str, Any],
-    metadata: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """PutObject arguments for a copy of an object with ``source``'s (its Content-Type,
-    :data:`COPIED_PARAMETERS` and ``Metadata``), written with ``params``
-    (``object_parameters``, which win) and ``metadata`` added. The source's metadata is
-    kept but for the field mark: the copy is not what that field wrote."""
-    args = {p: source[p] for p in ("ContentType", *COPIED_PARAMETERS) if source.get(p)}
-    args.update(params)
-    kept = {k.lower(): v for k, v in (source.get("Metadata") or {}).items() if k != FIELD_METADATA}
-    own = {**(params.get("Metadata") or {}), **(metadata or {})}
-    args["Metadata"] = {**kept, **{k.lower(): v for k, v in own.items()}}
-    return args
-
-
-def with_metadata(
-    params: Mapping[str, Any], metadata: Mapping[str, str] | None = None
-) -> dict[str, Any]:
-    """``params`` (PutObject arguments) with ``metadata`` added to their ``Metadata``."""
-    merged = dict(params)
-    if metadata:
-        merged["Metadata"] = {**(params.get("Metadata") or {}), **metadata}
-    return merged
+_live_storages: weakref.WeakSet[BucketStorage] = weakref.WeakSet()
 
 
 class BucketStorage(MultipartUploads, Storage):
-    """The shared half of both storages; subclasses give ``file_overwrite``, ``_save``,
-    ``metadata`` and ``_post_signer``, and the multipart methods (``MultipartUploads``)."""
+    """The shared half of both storages; subclasses give ``_write``, ``_last_modified``,
+    ``metadata``, ``upload_url`` and ``_post_signer``, the multipart methods
+    (``MultipartUploads``), and list in ``CACHED`` what they compute from the settings."""
+
+    #: The Django settings whose change (``setting_changed``, as tests send it) drops
+    #: what the storage computed from them.
+    RESET_ON: ClassVar[frozenset[str]] = frozenset({"AWS"})
+    #: The cached attributes computed from the settings.
+    CACHED: ClassVar[tuple[str, ...]] = ("settings",)
 
     if TYPE_CHECKING:  # what the subclasses provide
 
-        @property
-        def settings(self) -> conf.S3Settings: ...
-        @property
-        def bucket_name(self) -> str: ...
-        def _key(self, name: str) -> str: ...
         def upload_url(self) -> str: ...
+
+    def __init__(self, **options: Any) -> None:
+        conf.check_option_names(options)
+        self._options = options
+        _live_storages.add(self)
+
+    # -- configuration -------------------------------------------------------------------
+
+    @cached_property
+    def settings(self) -> conf.S3Settings:
+        """The resolved settings, read once until one of ``RESET_ON`` changes."""
+        return self.resolve_settings()
+
+    def resolve_settings(self) -> conf.S3Settings:
+        """The ``AWS`` setting and the storage options, resolved (``ImproperlyConfigured``
+        naming the key if they are wrong)."""
+        return conf.resolve(self._options)
+
+    def check_settings(self) -> None:
+        """Resolve the settings now: ``ImproperlyConfigured`` naming the key if they are wrong."""
+        self.settings  # noqa: B018
+
+    def _reset(self) -> None:
+        for attr in self.CACHED:
+            self.__dict__.pop(attr, None)
+
+    @property
+    def bucket_name(self) -> str:
+        return self.settings.bucket_name
+
+    @property
+    def location(self) -> str:
+        return self.settings.location
 
     @property
     def file_overwrite(self) -> bool:
-        raise NotImplementedError("subclasses of BucketStorage must provide file_overwrite")
+        return self.settings.file_overwrite
+
+    def _key(self, name: str) -> str:
+        return name_to_key(name, self.location)
+
+    # -- writing -------------------------------------------------------------------------
 
     def save(
         self,
@@ -125,12 +145,66 @@ class BucketStorage(MultipartUploads, Storage):
         max_length: int | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> str:
-        raise NotImplementedError("subclasses of BucketStorage must provide a _save() method")
+        """Write ``content`` from its start (a form may have read it) under ``name``, or,
+        unless ``file_overwrite``, under the next available name if ``name`` is taken
+        meanwhile; return the name used."""
+        if hasattr(content, "seek") and getattr(content, "seekable", lambda: True)():
+            content.seek(0)
+        return self._write(name, content, max_length, metadata)
+
+    def _write(
+        self,
+        name: str,
+        content: Any,
+        max_length: int | None,
+        metadata: Mapping[str, str] | None,
+    ) -> str:
+        raise NotImplementedError("subclasses of BucketStorage must provide _write()")
+
+    def _put_args(
+        self, name: str, content: Any = None, metadata: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """What an object written under ``name`` is written with
+        (:func:`buckets.storage.put_args.put_args`)."""
+        return put_args(self.settings, name, content, metadata)
+
+    def _write_to_free_name(
+        self, name: str, max_length: int | None, write: Callable[[str], None]
+    ) -> str:
+        """``write(name)``, which raises ``FileExistsError`` when ``name`` is taken (never
+        replacing that object), retried with the next available name (within
+        ``max_length``) until one is free; the name used. Two concurrent saves of one name
+        thus get two names, never one object."""
+        for _ in range(NAME_ATTEMPTS):
+            try:
+                write(name)
+            except FileExistsError:
+                name = self.available_name(name, max_length, overwrite=False)
+                continue
+            return clean_name(name)
+        raise OSError(f"Could not find a free name for {name!r} after {NAME_ATTEMPTS} attempts.")
+
+    # -- reading -------------------------------------------------------------------------
 
     def metadata(self, name: str) -> dict[str, str]:
         """The object's ``x-amz-meta-*`` metadata, names lower-cased (``FileNotFoundError``
         if there is no such object)."""
         raise NotImplementedError("subclasses of BucketStorage must provide metadata()")
+
+    def get_modified_time(self, name: str) -> datetime:
+        """When the object was last written: aware (UTC) with ``USE_TZ``, else naive."""
+        modified = self._last_modified(name)
+        if modified.tzinfo is None:
+            modified = modified.replace(tzinfo=timezone.utc)
+        if dj_timezone.is_naive(dj_timezone.now()):  # USE_TZ = False
+            return dj_timezone.make_naive(modified)
+        return modified
+
+    def _last_modified(self, name: str) -> datetime:
+        """When the object was last written, as the server says (naive means UTC)."""
+        raise NotImplementedError("subclasses of BucketStorage must provide _last_modified()")
+
+    # -- uploads ---------------------------------------------------------------------------
 
     def _post_signer(self, key: str) -> tuple[str, str, str | None, str]:
         """``(access key, secret key, session token, region)`` to sign an upload of
@@ -153,7 +227,7 @@ class BucketStorage(MultipartUploads, Storage):
         The policy pins the key, the size (``max_size`` or ``MAX_FILE_SIZE``) and the
         Content-Type: ``content_type`` (or, undeclared, the one exact type of ``accept``, or
         ``application/octet-stream``) as
-        :func:`buckets.signing.post_policy.signed_content_type` signs it.
+        :func:`buckets.signing.content_types.signed_content_type` signs it.
         ``PolicyError`` (a ``ValueError``) for a request that must not be signed.
         """
         s = self.settings
@@ -199,25 +273,15 @@ class BucketStorage(MultipartUploads, Storage):
     _constructor_args: tuple[tuple[Any, ...], dict[str, Any]]
 
 
-def fit_name(name: str, max_length: int | None) -> str:
-    """``name`` with its file name's root cut to fit ``max_length`` (extensions kept), as
-    Django's ``FileSystemStorage(allow_overwrite=True)`` does; ``SuspiciousFileOperation``
-    when even an empty root would not fit."""
-    dir_name, file_name = posixpath.split(name)
-    validate_file_name(file_name)
-    if max_length is None or len(name) <= max_length:
-        return name
-    file_ext = "".join(pathlib.PurePath(file_name).suffixes)
-    file_root = file_name.removesuffix(file_ext)
-    file_root = file_root[: -(len(name) - max_length)]
-    if not file_root:
-        raise SuspiciousFileOperation(
-            f'Storage can not find an available filename for "{name}". Please make sure '
-            'that the corresponding file field allows sufficient "max_length".'
-        )
-    return posixpath.join(dir_name, file_root + file_ext)
-
-
 def name_type_error(name: Any) -> TypeError:
     """The error for a name that is no ``str`` (``url(None)``: a field with no file)."""
     return TypeError(f"A file name must be a str, not {type(name).__name__}.")
+
+
+def _reset_on_settings_change(*, setting: str, **kwargs: Any) -> None:
+    for storage in list(_live_storages):
+        if setting in storage.RESET_ON:
+            storage._reset()
+
+
+setting_changed.connect(_reset_on_settings_change)

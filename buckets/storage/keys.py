@@ -7,10 +7,13 @@ mistake, not a key that starts with ``/``.
 
 from __future__ import annotations
 
-from django.core.exceptions import SuspiciousFileOperation
+import pathlib
+import posixpath
 
-#: S3's limit on a key, in UTF-8 bytes.
-MAX_KEY_BYTES = 1024
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.utils import validate_file_name
+
+from buckets.signing.limits import MAX_KEY_BYTES
 
 
 def clean_name(name: str) -> str:
@@ -56,3 +59,22 @@ def prefix_for(path: str, location: str = "") -> str:
     """The listing prefix of a directory-like ``path`` (``""`` for the root), ending in ``/``."""
     parts = [p for p in (location, clean_name(path).strip("/")) if p]
     return "/".join(parts) + "/" if parts else ""
+
+
+def fit_name(name: str, max_length: int | None) -> str:
+    """``name`` with its file name's root cut to fit ``max_length`` (extensions kept), as
+    Django's ``FileSystemStorage(allow_overwrite=True)`` does; ``SuspiciousFileOperation``
+    when even an empty root would not fit."""
+    dir_name, file_name = posixpath.split(name)
+    validate_file_name(file_name)
+    if max_length is None or len(name) <= max_length:
+        return name
+    file_ext = "".join(pathlib.PurePath(file_name).suffixes)
+    file_root = file_name.removesuffix(file_ext)
+    file_root = file_root[: -(len(name) - max_length)]
+    if not file_root:
+        raise SuspiciousFileOperation(
+            f'Storage can not find an available filename for "{name}". Please make sure '
+            'that the corresponding file field allows sufficient "max_length".'
+        )
+    return posixpath.join(dir_name, file_root + file_ext)

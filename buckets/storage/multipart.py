@@ -17,17 +17,26 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-#: S3's limits on one multipart upload: part numbers, part sizes (every part but the last
-#: at least ``MIN_PART_SIZE``), and the object it makes.
-MAX_PARTS = 10_000
-MIN_PART_SIZE = 5 * 1024**2
-MAX_PART_SIZE = 5 * 1024**3
-MAX_OBJECT_SIZE = 5 * 1024**4
+from buckets.signing.limits import MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE
+
+__all__ = [
+    "MAX_OBJECT_SIZE",
+    "MAX_PARTS",
+    "MAX_PART_SIZE",
+    "MIN_PART_SIZE",
+    "InvalidPartsError",
+    "MultipartUploads",
+    "NoSuchUploadError",
+    "check_part",
+    "multipart_etag",
+]
 
 
 class NoSuchUploadError(OSError):
     """S3's ``NoSuchUpload``: no multipart upload of that id for that key (never created,
     completed, or aborted)."""
+
+    code = "NoSuchUpload"
 
 
 class InvalidPartsError(OSError):

@@ -21,7 +21,8 @@ from urllib.parse import unquote, urlsplit
 from django.core.exceptions import SuspiciousFileOperation
 
 from buckets.signing import sigv4 as signing
-from buckets.storage.keys import MAX_KEY_BYTES, clean_name, name_to_key
+from buckets.signing.limits import MAX_KEY_BYTES
+from buckets.storage.keys import clean_name, name_to_key
 
 #: Names made only of these characters need no escaping in a URL path.
 plain_chars = re.compile(r"[A-Za-z0-9_.~/-]+").fullmatch

@@ -8,6 +8,7 @@ as for object URLs) with ``content-length`` among the signed headers: botocore's
 
 from __future__ import annotations
 
+import types
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,12 @@ def _multipart_error(exc: Exception, key: str, upload_id: str) -> OSError:
     return translate_error(exc, key)
 
 
+def _later(modified: Any, than: Any) -> bool:
+    """Whether a part listed at ``modified`` replaces one listed at ``than`` (the later
+    listed wins a tie, or where the server gives no time)."""
+    return modified is None or than is None or modified >= than
+
+
 class S3MultipartMixin(MultipartUploads):
     """Multipart uploads for ``S3Storage``: boto3 calls, and part URLs signed here."""
 
@@ -66,19 +73,15 @@ class S3MultipartMixin(MultipartUploads):
         def _head(self, name: str) -> dict[str, Any]: ...
         def _signing_credentials(self) -> Any: ...
         def _put_args(
-            self,
-            name: str,
-            content: Any = None,
-            metadata: Mapping[str, str] | None = None,
-            *,
-            content_type: str | None = None,
+            self, name: str, content: Any = None, metadata: Mapping[str, str] | None = None
         ) -> dict[str, Any]: ...
 
     def create_multipart_upload(
         self, name: str, *, content_type: str, metadata: dict[str, str] | None = None
     ) -> str:
         key = self._key(name)
-        args = self._put_args(name, None, metadata, content_type=content_type)
+        typed = types.SimpleNamespace(content_type=content_type)  # as a file with that type
+        args = self._put_args(name, typed, metadata)
         try:
             answer = self.client.create_multipart_upload(Bucket=self.bucket_name, Key=key, **args)
         except (ClientError, BotoCoreError) as exc:
@@ -113,19 +116,21 @@ class S3MultipartMixin(MultipartUploads):
 
     def list_parts(self, name: str, upload_id: str) -> list[dict[str, object]]:
         key = self._key(name)
-        held: list[tuple[int, int, str]] = []
+        held: dict[int, tuple[Any, int, str]] = {}
         paginator = self.client.get_paginator("list_parts")
         try:
             for page in paginator.paginate(Bucket=self.bucket_name, Key=key, UploadId=upload_id):
-                held += (
-                    (int(p["PartNumber"]), int(p["Size"]), str(p["ETag"]))
-                    for p in page.get("Parts", ())
-                )
+                for part in page.get("Parts", ()):
+                    number, modified = int(part["PartNumber"]), part.get("LastModified")
+                    # SeaweedFS lists a part uploaded again twice: the latest is the part
+                    # (a retried part has the same bytes, so the same ETag, either way).
+                    if number not in held or _later(modified, held[number][0]):
+                        held[number] = (modified, int(part["Size"]), str(part["ETag"]))
         except (ClientError, BotoCoreError) as exc:
             raise _multipart_error(exc, key, upload_id) from exc
         return [
             {"PartNumber": number, "Size": size, "ETag": etag}
-            for number, size, etag in sorted(held)
+            for number, (_, size, etag) in sorted(held.items())
         ]
 
     def complete_multipart_upload(

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from buckets.signing.limits import MIN_PART_SIZE
 from buckets.storage.files import AbortOnErrorFile
-
-#: S3's smallest part size for every part but the last.
-MIN_PART_SIZE = 5 * 1024**2
 
 
 class NoSuchBucketError(OSError):
@@ -177,7 +174,6 @@ class S3ObjectWriter(io.RawIOBase):
         key: str,
         extra_args: dict[str, Any] | None = None,
         part_size: int = 8 * 1024**2,
-        on_commit: Callable[[], None] | None = None,
         max_memory_size: int = 0,
     ) -> None:
         self._client = client
@@ -186,15 +182,11 @@ class S3ObjectWriter(io.RawIOBase):
         self._extra = dict(extra_args or {})
         self._part_size = max(part_size, MIN_PART_SIZE)
         self._max_memory_size = max_memory_size
-        self._part = self._new_part()
+        self._part: Any = io.BytesIO()
         self._part_len = 0
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
-        self._on_commit = on_commit
         self.name = key
-
-    def _new_part(self) -> Any:
-        return io.BytesIO()
 
     def writable(self) -> bool:
         return True
@@ -233,7 +225,7 @@ class S3ObjectWriter(io.RawIOBase):
 
     def _take_part(self) -> Any:
         """The filled part, rewound for sending; a new empty one takes its place."""
-        part, self._part, self._part_len = self._part, self._new_part(), 0
+        part, self._part, self._part_len = self._part, io.BytesIO(), 0
         part.seek(0)
         return part
 
@@ -280,8 +272,6 @@ class S3ObjectWriter(io.RawIOBase):
         finally:
             self._part.close()
             super().close()
-        if self._on_commit is not None:
-            self._on_commit()
 
     def __del__(self) -> None:
         if self._upload_id is not None:

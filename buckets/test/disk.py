@@ -34,7 +34,8 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 
-from buckets.storage.keys import MAX_KEY_BYTES, clean_name
+from buckets.signing.limits import MAX_KEY_BYTES
+from buckets.storage.keys import clean_name
 
 #: Where writes are spooled before the rename; reserved, never a key.
 TMP_DIR = ".buckets-tmp"

@@ -17,7 +17,7 @@ from botocore.utils import parse_to_aware_datetime
 
 from buckets.signing import sigv4 as signing
 from buckets.signing.numbers import MAX_BYTE_POSITION, read_decimal
-from buckets.signing.post_verify import PostError, verify_presigned
+from buckets.signing.url_verify import PostError, verify_presigned
 from buckets.test.disk import CHUNK_SIZE, HEADER_PARAMETERS
 
 if TYPE_CHECKING:
@@ -176,7 +176,7 @@ def read_access(request: HttpRequest, storage: FakeS3Storage) -> bool | PostErro
     (:func:`signs_urls`) or a public one.
 
     True for a valid pre-signed URL (checked with
-    :func:`buckets.signing.post_verify.verify_presigned`, which recomputes the signature with
+    :func:`buckets.signing.url_verify.verify_presigned`, which recomputes the signature with
     the code that signs it); its ``response-*`` parameters may override headers. False for
     an anonymous request to a public bucket,
     which must not carry any. Otherwise S3's error: 403 ``AccessDenied`` for an anonymous

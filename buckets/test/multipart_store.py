@@ -39,6 +39,7 @@ from buckets.storage.multipart import (
     multipart_etag,
 )
 from buckets.test.disk import CHUNK_SIZE, TMP_DIR, Disk, Spooled, write_meta
+from buckets.test.headers import served_headers
 
 if TYPE_CHECKING:
     from buckets import conf
@@ -270,9 +271,9 @@ class FakeMultipartMixin(MultipartUploads):
         def region(self) -> str: ...
         def _key(self, name: str) -> str: ...
         def base_url(self) -> str: ...
-        def _object_meta(
+        def _put_args(
             self, name: str, content: Any = None, metadata: Mapping[str, str] | None = None
-        ) -> tuple[str, dict[str, str]]: ...
+        ) -> dict[str, Any]: ...
 
     @property
     def multipart_store(self) -> UploadStore:
@@ -284,9 +285,9 @@ class FakeMultipartMixin(MultipartUploads):
     ) -> str:
         key = self._key(name)
         self.disk.key_path(key)  # SuspiciousFileOperation for a key the disk cannot hold
-        typed = types.SimpleNamespace(content_type=content_type)
-        object_type, headers = self._object_meta(name, typed, metadata)
-        return self.multipart_store.create(key, object_type, headers)
+        typed = types.SimpleNamespace(content_type=content_type)  # as a file with that type
+        args = self._put_args(name, typed, metadata)
+        return self.multipart_store.create(key, args["ContentType"], served_headers(args))
 
     def presign_upload_part(
         self,

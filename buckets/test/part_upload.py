@@ -1,7 +1,7 @@
 """``PUT <MEDIA_URL>s3/uploads/<key>?partNumber=N&uploadId=...``: S3's ``UploadPart``, as
 a browser sends it to a pre-signed URL (``FakeS3Storage.presign_upload_part``).
 
-The signature is checked first, with :func:`buckets.signing.post_verify.verify_presigned`
+The signature is checked first, with :func:`buckets.signing.url_verify.verify_presigned`
 (the code that signed it, in reverse) and the request's own headers, so the
 ``Content-Length`` the URL pins is enforced as S3 enforces it: any other length is 403
 ``SignatureDoesNotMatch`` and nothing is read. Then the upload must be in progress for that
@@ -22,12 +22,14 @@ from django.views.decorators.csrf import csrf_exempt
 
 from buckets.signing import sigv4 as signing
 from buckets.signing.numbers import read_decimal
-from buckets.signing.post_verify import PostError, verify_presigned
+from buckets.signing.url_verify import PostError, verify_presigned
 from buckets.storage.multipart import MAX_PART_SIZE, MAX_PARTS, NoSuchUploadError
 from buckets.test import views
 from buckets.test.disk import CHUNK_SIZE
 from buckets.test.headers import query_pairs
 from buckets.test.multipart_store import UploadStore
+from buckets.test.post_upload import drain
+from buckets.test.responses import cors, s3_error
 from buckets.test.storage import FakeS3Storage
 
 
@@ -48,7 +50,7 @@ def _body(request: HttpRequest, length: int) -> Iterator[bytes]:
 
 
 def _error(error: PostError) -> HttpResponse:
-    return views.s3_error(error.code, error.status, error.message, error.extra)
+    return s3_error(error.code, error.status, error.message, error.extra)
 
 
 def _signature(request: HttpRequest, storage: FakeS3Storage) -> HttpResponse | None:
@@ -72,7 +74,7 @@ def _signature(request: HttpRequest, storage: FakeS3Storage) -> HttpResponse | N
         region=storage.region,
     )
     if signed is False:
-        return views.s3_error("AccessDenied", 403, "Access Denied")
+        return s3_error("AccessDenied", 403, "Access Denied")
     if isinstance(signed, PostError):
         return _error(signed)
     return None
@@ -85,14 +87,14 @@ def _upload_part(request: HttpRequest, storage: FakeS3Storage, key: str) -> Http
     upload_id = request.GET.get("uploadId")
     number_text = request.GET.get("partNumber")
     if upload_id is None or number_text is None:
-        return views.s3_error(
+        return s3_error(
             "NotImplemented",
             501,
             "The fake S3 takes a PUT only as UploadPart (partNumber and uploadId).",
         )
     number = read_decimal(number_text, MAX_PARTS)
     if number is None or not 1 <= number <= MAX_PARTS:
-        return views.s3_error(
+        return s3_error(
             "InvalidArgument",
             400,
             f"Part number must be an integer between 1 and {MAX_PARTS}, inclusive",
@@ -101,11 +103,11 @@ def _upload_part(request: HttpRequest, storage: FakeS3Storage, key: str) -> Http
     length_text = request.META.get("CONTENT_LENGTH") or ""
     length = read_decimal(length_text, MAX_PART_SIZE + 1)
     if length is None:
-        return views.s3_error(
+        return s3_error(
             "MissingContentLength", 411, "You must provide the Content-Length HTTP header."
         )
     if length > MAX_PART_SIZE:
-        return views.s3_error(
+        return s3_error(
             "EntityTooLarge",
             400,
             "Your proposed upload exceeds the maximum allowed size",
@@ -116,7 +118,7 @@ def _upload_part(request: HttpRequest, storage: FakeS3Storage, key: str) -> Http
         store.check(key, upload_id)  # before reading a byte
         etag = store.put_part(key, upload_id, number, _body(request, length))
     except NoSuchUploadError:
-        return views.s3_error(
+        return s3_error(
             "NoSuchUpload",
             404,
             "The specified upload does not exist. The upload ID may be invalid, or the "
@@ -124,7 +126,7 @@ def _upload_part(request: HttpRequest, storage: FakeS3Storage, key: str) -> Http
             {"UploadId": upload_id},
         )
     except _IncompleteBody:
-        return views.s3_error(
+        return s3_error(
             "IncompleteBody",
             400,
             "You did not provide the number of bytes specified by the Content-Length HTTP header",
@@ -142,5 +144,5 @@ def object_endpoint(request: HttpRequest, key: str) -> HttpResponseBase:
     if request.method != "PUT":
         return views.serve(request, key)
     response = _upload_part(request, views.fake_storage(), key)
-    views._drain(request)
-    return views._cors(request, response)
+    drain(request)
+    return cors(request, response)

@@ -56,7 +56,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.translation import gettext_lazy as _
 
-from buckets.storage.keys import MAX_KEY_BYTES
+from buckets.signing.limits import MAX_KEY_BYTES
 
 if TYPE_CHECKING:
     from django.db.models import Field

@@ -48,12 +48,12 @@ from django.utils.log import log_response
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from buckets.signing.post_policy import (
-    S3_MAX_POST_SIZE,
+from buckets.signing.content_types import (
     accept_patterns,
     normalize_content_type,
     signed_content_type,
 )
+from buckets.signing.limits import S3_MAX_POST_SIZE
 from buckets.uploads.permissions import grant_upload
 from buckets.uploads.staging import (
     MAX_INPUT_LENGTH,

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from tests.site_settings import apply, fake_site
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -106,7 +108,7 @@ class Target:
 
 
 def _rgw_target(request: pytest.FixtureRequest, live_server: Any) -> Target:
-    from tests.rgw import list_keys
+    from s3servers import list_keys
 
     storage = request.getfixturevalue("s3_default")
     s3 = request.getfixturevalue("s3")
@@ -123,14 +125,7 @@ def _rgw_target(request: pytest.FixtureRequest, live_server: Any) -> Target:
 
 
 def _fake_target(settings: Any, tmp_path: Path) -> Target:
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.MEDIA_URL = "/media/"
-    settings.ROOT_URLCONF = "tests.browser.urls_fake"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "buckets.test.storage.FakeS3Storage"},
-    }
-    from django.core.files.storage import default_storage
+    default_storage = apply(settings, fake_site(tmp_path / "media", "tests.browser.urls_fake"))
 
     def keys() -> list[str]:
         root = Path(default_storage.root)  # type: ignore[attr-defined]

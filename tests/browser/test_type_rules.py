@@ -1,5 +1,5 @@
 """The widget's type check is the server's: one rule
-(``buckets.signing.post_policy.signed_content_type``), its data rendered into the widget
+(``buckets.signing.content_types.signed_content_type``), its data rendered into the widget
 (``type_rules``), applied by ``upload.js`` in Chromium.
 
 The matrix test runs the script's function and the Python function over the same (type,
@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 import buckets
-from buckets.signing import post_policy as policy
+from buckets.signing import content_types
 from tests.browser.test_widget import a_file, count_requests, hidden_value, widget
 
 pytestmark = pytest.mark.browser
@@ -144,8 +144,8 @@ def test_the_scripts_type_rule_is_the_servers(page: Page) -> None:
             cases.append(
                 {
                     "type": content_type,
-                    "rules": policy.type_rules(accept),
-                    "expected": policy.signed_content_type(content_type, accept),
+                    "rules": content_types.type_rules(accept),
+                    "expected": content_types.signed_content_type(content_type, accept),
                     "accept": accept,
                 }
             )
@@ -220,7 +220,7 @@ def test_a_dotted_pattern_is_refused_by_the_widget_as_by_the_server(
     page.set_input_files("#id_pdf_file", files=[a_file("a.pdf", b"%PDF-1.4", "application/pdf")])
     expect(w.locator(".s3file-error")).to_contain_text("is not an accepted type of file")
     assert signing == []
-    assert policy.signed_content_type("application/pdf", [".pdf"]) is None
+    assert content_types.signed_content_type("application/pdf", [".pdf"]) is None
 
 
 def test_a_safe_type_still_uploads(

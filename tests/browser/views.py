@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.template import Engine, RequestContext
 from django.urls import reverse
 
-from buckets.fields.forms import S3FileFormMixin
+from tests.testapp.forms import AvatarForm, DocumentForm
 from tests.testapp.models import Avatar, Document
 
 #: Its own template engine: this folder is not an app, and the settings are not ours to change.
@@ -23,18 +23,6 @@ def render(request: HttpRequest, name: str, context: dict[str, Any]) -> HttpResp
     get_token(request)  # the csrftoken cookie, as a real site sets it
     template = ENGINE.get_template(name)
     return HttpResponse(template.render(RequestContext(request, context)))
-
-
-class DocumentForm(S3FileFormMixin, forms.ModelForm):
-    class Meta:
-        model = Document
-        fields = ["name", "file"]
-
-
-class AvatarForm(S3FileFormMixin, forms.ModelForm):
-    class Meta:
-        model = Avatar
-        fields = ["image", "pdf"]
 
 
 def _edit(

@@ -1,10 +1,11 @@
-"""One conformance suite, two servers: Ceph RGW (a real S3) and the fake (``buckets.test``).
+"""One conformance suite, three servers: Ceph RGW and SeaweedFS (real S3 servers, from
+``s3servers``) and the fake (``buckets.test``).
 
 Every test takes the ``target`` fixture and runs once per server, with the same requests
 and, unless a test says why, the same expected answer. The fake is served by pytest-django's
 ``live_server`` (a real HTTP server in a thread), so requests go over the wire exactly as
-they go to RGW. Where AWS and RGW themselves disagree, :func:`per_target` names both
-answers: the fake must give AWS's.
+they go to the real servers. Where a real server answers otherwise than AWS documents,
+:func:`expect` reads that server's answer from ``differences.py``; the fake must give AWS's.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from buckets.signing import sigv4 as signing
 from buckets.storage import S3Storage
 from buckets.test.disk import TMP_DIR
 from buckets.test.storage import FakeS3Storage
+from s3servers import S3Server
+from tests.conformance import differences
+from tests.servers import fresh_bucket
 
 CORS_RULE = {
     "AllowedOrigins": ["*"],
@@ -41,19 +45,24 @@ CORS_RULE = {
 class Target:
     """A server under test and what the suite needs to drive and inspect it."""
 
-    name: str  # "rgw" or "fake"
+    name: str  # "rgw", "seaweedfs" or "fake"
     storage: S3Storage | FakeS3Storage
     url: str  # absolute upload URL
     access_key: str
     secret_key: str
     region: str
-    s3: Any = None  # boto3 client (RGW)
+    s3: Any = None  # boto3 client (a real server)
     root: Path | None = None  # the fake's directory
     options: dict[str, Any] = dataclasses.field(default_factory=dict)  # the storage's
 
     def storage_with(self, **options: Any) -> S3Storage | FakeS3Storage:
         """Another storage on the same bucket (or directory), with more options."""
         return type(self.storage)(**self.options, **options)
+
+    @property
+    def real(self) -> bool:
+        """A real S3 server (reached with boto3 too), not the fake."""
+        return self.s3 is not None
 
     @property
     def bucket(self) -> str:
@@ -115,13 +124,13 @@ class Target:
         )
 
     def exists(self, key: str) -> bool:
-        if self.name == "rgw":
+        if self.real:
             found = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=key).get("Contents", [])
             return any(o["Key"] == key for o in found)
         return self.storage.exists(key)
 
     def keys(self) -> list[str]:
-        if self.name == "rgw":
+        if self.real:
             pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
             return sorted(o["Key"] for page in pages for o in page.get("Contents", ()))
         assert self.root is not None
@@ -133,7 +142,7 @@ class Target:
 
     def get(self, key: str) -> tuple[bytes, str]:
         """The stored object's bytes and Content-Type, read back through the server."""
-        if self.name == "rgw":
+        if self.real:
             obj = self.s3.get_object(Bucket=self.bucket, Key=key)
             return obj["Body"].read(), obj["ContentType"]
         response = requests.get(self.storage_url(key), timeout=30)
@@ -146,7 +155,8 @@ class Target:
     def storage_url(
         self, name: str, method: str = "GET", parameters: dict[str, str] | None = None
     ) -> str:
-        """``storage.url(name)`` made absolute: what a page would link to (signed on RGW)."""
+        """``storage.url(name)`` made absolute: what a page would link to (signed on a
+        real server)."""
         url = self.storage.url(name, parameters=parameters, http_method=method)
         if url.startswith("/"):  # the fake's relative URL, on the live server
             parts = urlsplit(self.url)
@@ -154,10 +164,10 @@ class Target:
         return url
 
 
-def per_target(target: Target, *, aws: Any, rgw: Any) -> Any:
-    """The answer expected from this target: AWS's documented one on the fake (which
-    follows AWS), Ceph RGW 16's where RGW differs from AWS."""
-    return rgw if target.name == "rgw" else aws
+def expect(target: Target, case: str, *, aws: Any) -> Any:
+    """The answer expected from this target in ``case``: AWS's documented one (the fake's),
+    or the server's own where ``differences.DIFFERENCES`` lists one."""
+    return differences.expected(target.name, case, aws=aws)
 
 
 def error_code(response: requests.Response) -> str | None:
@@ -170,27 +180,34 @@ def assert_error(response: requests.Response, status: int, code: str) -> None:
     assert (response.status_code, error_code(response)) == (status, code), response.text
 
 
-@pytest.fixture(params=["rgw", "fake"])
+TARGETS = [
+    pytest.param("rgw", marks=pytest.mark.rgw),
+    pytest.param("seaweedfs", marks=pytest.mark.seaweedfs),
+    "fake",
+]
+
+
+@pytest.fixture(params=TARGETS)
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
-    if request.param == "rgw":
-        rgw = request.getfixturevalue("rgw")
-        bucket = request.getfixturevalue("bucket")
-        s3 = request.getfixturevalue("s3")
+    if request.param == "fake":
+        yield from _fake_target(request)
+        return
+    server: S3Server = request.getfixturevalue(request.param)  # the session's server
+    s3 = request.getfixturevalue({"rgw": "s3", "seaweedfs": "seaweedfs_s3"}[request.param])
+    with fresh_bucket(s3) as bucket:
         s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [CORS_RULE]})
-        options = rgw.storage_options(bucket)
+        options = server.storage_options(bucket)
         storage = S3Storage(**options)
         yield Target(
-            "rgw",
+            request.param,
             storage,
             storage.upload_url(),
-            rgw.access_key,
-            rgw.secret_key,
-            rgw.region,
+            server.access_key,
+            server.secret_key,
+            server.region,
             s3=s3,
             options=options,
         )
-        return
-    yield from _fake_target(request)
 
 
 @pytest.fixture
@@ -207,13 +224,9 @@ def _fake_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     # pytest-django does for tests naming ``live_server`` directly.
     request.getfixturevalue("transactional_db")
     live_server = request.getfixturevalue("live_server")
-    settings.ROOT_URLCONF = "tests.conformance.urls"
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.MEDIA_URL = "/media/"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "buckets.test.storage.FakeS3Storage"},
-    }
+    from tests.site_settings import apply, fake_site
+
+    apply(settings, fake_site(tmp_path / "media", "tests.conformance.urls"))
     storage = FakeS3Storage()
     s = storage.settings
     yield Target(

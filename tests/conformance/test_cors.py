@@ -1,12 +1,12 @@
 """CORS: the fake answers like a bucket whose one rule allows any origin and header, and
-GET/HEAD/POST/PUT; RGW gets that rule with ``put_bucket_cors``."""
+GET/HEAD/POST/PUT; the real servers get that rule with ``put_bucket_cors``."""
 
 from __future__ import annotations
 
 import pytest
 import requests
 
-from tests.conformance.conftest import Target, assert_error
+from tests.conformance.conftest import Target, assert_error, expect
 
 pytestmark = pytest.mark.rgw
 
@@ -21,6 +21,12 @@ def preflight(target: Target, method: str, **headers: str) -> requests.Response:
     )
 
 
+def allows(header: str, *wanted: str) -> bool:
+    """Whether a CORS answer's list names each of ``wanted``, or is the ``*`` wildcard."""
+    listed = {item.strip().lower() for item in header.split(",")}
+    return "*" in listed or all(w.lower() in listed for w in wanted)
+
+
 def test_preflight_for_post_is_allowed(target: Target) -> None:
     response = preflight(
         target, "POST", **{"Access-Control-Request-Headers": "content-type,x-requested-with"}
@@ -28,15 +34,18 @@ def test_preflight_for_post_is_allowed(target: Target) -> None:
     assert response.status_code == 200, response.text
     # RGW echoes the origin, the fake (like AWS for a "*" rule) answers "*": both allow it.
     assert response.headers["Access-Control-Allow-Origin"] in (ORIGIN, "*")
-    assert "POST" in response.headers["Access-Control-Allow-Methods"]
-    allowed = response.headers["Access-Control-Allow-Headers"].lower()
-    assert "content-type" in allowed and "x-requested-with" in allowed
-    exposed = response.headers["Access-Control-Expose-Headers"].lower()
-    assert "etag" in exposed and "location" in exposed
+    assert allows(response.headers["Access-Control-Allow-Methods"], "POST")
+    allowed = response.headers["Access-Control-Allow-Headers"]
+    assert allows(allowed, "content-type", "x-requested-with")
+    assert allows(response.headers["Access-Control-Expose-Headers"], "etag", "location")
 
 
 def test_preflight_for_a_method_outside_the_rule_is_refused(target: Target) -> None:
     response = preflight(target, "DELETE")
+    if expect(target, "cors: preflight outside the rule", aws=403) == 200:
+        assert response.status_code == 200
+        assert allows(response.headers["Access-Control-Allow-Methods"], "DELETE")
+        return
     assert_error(response, 403, "AccessDenied")
     assert "Access-Control-Allow-Origin" not in response.headers
 
@@ -45,9 +54,9 @@ def test_preflight_without_origin_is_a_bad_request(target: Target) -> None:
     response = requests.options(
         target.url, headers={"Access-Control-Request-Method": "POST"}, timeout=30
     )
-    # 400 on both; RGW says InvalidArgument, the fake BadRequest (AWS's answer as far as
-    # we know; not asserted, as no AWS document states it).
-    assert response.status_code == 400
+    # 400 on RGW (InvalidArgument) and the fake (BadRequest): AWS's answer as far as we
+    # know (the code is not asserted, as no AWS document states it).
+    assert response.status_code == expect(target, "cors: preflight without Origin", aws=400)
 
 
 def test_post_with_origin_gets_cors_headers_on_success_and_error(target: Target) -> None:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from buckets.signing import post_policy as policy
+from buckets.signing.limits import MAX_KEY_BYTES
 from tests.conformance.conftest import Target
 
 SECRET = b"top secret bytes"
@@ -46,7 +47,7 @@ def disk(fake: Target, tmp_path: Path) -> Path:
 
 
 def signed(fake: Target, key: str) -> dict[str, str]:
-    if len(key.encode()) > 1024:  # build_post_policy refuses to sign it; do it by hand
+    if len(key.encode()) > MAX_KEY_BYTES:  # build_post_policy refuses to sign it; do it by hand
         return fake.custom([["eq", "$key", key]], {"key": key})
     fields, _ = policy.build_post_policy(
         bucket=fake.bucket,

@@ -22,6 +22,7 @@ from django.core.management import call_command
 
 from buckets.storage import S3Storage
 from tests.reliability.proxy import FaultProxy
+from tests.site_settings import apply, s3_site
 
 #: Short timeouts for the fault tests: a dead server must be noticed within seconds.
 FAST = {"connect_timeout": 1, "read_timeout": 1, "max_attempts": 1}
@@ -56,19 +57,7 @@ def proxied(rgw: Any, bucket: str, proxy: FaultProxy) -> S3Storage:
 @pytest.fixture
 def proxied_default(settings: Any, rgw: Any, bucket: str, proxy: FaultProxy) -> S3Storage:
     """The default storage (``AWS`` setting) on a fresh bucket, through the proxy."""
-    settings.AWS = {
-        "BUCKET": bucket,
-        "ACCESS_KEY": rgw.access_key,
-        "SECRET_KEY": rgw.secret_key,
-        "REGION": rgw.region,
-        "ENDPOINT_URL": proxy.url,
-        "ADDRESSING_STYLE": "path",
-        **{k.upper(): v for k, v in FAST.items()},
-    }
-    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "buckets.storage.S3Storage"}}
-    from django.core.files.storage import default_storage
-
-    return default_storage  # type: ignore[return-value]
+    return apply(settings, s3_site(rgw, bucket, endpoint_url=proxy.url, **FAST))
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Many users at once against the real RGW: nothing overwritten, nothing lost.
+"""Many users at once against the real RGW: nothing overwritten, nothing lost. (Small
+saves of one name at once, on every server: ``conformance/test_concurrency.py``.)
 
 Every thread is held at a ``threading.Barrier`` until all are ready (clients made,
 bodies built), so the requests really overlap; then every object is read back.
@@ -24,7 +25,7 @@ from django.test import RequestFactory
 
 from buckets.storage import S3Storage
 from buckets.uploads.views import signed_url
-from tests.rgw import list_keys
+from s3servers import list_keys
 from tests.testapp.models import Document
 
 T = TypeVar("T")
@@ -55,23 +56,6 @@ def all_at_once(n: int, prepare: Callable[[int], Any], work: Callable[[int, Any]
 
     with ThreadPoolExecutor(n) as pool:
         return list(pool.map(run, range(n)))
-
-
-def test_fifty_threads_save_file_txt_through_the_storage(
-    storage: S3Storage, s3: Any, bucket: str
-) -> None:
-    n = 50
-
-    def prepare(i: int) -> ContentFile[bytes]:
-        storage.client  # noqa: B018 -- this thread's client, made before the start line
-        return ContentFile(body_of(i))
-
-    names = all_at_once(n, prepare, lambda i, content: storage.save("file.txt", content))
-    assert len(set(names)) == n
-    assert "file.txt" in names and all(name.endswith(".txt") for name in names)
-    assert sorted(list_keys(s3, bucket)) == sorted(names)
-    for i, name in enumerate(names):
-        assert stored(s3, bucket, name) == body_of(i), name
 
 
 MiB = 1024**2

@@ -27,9 +27,9 @@ from django.test import Client
 from buckets.fields.files import S3File
 from buckets.storage import S3Storage
 from buckets.storage.s3io import NoSuchBucketError
+from s3servers import list_keys
 from tests.reliability.conftest import FAST, time_bound
 from tests.reliability.proxy import FaultProxy
-from tests.rgw import list_keys
 from tests.testapp.models import Document
 
 MiB = 1024**2

@@ -20,6 +20,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from buckets.signing import post_policy as policy
+from buckets.signing.limits import S3_MAX_POST_SIZE
 from buckets.test.storage import FakeS3Storage
 from tests.reliability.strategies import (
     AWS,
@@ -30,6 +31,7 @@ from tests.reliability.strategies import (
     numbers,
     range_headers,
 )
+from tests.site_settings import fake_site
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +87,7 @@ def fake_posts(draw: Any, storage: FakeS3Storage) -> tuple[bytes, str, str, byte
             access_key=s.access_key or "",
             secret_key=s.secret_key or "",
             region=storage.region,
-            max_size=draw(st.sampled_from([10, 1000, policy.S3_MAX_POST_SIZE])),
+            max_size=draw(st.sampled_from([10, 1000, S3_MAX_POST_SIZE])),
         )
     except (policy.PolicyError, ValueError, UnicodeError):
         fields = {"key": key}
@@ -142,13 +144,7 @@ def test_fake_upload_endpoint_never_500s_nor_writes_outside_its_root(
     box: Path, data: st.DataObject
 ) -> None:
     media = box / "site" / "media"
-    with override_settings(
-        MEDIA_ROOT=str(media),
-        MEDIA_URL="/media/",
-        ROOT_URLCONF="buckets.test.urls",
-        STORAGES={"default": {"BACKEND": "buckets.test.storage.FakeS3Storage"}},
-        AWS=AWS,
-    ):
+    with override_settings(**fake_site(media, "buckets.test.urls", AWS=AWS)):
         storage = FakeS3Storage()
         before_outside, before_parent = files_outside(box), set(os.listdir(box.parent))
         body, content_type, key, content = data.draw(fake_posts(storage))
@@ -181,13 +177,7 @@ def test_fake_object_endpoint_answers_any_range_or_query_without_a_500(
     box: Path, data: st.DataObject
 ) -> None:
     media = box / "site" / "media"
-    with override_settings(
-        MEDIA_ROOT=str(media),
-        MEDIA_URL="/media/",
-        ROOT_URLCONF="buckets.test.urls",
-        STORAGES={"default": {"BACKEND": "buckets.test.storage.FakeS3Storage"}},
-        AWS=AWS,
-    ):
+    with override_settings(**fake_site(media, "buckets.test.urls", AWS=AWS)):
         storage = FakeS3Storage()
         if not storage.exists("r/data.txt"):
             storage.save("r/data.txt", ContentFile(b"0123456789abcdefghij"))

@@ -98,9 +98,10 @@
   }
 
   // -- the server's type rule ------------------------------------------------------------------
-  // buckets.policy.signed_content_type, step by step, with the data the server renders into
-  // data-type-rules (buckets.policy.type_rules): one rule, so the script refuses exactly what
-  // the signing view refuses. Tests compare both over a matrix of types and patterns.
+  // buckets.signing.content_types.signed_content_type, step by step, with the data the server
+  // renders into data-type-rules (buckets.signing.content_types.type_rules): one rule, so the
+  // script refuses exactly what the signing view refuses. Tests compare both over a matrix of
+  // types and patterns.
 
   function normalizeType(value, rules) {
     if (typeof value !== "string" || value.length > rules.maxLength) {
