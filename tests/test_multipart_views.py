@@ -22,13 +22,8 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from buckets.signing.post_policy import S3_MAX_POST_SIZE
-from buckets.uploads.multipart_plan import (
-    MAX_PARTS,
-    MIN_PART_SIZE,
-    S3_MAX_OBJECT_SIZE,
-    plan_parts,
-)
+from buckets.signing.limits import MAX_OBJECT_SIZE, MAX_PARTS, MIN_PART_SIZE, S3_MAX_POST_SIZE
+from buckets.uploads.multipart_plan import plan_parts
 from buckets.uploads.multipart_session import (
     InvalidSession,
     field_for_upload_name,
@@ -70,7 +65,7 @@ def uppy_chunks(size: int) -> list[int]:
         (MIN_PART_SIZE + 1, MIN_PART_SIZE, 2),
         (MAX_PARTS * MIN_PART_SIZE, MIN_PART_SIZE, MAX_PARTS),
         (MAX_PARTS * MIN_PART_SIZE + 1, MIN_PART_SIZE + 1, MAX_PARTS),
-        (S3_MAX_OBJECT_SIZE, -(-S3_MAX_OBJECT_SIZE // MAX_PARTS), MAX_PARTS),
+        (MAX_OBJECT_SIZE, -(-MAX_OBJECT_SIZE // MAX_PARTS), MAX_PARTS),
     ],
 )
 def test_plan(size: int, part_size: int, count: int) -> None:
@@ -82,7 +77,7 @@ def test_plan(size: int, part_size: int, count: int) -> None:
     assert 1 <= lengths[-1] <= part_size
 
 
-@given(st.integers(min_value=1, max_value=S3_MAX_OBJECT_SIZE))
+@given(st.integers(min_value=1, max_value=MAX_OBJECT_SIZE))
 def test_plan_is_uppys_and_s3s(size: int) -> None:
     plan = plan_parts(size)
     assert plan.part_count <= MAX_PARTS
@@ -92,7 +87,7 @@ def test_plan_is_uppys_and_s3s(size: int) -> None:
         assert [length for _, length in plan.lengths()] == uppy_chunks(size)
 
 
-@pytest.mark.parametrize("size", [0, -1, S3_MAX_OBJECT_SIZE + 1, True, 1.5, "10"])
+@pytest.mark.parametrize("size", [0, -1, MAX_OBJECT_SIZE + 1, True, 1.5, "10"])
 def test_plan_refuses_sizes_s3_refuses(size: Any) -> None:
     with pytest.raises(ValueError):
         plan_parts(size)
@@ -203,13 +198,13 @@ def test_field_found_from_the_key(alice: User) -> None:
 
 
 def test_size_limit(settings: Any) -> None:
-    assert multipart_size_limit(None, default_storage) == S3_MAX_OBJECT_SIZE
+    assert multipart_size_limit(None, default_storage) == MAX_OBJECT_SIZE
     assert multipart_size_limit(IMAGE_FIELD, default_storage) == MiB
     settings.AWS = {**settings.AWS, "MAX_FILE_SIZE": 3 * MiB}
     assert multipart_size_limit(None, default_storage) == 3 * MiB
     assert multipart_size_limit(IMAGE_FIELD, default_storage) == MiB
     settings.AWS = {**settings.AWS, "MAX_FILE_SIZE": S3_MAX_POST_SIZE}
-    assert multipart_size_limit(DOC_FIELD, default_storage) == S3_MAX_OBJECT_SIZE
+    assert multipart_size_limit(DOC_FIELD, default_storage) == MAX_OBJECT_SIZE
 
 
 # -- views: refused before the bucket is asked anything ---------------------------------
@@ -307,7 +302,7 @@ def test_create_without_size_is_refused(alice: User) -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("field", "size"),
-    [(IMAGE_FIELD, MiB + 1), (None, S3_MAX_OBJECT_SIZE + 1), (DOC_FIELD, 10**20)],
+    [(IMAGE_FIELD, MiB + 1), (None, MAX_OBJECT_SIZE + 1), (DOC_FIELD, 10**20)],
 )
 def test_declared_size_over_the_limit(alice: User, field: Any, size: int) -> None:
     body: dict[str, Any] = {"key": "big.png", "size": size}

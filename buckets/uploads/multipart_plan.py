@@ -5,8 +5,9 @@ which holds the remainder. This is S3's rule (parts of at least 5 MiB but the la
 10,000 parts) at its smallest, and what ``@uppy/aws-s3`` 4.x cuts a file into by default,
 so an Uppy client's parts match the plan the server signs and checks.
 
-Pure: no Django, no boto3. The server derives the plan again on every call from the size
-bound into the upload's session token, so a client never states a part's length.
+Pure: no Django, no boto3 (S3's limits from :mod:`buckets.signing.limits`). The server
+derives the plan again on every call from the size bound into the upload's session token,
+so a client never states a part's length.
 """
 
 from __future__ import annotations
@@ -14,20 +15,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
-__all__ = [
-    "MAX_PARTS",
-    "MIN_PART_SIZE",
-    "S3_MAX_OBJECT_SIZE",
-    "PartPlan",
-    "plan_parts",
-]
+from buckets.signing.limits import MAX_OBJECT_SIZE, MAX_PARTS, MIN_PART_SIZE
 
-#: S3's smallest part but the last, in bytes.
-MIN_PART_SIZE = 5 * 1024**2
-#: S3's most parts in one upload.
-MAX_PARTS = 10_000
-#: S3's largest object, in bytes (the default ceiling of a multipart upload).
-S3_MAX_OBJECT_SIZE = 5 * 1024**4
+__all__ = ["PartPlan", "plan_parts"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,12 +45,12 @@ class PartPlan:
 
 
 def plan_parts(size: int) -> PartPlan:
-    """The plan for ``size`` bytes (1 to :data:`S3_MAX_OBJECT_SIZE`); ``ValueError``
+    """The plan for ``size`` bytes (1 to :data:`MAX_OBJECT_SIZE`); ``ValueError``
     for any other size. A site's own limit (a field's ``max_size``, ``MAX_FILE_SIZE``) is
     the caller's to check first."""
     if not isinstance(size, int) or isinstance(size, bool):
         raise ValueError("A size is an integer number of bytes.")
-    if not 1 <= size <= S3_MAX_OBJECT_SIZE:
-        raise ValueError(f"A multipart upload has 1 to {S3_MAX_OBJECT_SIZE} bytes, not {size}.")
+    if not 1 <= size <= MAX_OBJECT_SIZE:
+        raise ValueError(f"A multipart upload has 1 to {MAX_OBJECT_SIZE} bytes, not {size}.")
     part_size = max(MIN_PART_SIZE, -(-size // MAX_PARTS))
     return PartPlan(size=size, part_size=part_size, part_count=-(-size // part_size))

@@ -43,8 +43,7 @@ from django.core.files.storage import default_storage
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
-from buckets.signing.post_policy import S3_MAX_POST_SIZE
-from buckets.uploads.multipart_plan import S3_MAX_OBJECT_SIZE
+from buckets.signing.limits import MAX_OBJECT_SIZE, S3_MAX_POST_SIZE
 from buckets.uploads.staging import MAX_INPUT_LENGTH, check_upload_name, field_label
 
 __all__ = [
@@ -59,7 +58,7 @@ __all__ = [
 
 _SALT = "buckets.uploads.multipart-session"
 _MAC_HEX = 32
-_MAX_SIZE_DIGITS = len(str(S3_MAX_OBJECT_SIZE))
+_MAX_SIZE_DIGITS = len(str(MAX_OBJECT_SIZE))
 _TOKEN_RE = re.compile(rf"([1-9][0-9]{{0,{_MAX_SIZE_DIGITS - 1}}})\.([0-9a-f]{{{_MAC_HEX}}})\Z")
 _WRAPPED_RE = re.compile(
     rf"([1-9][0-9]{{0,{_MAX_SIZE_DIGITS - 1}}}\.[0-9a-f]{{{_MAC_HEX}}})\.(.+)\Z", re.DOTALL
@@ -174,4 +173,4 @@ def multipart_size_limit(field: Any, storage: Any) -> int:
     if storage_max is not None and storage_max >= S3_MAX_POST_SIZE:
         storage_max = None
     limits = [limit for limit in (field_max, storage_max) if limit]
-    return min([*limits, S3_MAX_OBJECT_SIZE])
+    return min([*limits, MAX_OBJECT_SIZE])

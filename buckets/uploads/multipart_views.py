@@ -40,7 +40,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from buckets.signing.post_policy import normalize_content_type
+from buckets.signing.content_types import normalize_content_type
 from buckets.storage.multipart import InvalidPartsError, NoSuchUploadError
 from buckets.uploads.multipart_plan import PartPlan, plan_parts
 from buckets.uploads.multipart_session import (
