@@ -1,5 +1,6 @@
 """``include("buckets.urls")``: the signed-upload endpoint (``s3/signed-url/``) and the
-multipart-upload endpoints, ours and ``@uppy/aws-s3``'s (:mod:`buckets.uploads.multipart_views`)."""
+multipart-upload endpoints, ours (:mod:`buckets.uploads.multipart_views`) and
+``@uppy/aws-s3``'s (:mod:`buckets.uploads.multipart_uppy`)."""
 
 from __future__ import annotations
 

@@ -276,7 +276,7 @@ def sign_upload(
     """The signing itself, once the method and CSRF checks passed and the inputs were
     read (``data``, or ``unreadable`` when the body could not be): what
     :func:`signed_url` answers, shared with ``GET s3/params``
-    (:mod:`buckets.uploads.multipart_views`), which reads the same inputs from its query."""
+    (:mod:`buckets.uploads.multipart_uppy`), which reads the same inputs from its query."""
     # Who may upload, first, for the token's field: None without a token or with an
     # invalid one (an expired token still names its field).
     errors: Errors = {}
