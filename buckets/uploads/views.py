@@ -52,7 +52,7 @@ from buckets.uploads.permissions import grant_upload
 from buckets.uploads.staging_names import new_upload_name
 from buckets.uploads.upload_request import SignedUploadForm
 
-__all__ = ["MAX_BODY_BYTES", "signed_url"]
+__all__ = ["MAX_BODY_BYTES", "sign_upload", "signed_url"]
 
 #: The largest body the view reads, in bytes: room for every input at its longest, each
 #: character escaped (the file name and the field token are at most ``MAX_INPUT_LENGTH``
@@ -189,7 +189,16 @@ def signed_url(request: HttpRequest) -> HttpResponse:
         data = _read_body(request)
     except _BadBody as exc:
         unreadable = exc
+    return sign_upload(request, data, unreadable)
 
+
+def sign_upload(
+    request: HttpRequest, data: dict[str, Any], unreadable: _BadBody | None = None
+) -> HttpResponse:
+    """The signing itself, once the method and CSRF checks passed and the inputs were
+    read (``data``, or ``unreadable`` when the body could not be): what
+    :func:`signed_url` answers, shared with ``GET s3/params``
+    (:mod:`buckets.uploads.multipart_uppy`), which reads the same inputs from its query."""
     # Who may upload, first, for the token's field: None without a token or with an
     # invalid one (an expired token still names its field).
     form = SignedUploadForm(data)

@@ -1,0 +1,152 @@
+"""``@uppy/aws-s3`` 4.x's routes (its ``endpoint`` option, in Uppy Companion's shapes),
+answered by the same checks and steps as our own (:mod:`buckets.uploads.multipart_views`)::
+
+    POST   s3/multipart            {"filename", "type", "metadata": {"size", "field"?}}
+                                   -> {"key", "uploadId", "partSize", "partCount"}
+    GET    s3/multipart/<id>/<n>?key=       -> {"method": "PUT", "url", "expires"}
+    GET    s3/multipart/<id>?key=           -> [{"PartNumber", "Size", "ETag"}]
+    POST   s3/multipart/<id>/complete?key=  (its parts list is not read) -> {"key", "location"}
+    DELETE s3/multipart/<id>?key=           -> {}
+    GET    s3/params?filename=&type=&metadata[size]=&metadata[field]=
+                                            -> {"method": "POST", "url", "fields"}
+
+Read from ``@uppy/aws-s3`` 4.3.2 (``src/index.ts``, ``HTTPCommunicationQueue.ts``,
+``MultipartUploader.ts``), ``@uppy/companion-client`` 4.5.2 (``RequestClient.ts``) and
+``@uppy/companion`` 5.9.1 (``src/server/controllers/s3.js``).
+
+Uppy's create call carries no size and its later calls echo only the key and the upload
+id: the size and the field token travel as file metadata (``metadata.size``,
+``metadata.field``), and the upload id handed out carries the session token
+(:func:`buckets.uploads.multipart_session.wrap_upload_id`). Error answers also carry
+``"message"``, which Uppy shows to the user; a DELETE answers ``{}`` because Uppy reads
+every answer as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from buckets.uploads.multipart_session import InvalidSession, unwrap_upload_id, wrap_upload_id
+from buckets.uploads.multipart_views import (
+    Refused,
+    UploadSession,
+    answer_refusal,
+    finish_upload,
+    held_parts,
+    multipart_view,
+    part_numbers,
+    read_inputs,
+    refusal,
+    resume_upload,
+    sign_part,
+    start_upload,
+    unread_body_refused,
+)
+from buckets.uploads.views import _BadBody, _json, sign_upload
+
+__all__ = ["uppy_complete", "uppy_create", "uppy_params", "uppy_part", "uppy_upload"]
+
+
+@multipart_view(("POST",), uppy=True)
+def uppy_create(request: HttpRequest) -> HttpResponse:
+    """Uppy's ``createMultipartUpload``: ``{"filename", "type", "metadata"}``, the size and
+    field token read from ``metadata.size`` and ``metadata.field``."""
+    data, unreadable = read_inputs(request)
+    metadata = data.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
+    inputs = {
+        "key": data.get("filename"),
+        "content_type": data.get("type"),
+        "size": metadata.get("size"),
+        "field": metadata.get("field"),
+    }
+    key, upload_id, token, plan, _storage = start_upload(request, inputs, unreadable)
+    return _json(
+        200,
+        {
+            "key": key,
+            "uploadId": wrap_upload_id(token, upload_id),
+            "partSize": plan.part_size,
+            "partCount": plan.part_count,
+        },
+    )
+
+
+def _resume_wrapped(
+    request: HttpRequest, wrapped: str, unreadable: _BadBody | None = None
+) -> UploadSession:
+    """:func:`resume_upload` for Uppy's routes: the key in the query, the token in the id."""
+    key = request.GET.get("key")
+    try:
+        token, upload_id = unwrap_upload_id(wrapped)
+    except InvalidSession:
+        # Checked as any request (the permission first), then refused by the token check.
+        token, upload_id = "-", wrapped
+    return resume_upload(request, key, upload_id, token, unreadable)
+
+
+@multipart_view(("GET",), uppy=True)
+def uppy_part(request: HttpRequest, upload_id: str, part_number: int) -> HttpResponse:
+    """Uppy's ``signPart``: one part's URL, its length pinned."""
+    session = _resume_wrapped(request, upload_id)
+    (number,) = part_numbers(part_number, session.plan)
+    expires = session.storage.settings.upload_expire
+    return _json(
+        200, {"method": "PUT", "url": sign_part(request, session, number), "expires": expires}
+    )
+
+
+@multipart_view(("GET", "DELETE"), uppy=True)
+def uppy_upload(request: HttpRequest, upload_id: str) -> HttpResponse:
+    """Uppy's ``listParts`` (GET: a list of parts) and ``abortMultipartUpload``
+    (DELETE: ``{}``, which Uppy reads as JSON)."""
+    session = _resume_wrapped(request, upload_id)
+    if request.method == "DELETE":
+        session.storage.abort_multipart_upload(session.key, session.upload_id)
+        return _json(200, {})
+    return JsonResponse(held_parts(session), safe=False, headers={"Cache-Control": "no-store"})
+
+
+@multipart_view(("POST",), uppy=True, reads_body=False)
+def uppy_complete(request: HttpRequest, upload_id: str) -> HttpResponse:
+    """Uppy's ``completeMultipartUpload``: the parts it sends are not read (the server
+    lists them itself), so a large upload's long list is no reason to refuse it."""
+    unreadable = None
+    if unread_body_refused(request, reads_body=False):
+        unreadable = _BadBody(_("The request body is too large."), status=413)
+    session = _resume_wrapped(request, upload_id, unreadable)
+    return _json(200, finish_upload(request, session))
+
+
+@csrf_exempt
+def uppy_params(request: HttpRequest) -> HttpResponse:
+    """Uppy's ``getUploadParameters`` (a single upload): the signed-URL view's answer for
+    ``filename``, ``type``, ``metadata[size]`` and ``metadata[field]``, with
+    ``"method": "POST"``."""
+    if request.method != "GET":
+        response = answer_refusal(
+            refusal(405, _("Method not allowed: use %(methods)s.") % {"methods": "GET"}),
+            uppy=True,
+        )
+        response["Allow"] = "GET"
+        return response
+    query = request.GET
+    data = {
+        "key": query.get("filename"),
+        "content_type": query.get("type"),
+        "size": query.get("metadata[size]"),
+        "field": query.get("metadata[field]"),
+    }
+    data = {name: value for name, value in data.items() if value is not None}
+    signed = sign_upload(request, data)
+    if not isinstance(signed, JsonResponse):
+        return signed
+    body = json.loads(signed.content)
+    if signed.status_code == 200:
+        return _json(200, {"method": "POST", **body})
+    return answer_refusal(Refused(signed.status_code, body), uppy=True)
