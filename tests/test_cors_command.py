@@ -84,7 +84,7 @@ def test_keeps_other_rules_and_replaces_its_own(s3_default: Any, s3: Any) -> Non
     assert [r.get("ID") for r in rules] == ["cdn-fonts", RULE_ID]
     ours = rules[1]
     assert ours["AllowedOrigins"] == ["https://b.example.com"]
-    assert sorted(ours["AllowedMethods"]) == ["GET", "HEAD", "POST"]
+    assert sorted(ours["AllowedMethods"]) == ["GET", "HEAD", "POST", "PUT"]
     assert ours["MaxAgeSeconds"] == 120
 
 

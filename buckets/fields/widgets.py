@@ -2,7 +2,9 @@
 
 The file input has no ``name``, so the browser never sends file bytes to Django: the
 JavaScript (``buckets/js/upload.js``) asks the signed-URL view for a policy, uploads the file
-straight to the bucket and writes the resulting storage name into the hidden input.
+straight to the bucket and writes the resulting storage name into the hidden input. A file
+larger than ``BUCKETS_MULTIPART_THRESHOLD`` goes up in parts instead, through the multipart
+endpoints (``data-multipart``: their URLs, the threshold and the multipart size limit).
 Rendered from ``buckets/widgets/s3file.html`` (override it like any template); every
 message the script shows comes from this module or the template, so it is translated with
 the rest of the site. Exact byte counts ("1 byte", "5 bytes") are the one exception: the
@@ -24,7 +26,9 @@ from django.utils.translation import get_language, gettext
 
 from buckets.fields.files import S3File
 from buckets.signing.content_types import type_rules
-from buckets.uploads.field_tokens import field_token
+from buckets.signing.limits import S3_MAX_POST_SIZE
+from buckets.uploads.field_tokens import field_label, field_token
+from buckets.uploads.multipart_threshold import multipart_threshold
 from buckets.uploads.rules import upload_size_limit
 
 #: Friendly names for whole media families (``image/*``) in the chooser's hint.
@@ -97,6 +101,18 @@ def _messages() -> dict[str, Any]:
             "The bucket refused the upload or could not be reached. Its CORS rule may not "
             "allow uploads from this site, or the connection was lost."
         ),
+        "progress_detail": gettext("%(done)s of %(total)s"),
+        "speed": gettext("%(speed)s/s"),
+        "time_left": gettext("%(time)s left"),
+        "offline": gettext(
+            "The connection was lost. The upload goes on by itself when it is back."
+        ),
+        "retrying": gettext("The connection is unstable; retrying…"),
+        "resuming": gettext("Resuming the earlier upload of %(name)s…"),
+        "multipart_gone": gettext(
+            "The storage no longer holds this upload (it was completed or cancelled). "
+            "Please upload the file again."
+        ),
         # Unit symbols, so no message needs a plural form the script could not choose. An
         # exact count of bytes is spelled out by the browser (Intl.NumberFormat, with the
         # plural rules of the page's language); "%s B" is only its fallback.
@@ -143,6 +159,40 @@ class S3FileWidget(forms.Widget):
             return upload_size_limit(self.model_field, storage)
         except Exception:  # noqa: BLE001 -- a misconfigured storage must not break the page
             return None
+
+    def _multipart(self, name: str, storage: Any) -> dict[str, Any] | None:
+        """What the script needs to upload a large file in parts, or None when this widget
+        uploads every file in one POST (no threshold set, a storage without multipart
+        uploads, or ``buckets.urls`` not included)."""
+        threshold = multipart_threshold()
+        if threshold is None or storage is None:
+            return None
+        if not hasattr(storage, "create_multipart_upload"):
+            return None
+        try:
+            urls = {
+                step: reverse(f"s3_multipart_{route}")
+                for step, route in (
+                    ("create", "create"),
+                    ("sign", "sign"),
+                    ("parts", "parts"),
+                    ("complete", "complete"),
+                    ("abort", "abort"),
+                )
+            }
+            limit = upload_size_limit(self.model_field, storage, multipart=True)
+            field = self.model_field
+            # Names the field in the browser's record of an unfinished upload.
+            slot = field_label(field) if field is not None else name
+        except Exception:  # noqa: BLE001 -- a misconfiguration must not break the page
+            return None
+        return {
+            **urls,
+            # A file larger than S3 takes in one POST can only go up in parts.
+            "threshold": min(threshold, S3_MAX_POST_SIZE),
+            "maxSize": limit,
+            "slot": slot,
+        }
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
@@ -208,6 +258,7 @@ class S3FileWidget(forms.Widget):
                 "csrf_cookie": getattr(settings, "CSRF_COOKIE_NAME", "csrftoken"),
                 "csrf_header": header.replace("_", "-"),
                 "messages_json": json.dumps(messages, ensure_ascii=False),
+                "multipart_json": json.dumps(self._multipart(name, storage) or None),
                 "language": get_language() or "",
             }
         )

@@ -9,13 +9,20 @@
  *   3. POSTs every returned field, then the file as "file", to the returned url (XHR, so the
  *      upload reports progress), straight to the bucket;
  *   4. on success writes the object's storage name into the hidden input.
+ * A file larger than the multipart threshold (data-multipart) goes up in parts instead: the
+ * server creates the upload and fixes its part plan; several parts are PUT at once, each a
+ * slice of the file (never the whole file in memory) to a URL whose length is signed; a
+ * failed part is retried with backoff on its own; a lost connection is waited out, and the
+ * upload resumes from the parts the bucket lists. A small record in localStorage lets the
+ * same file, chosen again after a reload, resume too. Cancel aborts the upload on S3.
  * Any failure is said in words and leaves the previous value in place. While an upload is in
  * flight its form cannot be submitted. Widgets added later (admin inlines, formsets) are
  * picked up by a MutationObserver; "__prefix__" template rows are left alone until cloned.
  *
  * Each widget's root element receives bubbling events: s3file:start, s3file:progress
  * (detail.percent), s3file:uploaded (detail.name, detail.file), s3file:error (detail.message),
- * s3file:cancelled and s3file:removed.
+ * s3file:cancelled and s3file:removed. Progress also carries detail.loaded, detail.total,
+ * detail.speed (bytes a second) and detail.secondsLeft.
  */
 (function () {
   "use strict";
@@ -27,6 +34,14 @@
   var SELECTOR = "[data-s3file]";
   var SUBMITTERS = "button, input[type='submit'], input[type='image']";
   var instances = new WeakMap();
+  // Multipart uploads: parts in flight at once, part URLs asked for in one call, failures of
+  // one part (or one call to the server) in a row before the upload stops with an error,
+  // and how long the record of an unfinished upload is worth keeping.
+  var PARTS_AT_ONCE = 4;
+  var SIGN_BATCH = 8;
+  var MAX_FAILURES = 6;
+  var RECORD_PREFIX = "djangoBuckets.multipart:";
+  var RECORD_MAX_AGE = 7 * 24 * 3600 * 1000;
   // Types a browser shows without running script: the local preview opens these in place.
   var INERT_TYPE = /^(image\/(png|jpeg|gif|webp|avif|bmp)|video\/[a-z0-9.+-]+|audio\/[a-z0-9.+-]+|application\/pdf|text\/plain)$/i;
 
@@ -95,6 +110,25 @@
       }
     }
     return "";
+  }
+
+  // "2 minutes", "5 seconds": the browser spells a duration in the page's language, with its
+  // plural rules (as for byte counts).
+  function formatDuration(seconds, lang) {
+    var value = Math.max(1, Math.round(seconds));
+    var unit = "second";
+    if (value >= 5400) {
+      value = Math.round(value / 3600);
+      unit = "hour";
+    } else if (value >= 90) {
+      value = Math.round(value / 60);
+      unit = "minute";
+    }
+    try {
+      return new Intl.NumberFormat(lang, { style: "unit", unit: unit, unitDisplay: "long" }).format(value);
+    } catch (e) {
+      return value + " " + unit.charAt(0);
+    }
   }
 
   // -- the server's type rule ------------------------------------------------------------------
@@ -211,10 +245,102 @@
     return !element || !element.isConnected || !!element.closest("[hidden]");
   }
 
-  function UploadError(message, retry) {
+  // retry: the person may try again. transient: worth retrying by itself (a lost
+  // connection, a 5xx); gone: the multipart upload no longer exists on S3.
+  function UploadError(message, retry, transient) {
     this.message = message;
     this.retry = !!retry;
+    this.transient = !!transient;
+    this.gone = false;
   }
+
+  function readMultipart(root) {
+    try {
+      var config = JSON.parse(root.getAttribute("data-multipart") || "null");
+      return config && typeof config === "object" && config.create ? config : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // A wait between retries: doubling from one second up to 30 s, with jitter.
+  function backoff(failures) {
+    var base = Math.min(30000, 1000 * Math.pow(2, Math.max(0, failures - 1)));
+    return base / 2 + Math.random() * (base / 2);
+  }
+
+  // Milliseconds a pre-signed URL stays valid (its X-Amz-Expires), 5 minutes if unsaid.
+  function urlLifetime(url) {
+    try {
+      var seconds = parseInt(new URL(url, location.href).searchParams.get("X-Amz-Expires") || "", 10);
+      return seconds > 0 ? seconds * 1000 : 300000;
+    } catch (e) {
+      return 300000;
+    }
+  }
+
+  // -- the record of an unfinished multipart upload (localStorage) -------------------------
+  // Keyed by the field and the file's name, size and modification time: the same file
+  // chosen again (after a reload) for the same field resumes; the server has the last word
+  // (the parts it lists, and 403/404 for an upload that is not this person's or is gone).
+
+  function recordKey(file, slot) {
+    return RECORD_PREFIX + JSON.stringify([String(slot || ""), file.name, file.size, file.lastModified]);
+  }
+
+  function loadRecord(key, file) {
+    try {
+      var record = JSON.parse(window.localStorage.getItem(key) || "null");
+      if (
+        record &&
+        typeof record.key === "string" &&
+        typeof record.uploadId === "string" &&
+        typeof record.token === "string" &&
+        record.size === file.size &&
+        record.partSize > 0 &&
+        record.partCount === Math.ceil(file.size / record.partSize) &&
+        Date.now() - record.created < RECORD_MAX_AGE
+      ) {
+        return record;
+      }
+    } catch (e) {
+      // no storage (private mode) or a garbled record: start afresh
+    }
+    dropRecord(key);
+    return null;
+  }
+
+  function saveRecord(key, record) {
+    try {
+      window.localStorage.setItem(key, JSON.stringify(record));
+    } catch (e) {
+      // no storage: the upload simply cannot resume after a reload
+    }
+  }
+
+  function dropRecord(key) {
+    try {
+      window.localStorage.removeItem(key);
+    } catch (e) {
+      // nothing kept
+    }
+  }
+
+  // Bytes a second over the last few seconds, from (time, bytes sent) samples.
+  function Meter(already) {
+    this.samples = [[Date.now(), already]];
+  }
+
+  Meter.prototype.speed = function (loaded) {
+    var now = Date.now();
+    this.samples.push([now, loaded]);
+    while (this.samples.length > 2 && now - this.samples[1][0] >= 8000) {
+      this.samples.shift();
+    }
+    var first = this.samples[0];
+    var seconds = (now - first[0]) / 1000;
+    return seconds >= 0.5 ? Math.max(0, (loaded - first[1]) / seconds) : 0;
+  };
 
   function Cancelled() {}
 
@@ -283,6 +409,7 @@
     this.progressName = root.querySelector(".s3file-progress-name");
     this.progress = root.querySelector("progress");
     this.percent = root.querySelector(".s3file-percent");
+    this.detail = root.querySelector(".s3file-detail");
     this.cancelButton = root.querySelector(".s3file-cancel");
     this.removeButton = root.querySelector(".s3file-remove");
     this.replaceButton = root.querySelector(".s3file-replace");
@@ -416,8 +543,16 @@
   };
 
   // The client-side checks: fast messages, nothing sent. The signed policy still decides.
-  Widget.prototype.check = function (file) {
-    var limit = parseInt(this.root.getAttribute("data-max-size") || "", 10);
+  // The multipart settings when this file goes up in parts, else null (one POST).
+  Widget.prototype.multipartFor = function (file) {
+    var config = readMultipart(this.root);
+    return config && config.threshold > 0 && file.size > config.threshold ? config : null;
+  };
+
+  Widget.prototype.check = function (file, multipart) {
+    var limit = multipart
+      ? multipart.maxSize
+      : parseInt(this.root.getAttribute("data-max-size") || "", 10);
     var accept = (this.root.getAttribute("data-accept") || "").split(",").filter(function (p) {
       return p.trim();
     });
@@ -455,31 +590,37 @@
     }
     this.clearMessages();
     this.lastFile = file;
-    var problem = this.check(file);
+    var multipart = this.multipartFor(file);
+    var problem = this.check(file, multipart);
     if (problem) {
       this.fail(problem);
       return;
     }
-    var attempt = { controller: null, xhr: null };
+    var attempt = { controller: new AbortController(), xhr: null, waits: [], multipart: null };
     this.attempt = attempt;
     this.busy = true;
     this.progressName.textContent = file.name;
     this.progress.removeAttribute("value"); // indeterminate while the upload is being signed
     this.percent.textContent = "";
+    if (this.detail) {
+      this.detail.textContent = "";
+    }
     this.announced = 0;
+    this.meter = new Meter(0);
     this.render();
     this.say(this.text("uploading", { name: file.name }));
     this.emit("start", { file: file });
-    this.sign(file, attempt)
-      .then(function (signed) {
-        return self.send(file, signed, attempt).then(function () {
-          return signed;
+    var upload = multipart
+      ? this.sendInParts(file, multipart, attempt)
+      : this.sign(file, attempt).then(function (signed) {
+          return self.send(file, signed, attempt).then(function () {
+            return self.postedName(signed);
+          });
         });
-      })
-      .then(
-        function (signed) {
+    upload.then(
+        function (name) {
           if (self.attempt === attempt) {
-            self.succeed(file, signed);
+            self.succeed(file, name);
           }
         },
         function (error) {
@@ -516,6 +657,15 @@
     if (file.type) {
       body.content_type = file.type;
     }
+    return this.call(attempt, "POST", url, body).then(function (data) {
+      if (data && data.url && data.fields) {
+        return data;
+      }
+      throw self.answerError(200, data);
+    });
+  };
+
+  Widget.prototype.jsonHeaders = function () {
     var headers = {
       "Content-Type": "application/json",
       Accept: "application/json",
@@ -525,40 +675,560 @@
     if (csrf) {
       headers[this.root.getAttribute("data-csrf-header") || "X-CSRFToken"] = csrf;
     }
-    attempt.controller = new AbortController();
-    return fetch(url, {
-      method: "POST",
-      headers: headers,
-      body: JSON.stringify(body),
+    return headers;
+  };
+
+  // What an answer of our server other than success means, in words.
+  Widget.prototype.answerError = function (status, data) {
+    var detail = flattenErrors(data);
+    if (status === 403) {
+      // Our views answer JSON, CSRF failures included; an HTML 403 (Django's CSRF
+      // failure page, from a middleware or proxy in front) means the token.
+      return new UploadError(data ? detail || this.text("forbidden") : this.text("csrf"), false);
+    }
+    if (status === 400 && detail) {
+      return new UploadError(this.text("refused", { reason: detail }), false);
+    }
+    var transient = status >= 500 || status === 408 || status === 429;
+    var error = new UploadError(this.text("server_error", { status: status }), true, transient);
+    error.status = status;
+    return error;
+  };
+
+  // One JSON call to our server (body: an object, or null); its answer (null for 204).
+  Widget.prototype.call = function (attempt, method, url, body) {
+    var self = this;
+    if (this.attempt !== attempt) {
+      return Promise.reject(new Cancelled());
+    }
+    var options = {
+      method: method,
+      headers: this.jsonHeaders(),
       credentials: "same-origin",
       signal: attempt.controller.signal,
-    }).then(
+    };
+    if (body) {
+      options.body = JSON.stringify(body);
+    }
+    return fetch(url, options).then(
       function (response) {
         var isJson = (response.headers.get("Content-Type") || "").indexOf("json") !== -1;
         var data = isJson ? response.json().catch(function () {
           return null;
         }) : Promise.resolve(null);
         return data.then(function (data) {
-          if (response.ok && data && data.url && data.fields) {
+          if (response.ok) {
             return data;
           }
-          var detail = flattenErrors(data);
-          if (response.status === 403) {
-            // Our view answers JSON, CSRF failures included; an HTML 403 (Django's CSRF
-            // failure page, from a middleware or proxy in front) means the token.
-            throw new UploadError(data ? detail || self.text("forbidden") : self.text("csrf"), false);
-          }
-          if (response.status === 400 && detail) {
-            throw new UploadError(self.text("refused", { reason: detail }), false);
-          }
-          throw new UploadError(self.text("server_error", { status: response.status }), true);
+          throw self.answerError(response.status, data);
         });
       },
       function (error) {
         if (error && error.name === "AbortError") {
           throw new Cancelled();
         }
-        throw new UploadError(self.text("server_unreachable"), true);
+        throw new UploadError(self.text("server_unreachable"), true, true);
+      }
+    );
+  };
+
+  // -- multipart uploads -------------------------------------------------------------------
+
+  // A promise settled after `ms`, or rejected (Cancelled) when the attempt ends first.
+  Widget.prototype.pause = function (attempt, ms) {
+    return this.waitFor(attempt, function (done) {
+      var timer = setTimeout(done, ms);
+      return function () {
+        clearTimeout(timer);
+      };
+    });
+  };
+
+  // A promise settled when the browser is online again (at once if it is).
+  Widget.prototype.untilOnline = function (attempt) {
+    if (navigator.onLine !== false) {
+      return this.attempt === attempt ? Promise.resolve() : Promise.reject(new Cancelled());
+    }
+    return this.waitFor(attempt, function (done) {
+      window.addEventListener("online", done);
+      return function () {
+        window.removeEventListener("online", done);
+      };
+    });
+  };
+
+  Widget.prototype.waitFor = function (attempt, arm) {
+    var self = this;
+    return new Promise(function (resolve, reject) {
+      if (self.attempt !== attempt) {
+        reject(new Cancelled());
+        return;
+      }
+      var disarm = null;
+      var entry = function () {
+        disarm();
+        reject(new Cancelled());
+      };
+      disarm = arm(function () {
+        disarm();
+        attempt.waits.splice(attempt.waits.indexOf(entry), 1);
+        resolve();
+      });
+      attempt.waits.push(entry);
+    });
+  };
+
+  // task() again while it fails transiently: offline, after the connection is back;
+  // online, after a backoff, up to MAX_FAILURES times.
+  Widget.prototype.persist = function (attempt, task) {
+    var self = this;
+    var failures = 0;
+    function run() {
+      return task().catch(function (error) {
+        if (!(error instanceof UploadError) || !error.transient || self.attempt !== attempt) {
+          throw error;
+        }
+        if (navigator.onLine === false) {
+          self.say(self.text("offline"));
+          return self.untilOnline(attempt).then(run);
+        }
+        failures += 1;
+        if (failures >= MAX_FAILURES) {
+          throw error;
+        }
+        self.say(self.text("retrying"));
+        return self.pause(attempt, backoff(failures)).then(run);
+      });
+    }
+    return run();
+  };
+
+  Widget.prototype.sendInParts = function (file, config, attempt) {
+    var self = this;
+    var state = {
+      config: config,
+      record: recordKey(file, config.slot),
+      upload: null,
+      urls: {},
+      signing: {},
+      xhrs: {},
+    };
+    attempt.multipart = state;
+    var earlier = loadRecord(state.record, file);
+    var begin;
+    if (earlier) {
+      state.upload = earlier;
+      this.say(this.text("resuming", { name: file.name }));
+      begin = this.persist(attempt, function () {
+        return self.heldParts(state, attempt);
+      }).catch(function (error) {
+        if (error instanceof Cancelled || self.attempt !== attempt || error.transient) {
+          throw error;
+        }
+        // Not this person's any more, or gone from S3: start afresh.
+        dropRecord(state.record);
+        state.upload = null;
+        return self.createUpload(file, state, attempt);
+      });
+    } else {
+      begin = this.createUpload(file, state, attempt);
+    }
+    return begin
+      .then(function (held) {
+        return self.putParts(file, state, held, attempt);
+      })
+      .then(function () {
+        var upload = state.upload;
+        return self.persist(attempt, function () {
+          return self
+            .call(attempt, "POST", config.complete, {
+              key: upload.key,
+              uploadId: upload.uploadId,
+              token: upload.token,
+            })
+            .catch(function (error) {
+              throw self.goneIfMissing(error);
+            });
+        });
+      })
+      .then(
+        function (data) {
+          dropRecord(state.record);
+          return String((data && data.key) || state.upload.key);
+        },
+        function (error) {
+          if (error && error.gone) {
+            dropRecord(state.record);
+          }
+          throw error;
+        }
+      );
+  };
+
+  // Create the upload on S3 (through our server): resolves with the parts held (none).
+  Widget.prototype.createUpload = function (file, state, attempt) {
+    var self = this;
+    var body = { key: file.name, size: file.size };
+    var token = this.root.getAttribute("data-token");
+    if (token) {
+      body.field = token;
+    }
+    if (file.type) {
+      body.content_type = file.type;
+    }
+    return this.persist(attempt, function () {
+      return self.call(attempt, "POST", state.config.create, body);
+    }).then(function (data) {
+      if (!data || !data.uploadId || !data.key || !data.token || !(data.partSize > 0)) {
+        throw self.answerError(200, data);
+      }
+      state.upload = {
+        key: String(data.key),
+        uploadId: String(data.uploadId),
+        token: String(data.token),
+        partSize: data.partSize,
+        partCount: data.partCount,
+        size: file.size,
+        created: Date.now(),
+      };
+      if (self.attempt !== attempt) {
+        self.abortUpload(state); // cancelled while it was being created
+        throw new Cancelled();
+      }
+      saveRecord(state.record, state.upload);
+      return [];
+    });
+  };
+
+  // The parts the bucket holds for this upload: [{PartNumber, Size, ETag}].
+  Widget.prototype.heldParts = function (state, attempt) {
+    var self = this;
+    var upload = state.upload;
+    var query = new URLSearchParams({ key: upload.key, uploadId: upload.uploadId, token: upload.token });
+    var url = state.config.parts + (state.config.parts.indexOf("?") === -1 ? "?" : "&") + query;
+    return this.call(attempt, "GET", url, null).then(
+      function (data) {
+        return data && Array.isArray(data.parts) ? data.parts : [];
+      },
+      function (error) {
+        if (error instanceof UploadError && !error.transient && !error.retry) {
+          error.gone = true; // refused (403): not this person's upload, or changed
+        }
+        throw self.goneIfMissing(error);
+      }
+    );
+  };
+
+  Widget.prototype.goneIfMissing = function (error) {
+    if (error instanceof UploadError && error.status === 404) {
+      var gone = new UploadError(this.text("multipart_gone"), true);
+      gone.gone = true;
+      return gone;
+    }
+    return error;
+  };
+
+  // The length of part n of the upload's plan.
+  function partLength(upload, n) {
+    return n < upload.partCount ? upload.partSize : upload.size - upload.partSize * (upload.partCount - 1);
+  }
+
+  // PUT every part the bucket does not hold yet, PARTS_AT_ONCE at a time.
+  Widget.prototype.putParts = function (file, state, held, attempt) {
+    var self = this;
+    var upload = state.upload;
+    var done = {};
+    var doneBytes = 0;
+    var inflight = {};
+    var failures = {};
+    var queue = [];
+    var running = 0;
+    var paused = false;
+    var finished = false;
+
+    function markHeld(parts) {
+      parts.forEach(function (part) {
+        var n = part.PartNumber;
+        if (!done[n] && !(n in inflight) && part.Size === partLength(upload, n)) {
+          done[n] = true;
+          doneBytes += part.Size;
+          var at = queue.indexOf(n);
+          if (at !== -1) {
+            queue.splice(at, 1);
+          }
+        }
+      });
+    }
+
+    function report() {
+      var loaded = doneBytes;
+      Object.keys(inflight).forEach(function (n) {
+        loaded += inflight[n];
+      });
+      self.showProgress(Math.min(loaded, upload.size), upload.size);
+    }
+
+    for (var n = 1; n <= upload.partCount; n++) {
+      queue.push(n);
+    }
+    markHeld(held);
+    this.meter = new Meter(doneBytes);
+    report();
+
+    return new Promise(function (resolve, reject) {
+      function stop(error) {
+        if (!finished) {
+          finished = true;
+          self.stopParts(state);
+          reject(error);
+        }
+      }
+
+      function next() {
+        if (finished) {
+          return;
+        }
+        if (self.attempt !== attempt) {
+          stop(new Cancelled());
+          return;
+        }
+        if (!queue.length && running === 0) {
+          finished = true;
+          resolve();
+          return;
+        }
+        while (!paused && running < PARTS_AT_ONCE && queue.length) {
+          launch(queue.shift());
+        }
+      }
+
+      function resync() {
+        // Back online: ask the bucket what it holds, then go on with the rest.
+        self.persist(attempt, function () {
+          return self.heldParts(state, attempt);
+        }).then(
+          function (parts) {
+            paused = false;
+            markHeld(parts);
+            report();
+            self.say(self.text("uploading", { name: file.name }));
+            next();
+          },
+          stop
+        );
+      }
+
+      function launch(n) {
+        running += 1;
+        inflight[n] = 0;
+        self
+          .partUrl(state, n, queue, attempt)
+          .then(function (url) {
+            return self.putPart(file, state, n, url, attempt, function (loaded) {
+              if (n in inflight) {
+                inflight[n] = loaded;
+                report();
+              }
+            });
+          })
+          .then(
+            function () {
+              running -= 1;
+              delete inflight[n];
+              if (!done[n]) {
+                done[n] = true;
+                doneBytes += partLength(upload, n);
+              }
+              failures[n] = 0;
+              report();
+              next();
+            },
+            function (error) {
+              running -= 1;
+              delete inflight[n];
+              report();
+              if (error instanceof Cancelled || self.attempt !== attempt) {
+                stop(new Cancelled());
+                return;
+              }
+              error = self.goneIfMissing(error);
+              if (!(error instanceof UploadError) || !error.transient) {
+                stop(error);
+                return;
+              }
+              if (navigator.onLine === false) {
+                queue.unshift(n);
+                if (!paused) {
+                  paused = true;
+                  self.say(self.text("offline"));
+                  self.untilOnline(attempt).then(resync, stop);
+                }
+                return;
+              }
+              failures[n] = (failures[n] || 0) + 1;
+              if (failures[n] >= MAX_FAILURES || (error.expired && failures[n] >= 2)) {
+                stop(error);
+                return;
+              }
+              if (error.expired) {
+                delete state.urls[n];
+              }
+              self.say(self.text("retrying"));
+              // This part again after a backoff; the others go on meanwhile.
+              self.pause(attempt, backoff(failures[n])).then(function () {
+                queue.unshift(n);
+                next();
+              }, stop);
+              next();
+            }
+          );
+      }
+
+      next();
+    });
+  };
+
+  // A URL for part n: signed earlier and still valid, or signed now with the next parts.
+  Widget.prototype.partUrl = function (state, n, queue, attempt) {
+    var self = this;
+    var now = Date.now();
+    var fresh = function (m) {
+      var cached = state.urls[m];
+      return cached && cached.expiresAt - now > 60000;
+    };
+    if (fresh(n)) {
+      return Promise.resolve(state.urls[n].url);
+    }
+    if (state.signing[n]) {
+      return state.signing[n];
+    }
+    var batch = [n];
+    for (var i = 0; i < queue.length && batch.length < SIGN_BATCH; i++) {
+      var m = queue[i];
+      if (!fresh(m) && !state.signing[m] && batch.indexOf(m) === -1) {
+        batch.push(m);
+      }
+    }
+    var upload = state.upload;
+    var request = this.persist(attempt, function () {
+      return self.call(attempt, "POST", state.config.sign, {
+        key: upload.key,
+        uploadId: upload.uploadId,
+        token: upload.token,
+        parts: batch,
+      });
+    }).then(
+      function (data) {
+        var signedAt = Date.now();
+        batch.forEach(function (m) {
+          delete state.signing[m];
+          var url = data && data.urls ? data.urls[String(m)] : null;
+          if (url) {
+            state.urls[m] = { url: url, expiresAt: signedAt + urlLifetime(url) };
+          }
+        });
+      },
+      function (error) {
+        batch.forEach(function (m) {
+          delete state.signing[m];
+        });
+        throw error;
+      }
+    );
+    batch.forEach(function (m) {
+      var promise = request.then(function () {
+        if (!state.urls[m]) {
+          throw new UploadError(self.text("server_error", { status: 200 }), true, true);
+        }
+        return state.urls[m].url;
+      });
+      promise.catch(function () {}); // a part asked for ahead may never be waited for
+      state.signing[m] = promise;
+    });
+    return state.signing[n];
+  };
+
+  // PUT part n (a slice of the file: the browser reads it from disk as it sends).
+  Widget.prototype.putPart = function (file, state, n, url, attempt, onProgress) {
+    var self = this;
+    var upload = state.upload;
+    var start = (n - 1) * upload.partSize;
+    var end = start + partLength(upload, n);
+    return new Promise(function (resolve, reject) {
+      if (self.attempt !== attempt) {
+        reject(new Cancelled());
+        return;
+      }
+      var xhr = new XMLHttpRequest();
+      state.xhrs[n] = xhr;
+      xhr.open("PUT", url);
+      xhr.upload.addEventListener("progress", function (event) {
+        if (self.attempt === attempt) {
+          onProgress(event.loaded);
+        }
+      });
+      xhr.addEventListener("load", function () {
+        delete state.xhrs[n];
+        if (xhr.status >= 200 && xhr.status < 300) {
+          resolve();
+          return;
+        }
+        var code = s3ErrorCode(xhr.responseText);
+        var error;
+        if (code === "NoSuchUpload" || xhr.status === 404) {
+          error = new UploadError(self.text("multipart_gone"), true);
+          error.gone = true;
+        } else {
+          error = self.storageError(xhr.status, xhr.responseText);
+          // A 403 is most often an expired URL: signed again, it is tried once more.
+          error.expired = xhr.status === 403;
+          error.transient =
+            error.expired || xhr.status >= 500 || xhr.status === 408 || xhr.status === 429;
+        }
+        reject(error);
+      });
+      xhr.addEventListener("error", function () {
+        delete state.xhrs[n];
+        reject(new UploadError(self.text("network"), true, true));
+      });
+      xhr.addEventListener("abort", function () {
+        delete state.xhrs[n];
+        reject(new Cancelled());
+      });
+      xhr.send(file.slice(start, end));
+    });
+  };
+
+  // Stop every part in flight (the upload itself stays, to be resumed or aborted).
+  Widget.prototype.stopParts = function (state) {
+    Object.keys(state.xhrs).forEach(function (n) {
+      var xhr = state.xhrs[n];
+      delete state.xhrs[n];
+      xhr.abort();
+    });
+  };
+
+  // Abort the upload on S3 (through our server) and forget its record.
+  Widget.prototype.abortUpload = function (state) {
+    var upload = state.upload;
+    dropRecord(state.record);
+    this.stopParts(state);
+    if (!upload) {
+      return;
+    }
+    var self = this;
+    fetch(state.config.abort, {
+      method: "POST",
+      headers: this.jsonHeaders(),
+      credentials: "same-origin",
+      keepalive: true,
+      body: JSON.stringify({ key: upload.key, uploadId: upload.uploadId, token: upload.token }),
+    }).then(
+      function () {
+        self.emit("aborted", { key: upload.key });
+      },
+      function () {
+        // the bucket's lifecycle rule and buckets_cleanup remove what is left
       }
     );
   };
@@ -624,20 +1294,48 @@
 
   Widget.prototype.showProgress = function (loaded, total) {
     var percent = Math.min(100, Math.floor((loaded / total) * 100));
+    var speed = this.meter ? this.meter.speed(loaded) : 0;
+    var secondsLeft = speed > 0 ? (total - loaded) / speed : null;
     this.progress.value = percent;
     this.percent.textContent = percent + "%";
+    if (this.detail) {
+      var sizes = this.messages.sizes;
+      var parts = [
+        this.text("progress_detail", {
+          done: formatSize(loaded, sizes, false, this.lang),
+          total: formatSize(total, sizes, false, this.lang),
+        }),
+      ];
+      if (speed > 0) {
+        parts.push(this.text("speed", { speed: formatSize(Math.round(speed), sizes, false, this.lang) }));
+      }
+      if (secondsLeft !== null && loaded < total) {
+        parts.push(this.text("time_left", { time: formatDuration(secondsLeft, this.lang) }));
+      }
+      this.detail.textContent = parts.join(" · ");
+    }
     var quarter = Math.floor(percent / 25);
     if (quarter > this.announced && percent < 100) {
       this.announced = quarter;
       this.say(this.text("progress", { percent: quarter * 25 }));
     }
-    this.emit("progress", { percent: percent, loaded: loaded, total: total });
+    this.emit("progress", {
+      percent: percent,
+      loaded: loaded,
+      total: total,
+      speed: speed,
+      secondsLeft: secondsLeft,
+    });
   };
 
-  Widget.prototype.succeed = function (file, signed) {
+  // The storage name of a POST upload: its key without the storage's location.
+  Widget.prototype.postedName = function (signed) {
     var key = String(signed.fields.key || "");
     var prefix = this.root.getAttribute("data-key-prefix") || "";
-    var name = prefix && key.indexOf(prefix) === 0 ? key.slice(prefix.length) : key;
+    return prefix && key.indexOf(prefix) === 0 ? key.slice(prefix.length) : key;
+  };
+
+  Widget.prototype.succeed = function (file, name) {
     this.busy = false;
     this.attempt = null;
     this.lastFile = null;
@@ -677,6 +1375,13 @@
       }
       if (attempt.xhr) {
         attempt.xhr.abort();
+      }
+      attempt.waits.slice().forEach(function (cancel) {
+        cancel();
+      });
+      if (attempt.multipart) {
+        // A person's choice (cancel, another file, remove, a deleted row): gone on S3 too.
+        this.abortUpload(attempt.multipart);
       }
     }
   };
