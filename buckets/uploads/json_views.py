@@ -152,6 +152,7 @@ def read_body(request: HttpRequest) -> Any:
             TooManyFieldsSent,
             TooManyFilesSent,
             BadRequest,  # a form declared in a charset other than UTF-8 (Django 5.1+)
+            LookupError,  # Django < 5.1: a part's RFC 2231 parameter names an unknown charset
             OSError,
         ) as exc:
             raise refusal(400, _("The request body could not be read.")) from exc
