@@ -10,10 +10,9 @@ import contextlib
 import os
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 
-from s3servers import RGW, ServerUnavailable, empty_bucket
+from s3servers import RGW, ServerUnavailable, temporary_bucket
 from s3servers.rgw import from_environment, running_rgw
 
 DEFAULT_AK = "rgwbenchak"
@@ -53,16 +52,8 @@ def rgw_server(memstore_bytes: int = 2 * GiB) -> Iterator[RGW]:
 
 @contextlib.contextmanager
 def bench_bucket(rgw: RGW, prefix: str = "bench") -> Iterator[str]:
-    """A fresh bucket, emptied and removed on exit."""
-    client = rgw.client()
-    name = f"{prefix}-{uuid.uuid4().hex[:16]}"
-    client.create_bucket(Bucket=name)
-    try:
+    """A fresh bucket, emptied and removed on exit (its deleted data freed at once)."""
+    on_error = lambda name, exc: log(f"(could not remove bucket {name}: {exc})")  # noqa: E731
+    with temporary_bucket(rgw.client(), prefix, on_error=on_error) as name:
         yield name
-    finally:
-        try:
-            empty_bucket(client, name)
-            client.delete_bucket(Bucket=name)
-        except Exception as exc:  # noqa: BLE001 -- cleanup must not hide the figures
-            log(f"(could not remove bucket {name}: {exc})")
-        rgw.collect_garbage()
+    rgw.collect_garbage()

@@ -8,7 +8,15 @@ here raises :class:`ServerUnavailable`.
 
 from __future__ import annotations
 
-from ._common import S3Server, ServerUnavailable, empty_bucket, free_port, free_ports, list_keys
+from ._common import (
+    S3Server,
+    ServerUnavailable,
+    empty_bucket,
+    free_port,
+    free_ports,
+    list_keys,
+    temporary_bucket,
+)
 from .rgw import RGW, running_rgw
 from .seaweedfs import SeaweedFS, running_seaweedfs
 
@@ -21,6 +29,7 @@ __all__ = [
     "free_port",
     "free_ports",
     "list_keys",
+    "temporary_bucket",
     "running_rgw",
     "running_seaweedfs",
 ]

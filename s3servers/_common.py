@@ -3,10 +3,12 @@ the helpers the suite and the benchmarks use to look into a bucket."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import socket
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any, TypeVar
 
@@ -99,6 +101,25 @@ def poll(
         if time.monotonic() > end:
             raise ServerUnavailable(f"{what}: not within {deadline:.0f} s ({last!r})")
         time.sleep(interval)
+
+
+@contextlib.contextmanager
+def temporary_bucket(
+    client: Any, prefix: str = "t", on_error: Callable[[str, Exception], None] | None = None
+) -> Iterator[str]:
+    """A new, empty bucket on the client's server, emptied and removed on exit. A failure to
+    remove it goes to ``on_error`` (bucket name, exception), never over the caller's result."""
+    name = f"{prefix}-{uuid.uuid4().hex[:20]}"
+    client.create_bucket(Bucket=name)
+    try:
+        yield name
+    finally:
+        try:
+            empty_bucket(client, name)
+            client.delete_bucket(Bucket=name)
+        except Exception as exc:  # noqa: BLE001 -- cleanup must not mask the caller's result
+            if on_error is not None:
+                on_error(name, exc)
 
 
 def empty_bucket(client: Any, bucket: str) -> None:

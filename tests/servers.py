@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from s3servers import RGW, SeaweedFS, ServerUnavailable, empty_bucket
+from s3servers import RGW, SeaweedFS, ServerUnavailable, temporary_bucket
 from s3servers.rgw import from_environment, running_rgw
 from s3servers.seaweedfs import running_seaweedfs
 
@@ -56,19 +55,9 @@ def seaweedfs() -> Iterator[SeaweedFS]:
         yield server
 
 
-@contextlib.contextmanager
-def fresh_bucket(client: Any) -> Iterator[str]:
+def fresh_bucket(client: Any) -> contextlib.AbstractContextManager[str]:
     """A new, empty bucket on the client's server, emptied and removed afterwards."""
-    name = f"t-{uuid.uuid4().hex[:20]}"
-    client.create_bucket(Bucket=name)
-    try:
-        yield name
-    finally:
-        try:
-            empty_bucket(client, name)
-            client.delete_bucket(Bucket=name)
-        except Exception:  # noqa: BLE001 -- cleanup must not mask the test's own result
-            pass
+    return temporary_bucket(client)
 
 
 @pytest.fixture(scope="session")

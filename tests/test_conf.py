@@ -16,6 +16,7 @@ from django.core.files.storage import storages
 
 from buckets import conf
 from buckets.checks.storages import check_storage_settings
+from buckets.signing.limits import MAX_OBJECT_SIZE, S3_MAX_POST_SIZE
 from buckets.storage import S3Storage
 
 
@@ -39,6 +40,32 @@ def test_aws_dict_is_read(settings):
     assert s.location == "media"
     assert s.signature_version == "s3v4"
     assert s.file_overwrite is False and s.default_acl is None and s.querystring_auth is True
+
+
+@pytest.mark.parametrize(
+    ("max_file_size", "post", "multipart"),
+    [
+        (None, S3_MAX_POST_SIZE, MAX_OBJECT_SIZE),  # unset: S3's limit for each path
+        (1024, 1024, 1024),
+        (S3_MAX_POST_SIZE, S3_MAX_POST_SIZE, S3_MAX_POST_SIZE),  # set: caps multipart too
+        (2 * S3_MAX_POST_SIZE, S3_MAX_POST_SIZE, 2 * S3_MAX_POST_SIZE),
+        (MAX_OBJECT_SIZE, S3_MAX_POST_SIZE, MAX_OBJECT_SIZE),
+    ],
+)
+def test_max_file_size_and_the_upload_paths(settings, max_file_size, post, multipart):
+    """MAX_FILE_SIZE defaults to None: S3's own limit for each path (5 GiB for one POST,
+    5 TiB for a multipart upload), which no single number could say; a value caps both
+    paths, and POST stays within S3's 5 GiB whatever it is."""
+    settings.AWS = {"BUCKET": "b"}
+    if max_file_size is not None:
+        settings.AWS["MAX_FILE_SIZE"] = max_file_size
+    s = S3Storage().settings
+    assert s.max_file_size == max_file_size
+    assert s.upload_size_limit() == post
+    assert s.upload_size_limit(multipart=True) == multipart
+    assert s.upload_size_limit(512) == 512
+    assert s.upload_size_limit(512, multipart=True) == 512
+    assert s.upload_size_limit(10 * MAX_OBJECT_SIZE, multipart=True) == multipart
 
 
 def test_option_wins_over_aws_dict(settings):
@@ -84,7 +111,7 @@ def test_missing_aws_setting_entirely(settings):
     [
         ({"BUCKET": "b", "ACCESS_KEY": "only-half"}, "SECRET_KEY"),
         ({"BUCKET": "b", "MAX_FILE_SIZE": "10"}, "max_file_size"),
-        ({"BUCKET": "b", "MAX_FILE_SIZE": 6 * 1024**3}, "max_file_size"),
+        ({"BUCKET": "b", "MAX_FILE_SIZE": 6 * 1024**4}, "max_file_size"),  # over 5 TiB
         ({"BUCKET": "b", "ADDRESSING_STYLE": "sideways"}, "addressing_style"),
         ({"BUCKET": "b", "QUERYSTRING_EXPIRE": -1}, "querystring_expire"),
         ("not a dict", "dict"),

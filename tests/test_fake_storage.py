@@ -38,17 +38,7 @@ from buckets.test.multipart import (
     header_parameters,
 )
 from buckets.test.storage import FakeS3Storage
-
-HOSTILE_NAMES = [
-    "../x.txt",
-    "a/../../x.txt",
-    "a/../x.txt",
-    "/etc/passwd",
-    "nul\x00byte.txt",
-    "..\\windows.txt",
-    "k" * 1025,
-    "d/" + "é" * 600,
-]
+from tests.hostile import HOSTILE_NAMES
 
 
 @pytest.fixture

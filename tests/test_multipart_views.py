@@ -23,18 +23,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from buckets.signing.limits import MAX_OBJECT_SIZE, MAX_PARTS, MIN_PART_SIZE, S3_MAX_POST_SIZE
+from buckets.uploads.field_tokens import field_label, field_token
+from buckets.uploads.json_views import MAX_BODY_BYTES
 from buckets.uploads.multipart_plan import plan_parts
 from buckets.uploads.multipart_session import (
     InvalidSession,
     field_for_upload_name,
-    multipart_size_limit,
     session_size,
     session_token,
     unwrap_upload_id,
     wrap_upload_id,
 )
-from buckets.uploads.staging import field_label, field_token, new_upload_name
-from buckets.uploads.views import MAX_BODY_BYTES
+from buckets.uploads.rules import upload_size_limit
+from buckets.uploads.staging_names import new_upload_name
 from tests.testapp.models import Avatar, Document
 
 MiB = 1024**2
@@ -162,6 +163,21 @@ def test_garbage_tokens(alice: User, token: Any) -> None:
         session_size(token, key=s["key"], upload_id=s["uploadId"], label=None, user=alice)
 
 
+def test_lone_surrogate_in_the_upload_id_is_refused_not_a_500(alice: User) -> None:
+    """JSON may carry a lone surrogate (``"\\ud800"``), which no UTF-8 encoding takes: the
+    session MAC encodes it as the staging names' MACs do (``surrogatepass``), so the
+    upload id simply does not verify. (A MAC over the bare string raised
+    UnicodeEncodeError: a 500.)"""
+    s = session_of(alice)
+    with pytest.raises(InvalidSession):
+        session_size(s["token"], key=s["key"], upload_id="\ud800", label=s["label"], user=alice)
+    body = json.dumps({**{k: s[k] for k in ("key", "token")}, "uploadId": "\ud800", "parts": [1]})
+    assert "\\ud800" in body
+    response = post(logged_in(alice), "/s3/multipart/sign/", body)
+    assert response.status_code == 403
+    assert "detail" in response.json()
+
+
 def test_token_of_a_rotated_secret_key(alice: User, settings: Any) -> None:
     s = session_of(alice)
     settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
@@ -197,14 +213,23 @@ def test_field_found_from_the_key(alice: User) -> None:
     assert field_for_upload_name("uploads/x/file.txt") == (False, None)
 
 
+def multipart_size_limit(field: Any) -> int:
+    return upload_size_limit(field, default_storage, multipart=True)
+
+
 def test_size_limit(settings: Any) -> None:
-    assert multipart_size_limit(None, default_storage) == MAX_OBJECT_SIZE
-    assert multipart_size_limit(IMAGE_FIELD, default_storage) == MiB
+    """MAX_FILE_SIZE unset: S3's limit for each path; set, it caps both paths."""
+    assert multipart_size_limit(None) == MAX_OBJECT_SIZE
+    assert upload_size_limit(None, default_storage) == S3_MAX_POST_SIZE
+    assert multipart_size_limit(IMAGE_FIELD) == MiB
     settings.AWS = {**settings.AWS, "MAX_FILE_SIZE": 3 * MiB}
-    assert multipart_size_limit(None, default_storage) == 3 * MiB
-    assert multipart_size_limit(IMAGE_FIELD, default_storage) == MiB
+    assert multipart_size_limit(None) == 3 * MiB
+    assert multipart_size_limit(IMAGE_FIELD) == MiB
     settings.AWS = {**settings.AWS, "MAX_FILE_SIZE": S3_MAX_POST_SIZE}
-    assert multipart_size_limit(DOC_FIELD, default_storage) == MAX_OBJECT_SIZE
+    assert multipart_size_limit(DOC_FIELD) == S3_MAX_POST_SIZE
+    settings.AWS = {**settings.AWS, "MAX_FILE_SIZE": 2 * S3_MAX_POST_SIZE}
+    assert multipart_size_limit(DOC_FIELD) == 2 * S3_MAX_POST_SIZE
+    assert upload_size_limit(DOC_FIELD, default_storage) == S3_MAX_POST_SIZE
 
 
 # -- views: refused before the bucket is asked anything ---------------------------------

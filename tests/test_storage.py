@@ -19,17 +19,7 @@ from django.core.files.base import ContentFile, File
 from buckets.storage import S3Storage
 from buckets.storage.s3io import NoSuchBucketError
 from s3servers import list_keys
-
-HOSTILE_NAMES = [
-    "../x.txt",
-    "a/../../x.txt",
-    "a/../x.txt",
-    "/etc/passwd",
-    "nul\x00byte.txt",
-    "..\\windows.txt",
-    "k" * 1025,
-    "d/" + "é" * 600,  # 1,202 bytes in UTF-8, under 1,024 characters
-]
+from tests.hostile import HOSTILE_NAMES
 
 
 def test_save_returns_name_and_round_trips(storage, s3, bucket):

@@ -16,7 +16,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from buckets import uploads
-from buckets.signing.limits import MAX_KEY_BYTES
+from buckets.signing.limits import MAX_KEY_BYTES, MAX_OBJECT_SIZE, S3_MAX_POST_SIZE
 from buckets.uploads import (
     InvalidFieldToken,
     InvalidFilename,
@@ -426,7 +426,12 @@ def test_upload_size_limit_is_the_fields_capped_by_the_storages() -> None:
     assert upload_size_limit(pdf, large) == 2048
     assert upload_size_limit(pdf, small) == 1000
     assert upload_size_limit(None, small) == 1000
-    assert upload_size_limit(None, large) == large.settings.max_file_size
+    assert upload_size_limit(None, small, multipart=True) == 1000
+    # MAX_FILE_SIZE unset: S3's limit for the path, one POST or a multipart upload.
+    assert large.settings.max_file_size is None
+    assert upload_size_limit(None, large) == S3_MAX_POST_SIZE
+    assert upload_size_limit(None, large, multipart=True) == MAX_OBJECT_SIZE
+    assert upload_size_limit(pdf, large, multipart=True) == 2048
     with pytest.raises(ImproperlyConfigured):
         upload_size_limit(pdf, object())
 

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from buckets.conf import values as valid
-from buckets.signing.limits import MAX_URL_EXPIRES, S3_MAX_POST_SIZE
+from buckets.signing.limits import MAX_OBJECT_SIZE, MAX_URL_EXPIRES, S3_MAX_POST_SIZE
 
 __all__ = ["S3Settings", "check_option_names", "read_aws_dict", "resolve"]
 
@@ -86,15 +86,25 @@ class S3Settings:
     read_timeout: float = option(60.0, check=valid.seconds)
     max_attempts: int = option(3, check=valid.between(0))
     verify: bool | str | None = option(None)
-    max_file_size: int = option(S3_MAX_POST_SIZE, check=valid.between(1, S3_MAX_POST_SIZE))
+    #: The site's cap on an uploaded file, in bytes; None: S3's own limit for the upload's
+    #: path (:meth:`upload_size_limit`).
+    max_file_size: int | None = option(None, check=valid.between(1, MAX_OBJECT_SIZE))
     upload_prefix: str = option("uploads/", check=valid.upload_prefix)
     upload_expire: int = option(600, check=valid.between(1))
 
-    def upload_size_limit(self, max_size: int | None = None) -> int:
-        """The largest file, in bytes, an upload policy of this storage lets through:
-        ``max_size`` (a field's limit) when given, capped by ``max_file_size``. The one rule
-        for the policy, the signed-URL view, the widget's hint and the test uploads."""
-        return min(max_size, self.max_file_size) if max_size else self.max_file_size
+    def upload_size_limit(self, max_size: int | None = None, *, multipart: bool = False) -> int:
+        """The largest file, in bytes, a direct upload to this storage may be: ``max_size``
+        (a field's limit) when given, capped by ``max_file_size`` when set, capped by S3's
+        limit for the upload's path: one POST takes at most 5 GiB, a ``multipart`` upload
+        one object's most, 5 TiB. The one rule for the policy, the signed-URL and multipart
+        views, the widget's hint and the test uploads.
+
+        ``max_file_size`` left unset (None) is S3's limit for each path, which a single
+        number could not say: a site that sets it to 5 GiB caps multipart uploads too.
+        """
+        ceiling = MAX_OBJECT_SIZE if multipart else S3_MAX_POST_SIZE
+        caps = [cap for cap in (max_size, self.max_file_size) if cap]
+        return min([ceiling, *caps])
 
 
 @dataclasses.dataclass(frozen=True)

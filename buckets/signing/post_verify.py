@@ -20,6 +20,9 @@ S3's rules, as implemented (AWS "POST Policy" and "Browser-based uploads"):
   ``x-amz-signature`` and names starting with ``x-ignore-``.
 * ``${filename}`` in the ``key`` field is replaced by the uploaded file's name
   before the conditions are checked.
+
+Over 300 lines on purpose: each rule above is a small step of one check, and the steps
+read in S3's order only side by side.
 """
 
 from __future__ import annotations

@@ -148,7 +148,9 @@ class FakeS3Storage(FakeUrlsMixin, FakeCopiesMixin, FakeMultipartMixin, BucketSt
         changes: dict[str, Any] = {"region_name": resolved.region_name or DEFAULT_REGION}
         if not resolved.access_key:
             secret = django_settings.SECRET_KEY
-            digest = salted_hmac("buckets.test.access-key", "", secret=secret).hexdigest()
+            digest = salted_hmac(
+                "buckets.test.access-key", "", secret=secret, algorithm="sha256"
+            ).hexdigest()
             changes["access_key"] = "FAKE" + digest[:16].upper()
             changes["secret_key"] = salted_hmac(
                 "buckets.test.secret-key", "", secret=secret, algorithm="sha256"

@@ -1,7 +1,11 @@
 """The server's side of a direct upload: file names (:mod:`.filenames`), field tokens
 (:mod:`.field_tokens`), staging names (:mod:`.staging_names`) and their system checks
 (:mod:`.staging_checks`), the upload rules (size, types: :mod:`.rules`), the permission hook
-(:mod:`.permissions`) and the view that signs an upload (:mod:`.views`, ``/s3/signed-url/``).
+(:mod:`.permissions`), the view that signs an upload (:mod:`.views`, ``/s3/signed-url/``,
+its inputs checked by :mod:`.upload_request`) and the multipart-upload views
+(:mod:`.multipart_views`, ``@uppy/aws-s3``'s routes in :mod:`.multipart_uppy`; the part plan
+in :mod:`.multipart_plan`, the session binding in :mod:`.multipart_session`), all answering
+through the same JSON plumbing (:mod:`.json_views`).
 
 It knows no model class: a field reaches it through the few attributes an upload field has.
 """

@@ -3,16 +3,17 @@ stored on the server.
 
 A multipart upload is named by two strings S3 gave or the server chose, both echoed by
 every client (our widget and ``@uppy/aws-s3``): the *key* (a staging name,
-:func:`buckets.uploads.staging.new_upload_name`, whose MACs already bind it to the field
+:func:`buckets.uploads.staging_names.new_upload_name`, whose MACs already bind it to the field
 and the user it was made for) and the *upload id* (S3's). The server adds a *session
 token*::
 
     <declared size>.<MAC>
     104857600.3f1c0a9b7e6d5c4b2a19087f6e5d4c3b
 
-the MAC (HMAC-SHA256 with ``SECRET_KEY`` and this module's salt, 128 bits) taken over the
-field label, the user's pk, the key, S3's upload id and the size, each part length-prefixed
-as the staging names' MACs are. So:
+the MAC (the staging names' scheme,
+:func:`buckets.uploads.staging_names.bound_mac`: HMAC-SHA256 with ``SECRET_KEY`` and this
+module's salt, here 128 bits) taken over the field label, the user's pk, the key, S3's
+upload id and the size. So:
 
 * another user's upload: its key's user MAC does not verify for the requesting user, and a
   token made for them does not verify either; a key of one's own with another user's upload
@@ -40,16 +41,17 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from buckets.signing.limits import MAX_OBJECT_SIZE, S3_MAX_POST_SIZE
-from buckets.uploads.staging import MAX_INPUT_LENGTH, check_upload_name, field_label
+from buckets.signing.limits import MAX_OBJECT_SIZE
+from buckets.uploads.field_tokens import field_label
+from buckets.uploads.rules import MAX_INPUT_LENGTH
+from buckets.uploads.staging_names import bound_mac, check_upload_name, user_pk
 
 __all__ = [
     "InvalidSession",
     "field_for_upload_name",
-    "multipart_size_limit",
     "session_size",
     "session_token",
     "unwrap_upload_id",
@@ -70,18 +72,9 @@ class InvalidSession(ValueError):
     that was changed): the message is fit for the user."""
 
 
-def _user_pk(user: Any) -> str:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return ""
-    pk = getattr(user, "pk", None)
-    return "" if pk is None else str(pk)
-
-
 def _mac(*, key: str, upload_id: str, size: int, label: str | None, user: Any, secret: str) -> str:
-    parts = (label or "", _user_pk(user), key, upload_id, str(size))
-    message = "".join(f"{len(part)}:{part}," for part in parts)
-    digest = salted_hmac(_SALT, message, secret=secret, algorithm="sha256").hexdigest()
-    return digest[:_MAC_HEX]
+    parts = (label or "", user_pk(user), key, upload_id, str(size))
+    return bound_mac(_SALT, parts, secret, digits=_MAC_HEX)
 
 
 def session_token(*, key: str, upload_id: str, size: int, label: str | None, user: Any) -> str:
@@ -156,21 +149,3 @@ def field_for_upload_name(name: Any) -> tuple[bool, Any]:
         ):
             return True, field
     return False, None
-
-
-def multipart_size_limit(field: Any, storage: Any) -> int:
-    """The largest file, in bytes, a multipart upload for ``field`` (None: no field) to
-    ``storage`` may be: the field's ``max_size``, capped by the storage's
-    ``MAX_FILE_SIZE``, capped by S3's object limit (5 TiB).
-
-    POST's rule (:mod:`buckets.uploads.views`) with one difference: ``MAX_FILE_SIZE`` at
-    its default and ceiling (S3's 5 GiB POST limit, as ``buckets.conf`` cannot yet tell a
-    value left unset from one set to that) reads as "no site limit", so an unconfigured
-    site takes multipart uploads up to S3's object limit; any lower value applies.
-    """
-    field_max = getattr(field, "max_size", None) or None
-    storage_max = getattr(getattr(storage, "settings", None), "max_file_size", None) or None
-    if storage_max is not None and storage_max >= S3_MAX_POST_SIZE:
-        storage_max = None
-    limits = [limit for limit in (field_max, storage_max) if limit]
-    return min([*limits, MAX_OBJECT_SIZE])

@@ -24,29 +24,28 @@ every answer as JSON.
 
 from __future__ import annotations
 
-import json
-
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 
+from buckets.uploads.json_views import (
+    Refused,
+    json_answer,
+    read_inputs,
+    refusal,
+    unread_body_refused,
+)
 from buckets.uploads.multipart_session import InvalidSession, unwrap_upload_id, wrap_upload_id
 from buckets.uploads.multipart_views import (
-    Refused,
     UploadSession,
-    answer_refusal,
     finish_upload,
     held_parts,
     multipart_view,
     part_numbers,
-    read_inputs,
-    refusal,
     resume_upload,
     sign_part,
     start_upload,
-    unread_body_refused,
 )
-from buckets.uploads.views import _BadBody, _json, sign_upload
+from buckets.uploads.views import sign_upload
 
 __all__ = ["uppy_complete", "uppy_create", "uppy_params", "uppy_part", "uppy_upload"]
 
@@ -66,7 +65,7 @@ def uppy_create(request: HttpRequest) -> HttpResponse:
         "field": metadata.get("field"),
     }
     key, upload_id, token, plan, _storage = start_upload(request, inputs, unreadable)
-    return _json(
+    return json_answer(
         200,
         {
             "key": key,
@@ -78,7 +77,7 @@ def uppy_create(request: HttpRequest) -> HttpResponse:
 
 
 def _resume_wrapped(
-    request: HttpRequest, wrapped: str, unreadable: _BadBody | None = None
+    request: HttpRequest, wrapped: str, unreadable: Refused | None = None
 ) -> UploadSession:
     """:func:`resume_upload` for Uppy's routes: the key in the query, the token in the id."""
     key = request.GET.get("key")
@@ -96,7 +95,7 @@ def uppy_part(request: HttpRequest, upload_id: str, part_number: int) -> HttpRes
     session = _resume_wrapped(request, upload_id)
     (number,) = part_numbers(part_number, session.plan)
     expires = session.storage.settings.upload_expire
-    return _json(
+    return json_answer(
         200, {"method": "PUT", "url": sign_part(request, session, number), "expires": expires}
     )
 
@@ -108,8 +107,8 @@ def uppy_upload(request: HttpRequest, upload_id: str) -> HttpResponse:
     session = _resume_wrapped(request, upload_id)
     if request.method == "DELETE":
         session.storage.abort_multipart_upload(session.key, session.upload_id)
-        return _json(200, {})
-    return JsonResponse(held_parts(session), safe=False, headers={"Cache-Control": "no-store"})
+        return json_answer(200, {})
+    return json_answer(200, held_parts(session))
 
 
 @multipart_view(("POST",), uppy=True, reads_body=False)
@@ -118,23 +117,16 @@ def uppy_complete(request: HttpRequest, upload_id: str) -> HttpResponse:
     lists them itself), so a large upload's long list is no reason to refuse it."""
     unreadable = None
     if unread_body_refused(request, reads_body=False):
-        unreadable = _BadBody(_("The request body is too large."), status=413)
+        unreadable = refusal(413, _("The request body is too large."))
     session = _resume_wrapped(request, upload_id, unreadable)
-    return _json(200, finish_upload(request, session))
+    return json_answer(200, finish_upload(request, session))
 
 
-@csrf_exempt
+@multipart_view(("GET",), uppy=True)
 def uppy_params(request: HttpRequest) -> HttpResponse:
     """Uppy's ``getUploadParameters`` (a single upload): the signed-URL view's answer for
     ``filename``, ``type``, ``metadata[size]`` and ``metadata[field]``, with
     ``"method": "POST"``."""
-    if request.method != "GET":
-        response = answer_refusal(
-            refusal(405, _("Method not allowed: use %(methods)s.") % {"methods": "GET"}),
-            uppy=True,
-        )
-        response["Allow"] = "GET"
-        return response
     query = request.GET
     data = {
         "key": query.get("filename"),
@@ -143,10 +135,4 @@ def uppy_params(request: HttpRequest) -> HttpResponse:
         "field": query.get("metadata[field]"),
     }
     data = {name: value for name, value in data.items() if value is not None}
-    signed = sign_upload(request, data)
-    if not isinstance(signed, JsonResponse):
-        return signed
-    body = json.loads(signed.content)
-    if signed.status_code == 200:
-        return _json(200, {"method": "POST", **body})
-    return answer_refusal(Refused(signed.status_code, body), uppy=True)
+    return json_answer(200, {"method": "POST", **sign_upload(request, data)})

@@ -1,11 +1,16 @@
 """Multipart uploads: the browser sends a large file straight to the bucket in parts.
 
-The same rules as ``POST /s3/signed-url/`` (:mod:`buckets.uploads.views`): who may upload is
-decided first (``BUCKETS_UPLOAD_PERMISSION``), CSRF is checked for a request that carries
-cookies, a body is read only up to :data:`~buckets.uploads.views.MAX_BODY_BYTES`, and errors
-are JSON objects mapping the bad input to its messages (``"detail"`` for the others). The
-server, never the client, picks the key, the Content-Type, ACL and object parameters
-(``CreateMultipartUpload`` is called here), and the part plan
+The same rules as ``POST /s3/signed-url/`` (:mod:`buckets.uploads.views`), from the same
+code: the inputs of a create are checked by the signed-URL form
+(:class:`~buckets.uploads.upload_request.MultipartUploadForm`: the file name, type and size
+by :mod:`buckets.uploads.rules`, the size capped by the multipart path's limit), and who may
+upload is decided first (``BUCKETS_UPLOAD_PERMISSION``), CSRF is checked for a request that
+carries cookies, a body is read only up to
+:data:`~buckets.uploads.json_views.MAX_BODY_BYTES`, and errors are JSON objects mapping the
+bad input to its messages (``"detail"`` for the others), by
+:mod:`buckets.uploads.json_views`. The server, never the client, picks the key, the
+Content-Type, ACL and object parameters (``CreateMultipartUpload`` is called here), and
+the part plan
 (:mod:`buckets.uploads.multipart_plan`) follows from the declared size alone: each part URL
 is a pre-signed ``UploadPart`` with its planned ``Content-Length`` signed, and completing
 checks, from the parts the bucket lists, that exactly the plan was uploaded (else the upload
@@ -29,58 +34,43 @@ Our routes (JSON; the widget and API clients)::
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
-from django.core.files.storage import default_storage
+from django.core.exceptions import SuspiciousFileOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 
-from buckets.signing.content_types import normalize_content_type
+from buckets.signing.limits import MAX_PARTS
+from buckets.signing.numbers import read_decimal
 from buckets.storage.multipart import InvalidPartsError, NoSuchUploadError
+from buckets.uploads.field_tokens import field_label
+from buckets.uploads.json_views import (
+    Errors,
+    Refused,
+    error_answer,
+    file_name_too_long,
+    granted,
+    invalid_form,
+    json_answer,
+    json_view,
+    read_inputs,
+    refusal,
+)
 from buckets.uploads.multipart_plan import PartPlan, plan_parts
 from buckets.uploads.multipart_session import (
     InvalidSession,
     field_for_upload_name,
-    multipart_size_limit,
     session_size,
     session_token,
 )
-from buckets.uploads.permissions import UploadGrant, grant_upload
-from buckets.uploads.staging import (
-    MAX_INPUT_LENGTH,
-    InvalidFieldToken,
-    InvalidFilename,
-    check_upload_name,
-    clean_filename,
-    field_label,
-    new_upload_name,
-    resolve_field_token,
-)
-
-# The signed-URL view's own request handling, so both paths follow one rule set.
-# TODO(lead): once p3's buckets.uploads.rules lands, take the type and size rules from there.
-from buckets.uploads.views import (
-    _FORM_TYPES,
-    _accepted_patterns,
-    _BadBody,
-    _body_too_large,
-    _choose_content_type,
-    _CsrfCheck,
-    _error,
-    _json,
-    _optional_str,
-    _parse_size,
-    _read_body,
-)
+from buckets.uploads.rules import MAX_INPUT_LENGTH, file_too_large, upload_size_limit
+from buckets.uploads.staging_names import check_upload_name, new_upload_name
+from buckets.uploads.upload_request import MultipartUploadForm, upload_storage
 
 __all__ = [
     "MAX_SIGN_BATCH",
-    "Refused",
     "UploadSession",
     "abort",
     "answer_refusal",
@@ -91,39 +81,16 @@ __all__ = [
     "list_parts",
     "multipart_view",
     "part_numbers",
-    "read_inputs",
-    "refusal",
     "resume_upload",
     "sign_part",
     "sign_parts",
     "start_upload",
-    "unread_body_refused",
 ]
 
 logger = logging.getLogger(__name__)
 
 #: Most part URLs one ``sign`` call answers.
 MAX_SIGN_BATCH = 100
-
-Errors = dict[str, list[str]]
-
-
-class Refused(Exception):
-    """An answer other than success: ``status`` and the JSON errors."""
-
-    def __init__(self, status: int, errors: Errors) -> None:
-        super().__init__(status, errors)
-        self.status = status
-        self.errors = errors
-
-
-def refusal(status: int, message: str) -> Refused:
-    return Refused(status, {"detail": [message]})
-
-
-def _forbidden() -> Refused:
-    return refusal(403, _("You do not have permission to upload files."))
-
 
 #: Uppy's names for our inputs, in its create body and its error answers.
 _UPPY_NAMES = {
@@ -135,90 +102,28 @@ _UPPY_NAMES = {
 
 
 def answer_refusal(refused: Refused, *, uppy: bool) -> JsonResponse:
-    errors = refused.errors
+    """The JSON error answer; for Uppy's routes, with the inputs under Uppy's names and a
+    ``"message"`` (which Uppy shows to the user)."""
     if not uppy:
-        return _error(refused.status, errors)
+        return error_answer(refused)
+    errors = refused.errors
     renamed: dict[str, Any] = {_UPPY_NAMES.get(name, name): msgs for name, msgs in errors.items()}
     renamed["message"] = " ".join(m for msgs in errors.values() for m in msgs)
-    return _json(refused.status, renamed)
+    return json_answer(refused.status, renamed)
 
 
-def _guard(request: HttpRequest, methods: tuple[str, ...], *, reads_body: bool) -> None:
-    """The method and CSRF checks, as :func:`buckets.uploads.views.signed_url` does them:
-    a body too large to be read is no reason to skip the permission check, so it is
-    refused (413) after it, by the view, and is not parsed for a CSRF token either.
-
-    ``reads_body``: False for a view that never reads its body (Uppy's complete sends its
-    parts list, which the server does not trust): the CSRF check, which parses only a form
-    body, still runs for any other body, whatever its length.
-    """
-    if request.method not in methods:
-        allowed = ", ".join(methods)
-        raise refusal(405, _("Method not allowed: use %(methods)s.") % {"methods": allowed})
-    if request.COOKIES and not unread_body_refused(request, reads_body=reads_body):
-        csrf = _CsrfCheck(lambda r: HttpResponse())
-        rejected = csrf.process_view(request, None, (), {})  # type: ignore[arg-type]
-        if rejected is not None:
-            raise Refused(rejected.status_code, _json_errors(rejected))
-
-
-def unread_body_refused(request: HttpRequest, *, reads_body: bool) -> bool:
-    """Whether the body is over ``MAX_BODY_BYTES`` and would have to be read (it is then
-    refused with 413 once the permission check has answered)."""
-    if not _body_too_large(request):
-        return False
-    return reads_body or request.content_type in _FORM_TYPES
-
-
-def _json_errors(response: HttpResponse) -> Errors:
-    errors: Errors = json.loads(response.content)
-    return errors
+def _answer_for_uppy(refused: Refused) -> HttpResponse:
+    return answer_refusal(refused, uppy=True)
 
 
 def multipart_view(
     methods: tuple[str, ...], *, uppy: bool, reads_body: bool = True
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """A view answering ``methods``, whose body raises :class:`Refused` for errors."""
-
-    def decorate(handler: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @csrf_exempt  # checked by _guard, answering JSON
-        def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            try:
-                _guard(request, methods, reads_body=reads_body)
-                return handler(request, *args, **kwargs)
-            except Refused as refused:
-                response = answer_refusal(refused, uppy=uppy)
-                if refused.status == 405:
-                    response["Allow"] = ", ".join(methods)
-                return response
-
-        view.__name__ = handler.__name__
-        view.__doc__ = handler.__doc__
-        return view
-
-    return decorate
-
-
-def _storage_of(field: Any) -> Any:
-    """The storage an upload for ``field`` (None: no field) goes to."""
-    storage = default_storage if field is None else field.storage
-    if getattr(getattr(storage, "settings", None), "upload_prefix", None) is None:
-        raise ImproperlyConfigured(
-            f"Multipart uploads need a storage with settings.upload_prefix "
-            f"(buckets.storage.S3Storage or buckets.test.storage.FakeS3Storage), not {storage!r}."
-        )
-    return storage
-
-
-def _create_upload(storage: Any, name: str, content_type: str) -> str:
-    create = getattr(storage, "create_multipart_upload", None)
-    if create is None:
-        raise ImproperlyConfigured(
-            f"Multipart uploads need a storage with create_multipart_upload() "
-            f"(buckets.storage.S3Storage or buckets.test.storage.FakeS3Storage), not {storage!r}."
-        )
-    upload_id: str = create(name, content_type=content_type)
-    return upload_id
+    """An upload endpoint (:func:`buckets.uploads.json_views.json_view`) answering
+    ``methods``, its errors in our shape or, for ``uppy``, in Uppy's."""
+    return json_view(
+        methods, reads_body=reads_body, answer=_answer_for_uppy if uppy else error_answer
+    )
 
 
 def _absolute(request: HttpRequest, url: str) -> str:
@@ -229,92 +134,32 @@ def _absolute(request: HttpRequest, url: str) -> str:
 # -- create ----------------------------------------------------------------------------
 
 
-def read_inputs(request: HttpRequest) -> tuple[dict[str, Any], _BadBody | None]:
-    try:
-        return _read_body(request), None
-    except _BadBody as exc:
-        return {}, exc
-
-
 def start_upload(
-    request: HttpRequest, data: dict[str, Any], unreadable: _BadBody | None
+    request: HttpRequest, data: Any, unreadable: Refused | None
 ) -> tuple[str, str, str, PartPlan, Any]:
-    """Check a create request as ``POST /s3/signed-url/`` checks one, then create the
-    upload: ``(key, upload id, session token, plan, storage)``."""
-    errors: Errors = {}
-    field = None
-    try:
-        token = _optional_str(data.get("field"))
-        if token is not None:
-            field = resolve_field_token(token)
-    except (TypeError, InvalidFieldToken) as exc:
-        message = str(exc) if isinstance(exc, InvalidFieldToken) else _("Invalid field token.")
-        errors["field"] = [message]
-        field = getattr(exc, "field", None)
-    grant = grant_upload(request, field)
-    if grant is None:
-        raise _forbidden()
-    if unreadable is not None:
-        raise refusal(unreadable.status, str(unreadable))
-
-    key = data.get("key")
-    filename = ""
-    blank = isinstance(key, str) and len(key) <= MAX_INPUT_LENGTH and not key.strip()
-    if key is None or blank:
-        errors["key"] = [_("This field is required.")]
-    elif not isinstance(key, str):
-        errors["key"] = [_("Enter a file name.")]
-    else:
-        try:
-            filename = clean_filename(key)
-        except InvalidFilename as exc:
-            errors["key"] = [str(exc)]
-
-    declared: str | None = None
-    try:
-        declared = _optional_str(data.get("content_type"))
-        if declared is not None:
-            declared = normalize_content_type(declared)
-            if declared is None:
-                raise TypeError
-    except TypeError:
-        errors["content_type"] = [_("Enter a valid content type, such as image/png.")]
-        declared = None
-
-    size = None
-    try:
-        size = _parse_size(data.get("size"))
-        if size is None:
-            errors["size"] = [
-                _("Declare the file's size in bytes: a multipart upload is planned from it.")
-            ]
-    except ValueError:
-        errors["size"] = [_("Enter the file size as a whole number of bytes.")]
-
-    if "field" in errors:
-        raise Refused(400, errors)
-    storage = _storage_of(field)
-    limit = multipart_size_limit(field, storage)
-    if size is not None and size > limit:
-        errors["size"] = [
-            _("The file is too large (%(size)s bytes); the limit is %(limit)s bytes.")
-            % {"size": size, "limit": limit}
-        ]
-    elif size == 0:
-        errors["size"] = [_("The submitted file is empty.")]
-
-    accepted = _accepted_patterns(field)
-    content_type = None
-    if filename and "content_type" not in errors:
-        content_type = _choose_content_type(declared, filename, accepted, errors)
-    if errors or size is None or content_type is None:
-        raise Refused(400, errors)
-
+    """Check a create request as ``POST /s3/signed-url/`` checks one (its form, with the
+    size required and the multipart limit), then create the upload: ``(key, upload id,
+    session token, plan, storage)``."""
+    form = MultipartUploadForm(data)
+    grant = granted(request, form.requested_field(), unreadable)
+    if not form.is_valid():
+        raise invalid_form(form)
+    field = form.cleaned_data["field"]
+    size: int = form.cleaned_data["size"]
+    storage = form.storage
     label = None if field is None else field_label(field)
     name = new_upload_name(
-        filename, field_label=label, user=grant.user, prefix=storage.settings.upload_prefix
+        form.cleaned_data["key"],
+        field_label=label,
+        user=grant.user,
+        prefix=storage.settings.upload_prefix,
     )
-    upload_id = _create_upload(storage, name, content_type)
+    try:
+        upload_id: str = storage.create_multipart_upload(
+            name, content_type=form.cleaned_data["content_type"]
+        )
+    except SuspiciousFileOperation as exc:  # the key, with the storage's location, too long
+        raise file_name_too_long() from exc
     token = session_token(key=name, upload_id=upload_id, size=size, label=label, user=grant.user)
     return name, upload_id, token, plan_parts(size), storage
 
@@ -324,7 +169,7 @@ def create(request: HttpRequest) -> HttpResponse:
     """Start a multipart upload: its key, upload id, session token and part plan."""
     data, unreadable = read_inputs(request)
     key, upload_id, token, plan, _storage = start_upload(request, data, unreadable)
-    return _json(
+    return json_answer(
         200,
         {
             "key": key,
@@ -355,7 +200,7 @@ def resume_upload(
     key: Any,
     upload_id: Any,
     token: Any,
-    unreadable: _BadBody | None = None,
+    unreadable: Refused | None = None,
 ) -> UploadSession:
     """The upload ``key`` + ``upload_id`` + ``token`` name, for this request's user.
 
@@ -364,11 +209,7 @@ def resume_upload(
     verify for the user the check gives. 403 for anything not started here for this user.
     """
     found, field = field_for_upload_name(key)
-    grant: UploadGrant | None = grant_upload(request, field)
-    if grant is None:
-        raise _forbidden()
-    if unreadable is not None:
-        raise refusal(unreadable.status, str(unreadable))
+    grant = granted(request, field, unreadable)
     errors: Errors = {}
     for name, value in (("key", key), ("uploadId", upload_id), ("token", token)):
         if value is None or value == "":
@@ -377,7 +218,7 @@ def resume_upload(
             errors[name] = [_("Enter a valid value.")]
     if errors:
         raise Refused(400, errors)
-    storage = _storage_of(field)
+    storage = upload_storage(field, "create_multipart_upload")
     label = None if field is None else field_label(field)
     if not found or not check_upload_name(
         key, field_label=label, user=grant.user, prefix=storage.settings.upload_prefix
@@ -388,18 +229,19 @@ def resume_upload(
         plan = plan_parts(size)
     except (InvalidSession, ValueError) as exc:
         raise refusal(403, str(exc)) from exc
-    limit = multipart_size_limit(field, storage)
+    limit = upload_size_limit(field, storage, multipart=True)
     if size > limit:  # the limit was lowered since the upload started
-        raise Refused(
-            400,
-            {
-                "size": [
-                    _("The file is too large (%(size)s bytes); the limit is %(limit)s bytes.")
-                    % {"size": size, "limit": limit}
-                ]
-            },
-        )
+        raise Refused(400, {"size": [file_too_large(size, limit)]})
     return UploadSession(key, upload_id, storage, plan)
+
+
+def _part_number(value: Any) -> int | None:
+    """A part number sent as an integer or its digits; None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return read_decimal(value, MAX_PARTS)
+    return None
 
 
 def part_numbers(value: Any, plan: PartPlan) -> list[int]:
@@ -413,10 +255,7 @@ def part_numbers(value: Any, plan: PartPlan) -> list[int]:
         )
     chosen: list[int] = []
     for number in numbers:
-        try:
-            parsed = _parse_size(number)
-        except ValueError:
-            parsed = None
+        parsed = _part_number(number)
         if parsed is None or not 1 <= parsed <= plan.part_count:
             raise Refused(
                 400,
@@ -449,7 +288,7 @@ def sign_parts(request: HttpRequest) -> HttpResponse:
     numbers = part_numbers(data.get("parts"), session.plan)
     urls = {str(n): sign_part(request, session, n) for n in numbers}
     sizes = {str(n): session.plan.part_length(n) for n in numbers}
-    return _json(200, {"urls": urls, "sizes": sizes})
+    return json_answer(200, {"urls": urls, "sizes": sizes})
 
 
 def held_parts(session: UploadSession) -> list[dict[str, Any]]:
@@ -465,7 +304,7 @@ def list_parts(request: HttpRequest) -> HttpResponse:
     """The parts the bucket holds, so a client resumes."""
     query = request.GET
     session = resume_upload(request, query.get("key"), query.get("uploadId"), query.get("token"))
-    return _json(200, {"parts": held_parts(session)})
+    return json_answer(200, {"parts": held_parts(session)})
 
 
 def finish_upload(request: HttpRequest, session: UploadSession) -> dict[str, str]:
@@ -512,7 +351,7 @@ def complete(request: HttpRequest) -> HttpResponse:
     session = resume_upload(
         request, data.get("key"), data.get("uploadId"), data.get("token"), unreadable
     )
-    return _json(200, finish_upload(request, session))
+    return json_answer(200, finish_upload(request, session))
 
 
 @multipart_view(("POST",), uppy=False)

@@ -26,6 +26,7 @@ __all__ = [
     "ContentTypeRefused",
     "accepted_patterns",
     "declared_types",
+    "file_too_large",
     "upload_content_type",
     "upload_size_limit",
 ]
@@ -41,10 +42,11 @@ class ContentTypeRefused(ValueError):
     """No Content-Type may be signed for this upload; the message says why, for the user."""
 
 
-def upload_size_limit(field: Any, storage: Any) -> int:
+def upload_size_limit(field: Any, storage: Any, *, multipart: bool = False) -> int:
     """The largest file, in bytes, a direct upload for ``field`` (None: an upload for no
     field) to ``storage`` may be: the field's ``max_size``, capped by the storage's
-    ``MAX_FILE_SIZE`` (:meth:`buckets.conf.S3Settings.upload_size_limit`).
+    ``MAX_FILE_SIZE``, capped by S3's limit for the path, one POST (5 GiB) or a
+    ``multipart`` upload (5 TiB) (:meth:`buckets.conf.S3Settings.upload_size_limit`).
 
     ``ImproperlyConfigured`` for a storage that takes no direct uploads (it has no
     ``S3Settings``).
@@ -52,7 +54,17 @@ def upload_size_limit(field: Any, storage: Any) -> int:
     settings = getattr(storage, "settings", None)
     if not isinstance(settings, S3Settings):
         raise ImproperlyConfigured(f"{storage!r} takes no direct uploads: it has no S3Settings.")
-    return settings.upload_size_limit(getattr(field, "max_size", None) or None)
+    max_size = getattr(field, "max_size", None) or None
+    return settings.upload_size_limit(max_size, multipart=multipart)
+
+
+def file_too_large(size: int, limit: int) -> str:
+    """The message for a declared ``size`` over the upload's ``limit``
+    (:func:`upload_size_limit`), for the user."""
+    return _("The file is too large (%(size)s bytes); the limit is %(limit)s bytes.") % {
+        "size": size,
+        "limit": limit,
+    }
 
 
 def declared_types(accepted_types: str | Sequence[str] | None) -> list[str] | None:

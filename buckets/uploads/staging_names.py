@@ -35,11 +35,13 @@ from buckets.uploads.rules import MAX_INPUT_LENGTH
 
 __all__ = [
     "UPLOAD_ERROR_MESSAGES",
+    "bound_mac",
     "check_upload_name",
     "is_upload_name",
     "max_upload_name_length",
     "new_upload_name",
     "upload_error",
+    "user_pk",
 ]
 
 _FIELD_MAC_SALT = "buckets.uploads.staging-name.field"
@@ -57,31 +59,36 @@ UPLOAD_ERROR_MESSAGES = {
 _SEGMENT_RE = re.compile(rf"[0-9a-f]{{{3 * _PART_HEX}}}\Z")
 
 
-def _user_pk(user: Any) -> str:
+def user_pk(user: Any) -> str:
+    """What a MAC binds a user by: the pk, or "" for an anonymous user (or None)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ""
     pk = getattr(user, "pk", None)
     return "" if pk is None else str(pk)
 
 
-def _mac(salt: str, parts: tuple[str, ...], secret: str | None = None) -> str:
-    """The first 16 hex digits of ``salted_hmac(salt, message, secret, algorithm="sha256")``
-    over the length-prefixed ``parts`` (so no two different tuples give the same message).
+def bound_mac(
+    salt: str, parts: tuple[str, ...], secret: str | None = None, *, digits: int = _PART_HEX
+) -> str:
+    """The first ``digits`` hex digits of ``salted_hmac(salt, message, secret,
+    algorithm="sha256")`` over the length-prefixed ``parts`` (so no two different tuples
+    give the same message): the MAC scheme of staging names, and of what else binds an
+    upload to its field and user (:mod:`buckets.uploads.multipart_session`).
 
-    The message is encoded with ``surrogatepass``: a name a client posts may hold a lone
+    The message is encoded with ``surrogatepass``: a string a client posts may hold a lone
     surrogate, which then simply fails to match instead of raising.
     """
     message = "".join(f"{len(part)}:{part}," for part in parts)
     data = message.encode("utf-8", "surrogatepass")
-    return salted_hmac(salt, data, secret, algorithm="sha256").hexdigest()[:_PART_HEX]
+    return salted_hmac(salt, data, secret, algorithm="sha256").hexdigest()[:digits]
 
 
 def _field_mac(bare_name: str, field_label: str | None, secret: str | None = None) -> str:
-    return _mac(_FIELD_MAC_SALT, (field_label or "", bare_name), secret)
+    return bound_mac(_FIELD_MAC_SALT, (field_label or "", bare_name), secret)
 
 
 def _user_mac(bare_name: str, field_label: str | None, user: Any, secret: str | None = None) -> str:
-    return _mac(_USER_MAC_SALT, (field_label or "", _user_pk(user), bare_name), secret)
+    return bound_mac(_USER_MAC_SALT, (field_label or "", user_pk(user), bare_name), secret)
 
 
 def new_upload_name(

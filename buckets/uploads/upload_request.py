@@ -28,6 +28,7 @@ from buckets.uploads.rules import (
     MAX_INPUT_LENGTH,
     ContentTypeRefused,
     accepted_patterns,
+    file_too_large,
     upload_content_type,
     upload_size_limit,
 )
@@ -37,7 +38,9 @@ __all__ = [
     "DeclaredSizeField",
     "FileNameField",
     "InputField",
+    "MultipartUploadForm",
     "SignedUploadForm",
+    "upload_storage",
 ]
 
 #: The largest size read from digits: twenty of them, more than any byte count needs (a
@@ -48,6 +51,21 @@ _LARGEST_DIGITS_SIZE = 10**20 - 1
 def _is_empty(value: Any) -> bool:
     """An input that was not sent, or sent empty (forms send ``""`` for a blank input)."""
     return value is None or (isinstance(value, str) and value == "")
+
+
+def upload_storage(field: Any, method: str = "presigned_post") -> Any:
+    """The storage a direct upload for ``field`` (None: no field, the default storage)
+    goes to; ``ImproperlyConfigured`` unless it takes direct uploads: it has
+    ``settings.upload_prefix`` and ``method`` (the upload path's storage method)."""
+    storage = default_storage if field is None else field.storage
+    upload_prefix = getattr(getattr(storage, "settings", None), "upload_prefix", None)
+    if upload_prefix is None or not hasattr(storage, method):
+        raise ImproperlyConfigured(
+            f"Direct uploads need a storage with {method}() and "
+            f"settings.upload_prefix (buckets.storage.S3Storage or "
+            f"buckets.test.storage.FakeS3Storage), not {storage!r}."
+        )
+    return storage
 
 
 class InputField(forms.Field):
@@ -127,6 +145,11 @@ class SignedUploadForm(forms.Form):
     content_type = DeclaredContentTypeField()
     size = DeclaredSizeField()
 
+    #: The upload path whose size limit applies (:func:`~buckets.uploads.rules.upload_size_limit`).
+    multipart = False
+    #: The storage method this upload path needs.
+    storage_method = "presigned_post"
+
     storage: Any = None
     size_limit: int | None = None
 
@@ -164,23 +187,11 @@ class SignedUploadForm(forms.Form):
         if self.has_error("field"):  # without the field, its storage and limits are unknown
             return data
         field = data.get("field")
-        storage = default_storage if field is None else field.storage
-        upload_prefix = getattr(getattr(storage, "settings", None), "upload_prefix", None)
-        if upload_prefix is None or not hasattr(storage, "presigned_post"):
-            raise ImproperlyConfigured(
-                f"Direct uploads need a storage with presigned_post() and "
-                f"settings.upload_prefix (buckets.storage.S3Storage or "
-                f"buckets.test.storage.FakeS3Storage), not {storage!r}."
-            )
-        self.storage = storage
-        self.size_limit = limit = upload_size_limit(field, storage)
+        self.storage = storage = upload_storage(field, self.storage_method)
+        self.size_limit = limit = upload_size_limit(field, storage, multipart=self.multipart)
         size = data.get("size")
         if size is not None and size > limit:
-            self.add_error(
-                "size",
-                _("The file is too large (%(size)s bytes); the limit is %(limit)s bytes.")
-                % {"size": size, "limit": limit},
-            )
+            self.add_error("size", file_too_large(size, limit))
         elif size == 0:
             self.add_error("size", _("The submitted file is empty."))
         filename = data.get("key")
@@ -196,3 +207,21 @@ class SignedUploadForm(forms.Form):
     def accepted_patterns(self) -> list[str]:
         """The types the requested field accepts (empty: any type)."""
         return accepted_patterns(self.cleaned_data.get("field"))
+
+
+class MultipartUploadForm(SignedUploadForm):
+    """A multipart upload to start (``POST /s3/multipart/``): the same inputs and checks as
+    :class:`SignedUploadForm`, but ``size`` is required (the part plan follows from it)
+    and capped by the multipart path's limit."""
+
+    multipart = True
+    storage_method = "create_multipart_upload"
+
+    def clean_size(self) -> int:
+        size: int | None = self.cleaned_data.get("size")
+        if size is None:
+            raise ValidationError(
+                _("Declare the file's size in bytes: a multipart upload is planned from it."),
+                code="required",
+            )
+        return size
