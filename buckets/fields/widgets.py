@@ -104,6 +104,7 @@ def _messages() -> dict[str, Any]:
         "progress_detail": gettext("%(done)s of %(total)s"),
         "speed": gettext("%(speed)s/s"),
         "time_left": gettext("%(time)s left"),
+        "waiting": gettext("waiting for the connection"),
         "offline": gettext(
             "The connection was lost. The upload goes on by itself when it is back."
         ),

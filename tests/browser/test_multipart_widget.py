@@ -269,3 +269,83 @@ def test_cancel_aborts_the_upload_on_s3(
     assert rgw_target.keys() == []
     assert hidden_value(w) == ""
     assert page.evaluate("() => Object.keys(localStorage)") == []
+
+
+# -- a file larger than S3 takes in one POST, against the fake -------------------------------
+
+HUGE = 5 * 1024 * MiB + 3 * MiB + 7  # over 5 GiB: 1,025 parts of 5 MiB and a short last one
+
+
+def peak_rss(pid: int) -> int:
+    """A process's peak resident memory in bytes (Linux: VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError(f"no VmHWM for {pid}")
+
+
+def chromium_processes() -> dict[int, str]:
+    """Every Chromium process this test process started (through Playwright's driver)."""
+    children: dict[int, list[int]] = collections.defaultdict(list)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children[ppid].append(int(entry.name))
+    found: dict[int, str] = {}
+    todo = [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        for child in children.get(pid, []):
+            todo.append(child)
+            try:
+                cmdline = (Path(f"/proc/{child}/cmdline").read_bytes()).split(b"\0")
+            except OSError:
+                continue
+            if cmdline and b"chromium" in cmdline[0]:
+                kind = next((a for a in cmdline if a.startswith(b"--type=")), b"--type=browser")
+                found[child] = kind.decode()[len("--type=") :]
+    return found
+
+
+@pytest.mark.skipif(
+    os.environ.get("BUCKETS_TEST_HUGE") != "1" or not Path("/proc/self/status").exists(),
+    reason="uploads over 5 GiB (minutes): set BUCKETS_TEST_HUGE=1 (Linux)",
+)
+def test_a_file_over_5_gib_uploads_to_the_fake_with_bounded_memory(
+    page: Page,
+    live_server: Any,
+    admin_user: Any,
+    login: Any,
+    settings: Any,
+    tmp_path: Path,
+) -> None:
+    from tests.browser.conftest import _fake_target
+
+    settings.ROOT_URLCONF = "tests.browser.urls"
+    fake = _fake_target(settings, tmp_path)
+    path = tmp_path / "huge.bin"
+    with path.open("wb") as sparse:
+        sparse.truncate(HUGE)  # a hole on disk: no space, reads as zeros
+    w = open_form(page, live_server, login, admin_user, settings)
+    page.set_input_files("#id_file_file", str(path))
+    expect(w).to_have_attribute("data-state", "filled", timeout=1_800_000)
+    save(page)
+    assert Document.objects.get().file.name == "huge.bin"
+
+    stored = Path(fake.storage.root) / "huge.bin"
+    assert stored.stat().st_size == HUGE
+    zeros = bytes(8 * MiB)
+    with stored.open("rb") as body:
+        while chunk := body.read(len(zeros)):
+            assert chunk == zeros[: len(chunk)]
+
+    server = peak_rss(os.getpid())  # the live server runs in this process
+    browser = {pid: (kind, peak_rss(pid)) for pid, kind in chromium_processes().items()}
+    figures = ", ".join(f"{kind} {rss // MiB} MiB" for kind, rss in sorted(browser.values()))
+    print(f"\npeak RSS: test process (Django + fake) {server // MiB} MiB; Chromium: {figures}")
+    # Far below the file's size: nothing held the file whole.
+    assert server < 1024 * MiB
+    assert all(rss < 1024 * MiB for _kind, rss in browser.values())

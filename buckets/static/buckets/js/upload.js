@@ -607,6 +607,7 @@
     }
     this.announced = 0;
     this.meter = new Meter(0);
+    this.stalled = false;
     this.render();
     this.say(this.text("uploading", { name: file.name }));
     this.emit("start", { file: file });
@@ -1010,6 +1011,8 @@
           function (parts) {
             paused = false;
             markHeld(parts);
+            self.stalled = false;
+            self.meter = new Meter(doneBytes); // the speed from now on
             report();
             self.say(self.text("uploading", { name: file.name }));
             next();
@@ -1060,6 +1063,8 @@
                 queue.unshift(n);
                 if (!paused) {
                   paused = true;
+                  self.stalled = true; // no speed or time left while nothing can move
+                  report();
                   self.say(self.text("offline"));
                   self.untilOnline(attempt).then(resync, stop);
                 }
@@ -1306,10 +1311,12 @@
           total: formatSize(total, sizes, false, this.lang),
         }),
       ];
-      if (speed > 0) {
+      if (this.stalled) {
+        parts.push(this.text("waiting"));
+      } else if (speed > 0) {
         parts.push(this.text("speed", { speed: formatSize(Math.round(speed), sizes, false, this.lang) }));
       }
-      if (secondsLeft !== null && loaded < total) {
+      if (secondsLeft !== null && loaded < total && !this.stalled) {
         parts.push(this.text("time_left", { time: formatDuration(secondsLeft, this.lang) }));
       }
       this.detail.textContent = parts.join(" · ");
