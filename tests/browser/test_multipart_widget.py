@@ -301,12 +301,14 @@ def chromium_processes() -> dict[int, str]:
         for child in children.get(pid, []):
             todo.append(child)
             try:
-                cmdline = (Path(f"/proc/{child}/cmdline").read_bytes()).split(b"\0")
+                # Chromium rewrites its children's titles into one string: split on spaces.
+                words = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").split()
             except OSError:
                 continue
-            if cmdline and b"chromium" in cmdline[0]:
-                kind = next((a for a in cmdline if a.startswith(b"--type=")), b"--type=browser")
-                found[child] = kind.decode()[len("--type=") :]
+            if words and b"chromium" in words[0]:
+                kind = next((w for w in words if w.startswith(b"--type=")), b"--type=browser")
+                sub = next((w for w in words if w.startswith(b"--utility-sub-type=")), b"=")
+                found[child] = f"{kind.decode()[7:]} {sub.decode().split('=')[1]}".strip()
     return found
 
 
