@@ -540,6 +540,27 @@ def upload_parts(client: Client, s: dict[str, Any], data: bytes, numbers: list[i
 
 @pytest.mark.rgw
 @pytest.mark.django_db
+def test_max_file_size_unset_is_s3s_limit_for_each_path(
+    on_rgw: Any, s3: Any, bucket: str, alice: User
+) -> None:
+    """No ``MAX_FILE_SIZE``: a file over 5 GiB is refused by the signed POST (S3's POST
+    limit) and planned as a multipart upload (S3's object limit)."""
+    assert default_storage.settings.max_file_size is None
+    client = logged_in(alice)
+    size = S3_MAX_POST_SIZE + 1
+    body = {"key": "film.mov", "size": size}
+    refused = post(client, "/s3/signed-url/", body)
+    assert refused.status_code == 400
+    assert f"the limit is {S3_MAX_POST_SIZE} bytes" in refused.json()["size"][0]
+    started = post(client, "/s3/multipart/", body)
+    assert started.status_code == 200, started.content
+    assert started.json()["partCount"] == plan_parts(size).part_count
+    assert uploads_in(s3, bucket) == [started.json()["key"]]
+    assert post(client, "/s3/multipart/abort/", ours(started.json())).status_code == 204
+
+
+@pytest.mark.rgw
+@pytest.mark.django_db
 def test_upload_in_parts_end_to_end(on_rgw: Any, s3: Any, bucket: str, alice: User) -> None:
     client = logged_in(alice)
     data = content(SIZE)
