@@ -41,6 +41,7 @@ from buckets.uploads.permissions import UploadGrant, grant_upload
 
 __all__ = [
     "MAX_BODY_BYTES",
+    "NO_STORE",
     "Errors",
     "Refused",
     "check_csrf",

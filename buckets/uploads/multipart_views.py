@@ -47,6 +47,7 @@ from buckets.signing.numbers import read_decimal
 from buckets.storage.multipart import InvalidPartsError, NoSuchUploadError
 from buckets.uploads.field_tokens import field_label
 from buckets.uploads.json_views import (
+    NO_STORE,
     Errors,
     Refused,
     error_answer,
@@ -363,5 +364,5 @@ def abort(request: HttpRequest) -> HttpResponse:
     )
     session.storage.abort_multipart_upload(session.key, session.upload_id)
     response = HttpResponse(status=204)
-    response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = NO_STORE
     return response
