@@ -8,9 +8,7 @@ import re
 import types
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from buckets.signing import sigv4 as signing
 from buckets.storage.multipart import (
     MultipartUploads,
     check_part,
@@ -43,6 +41,15 @@ class FakeMultipartMixin(MultipartUploads):
         def region(self) -> str: ...
         def _key(self, name: str) -> str: ...
         def base_url(self) -> str: ...
+        def presigned_key_url(
+            self,
+            key: str,
+            expires: int,
+            query: dict[str, str] | None,
+            *,
+            method: str,
+            signed_headers: dict[str, str] | None = None,
+        ) -> str: ...
         def _put_args(
             self, name: str, content: Any = None, metadata: Mapping[str, str] | None = None
         ) -> dict[str, Any]: ...
@@ -72,18 +79,10 @@ class FakeMultipartMixin(MultipartUploads):
     ) -> str:
         """As ``S3Storage``'s, on the fake's object URL (relative when ``MEDIA_URL`` is)."""
         check_part(part_number, content_length)
-        key = self._key(name)
-        s = self.settings
-        base = urlsplit(self.base_url())
-        return signing.presign_url(
-            scheme_host=f"{base.scheme}://{base.netloc}" if base.netloc else "",
-            path=base.path + key,
-            access_key=s.access_key or "",
-            secret_key=s.secret_key or "",
-            token=s.security_token,
-            region=self.region,
-            expires=s.upload_expire if expires is None else expires,
-            query={"uploadId": upload_id, "partNumber": str(part_number)},
+        return self.presigned_key_url(
+            self._key(name),
+            self.settings.upload_expire if expires is None else expires,
+            {"uploadId": upload_id, "partNumber": str(part_number)},
             method="PUT",
             signed_headers={"content-length": str(content_length)},
         )
