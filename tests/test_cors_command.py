@@ -16,11 +16,13 @@ from buckets.management.commands.buckets_cors import RULE_ID
 ORIGIN = "https://shop.example.com"
 
 
-def preflight(endpoint: str, bucket: str, origin: str, headers: str = "") -> tuple[int, Any]:
-    """An OPTIONS preflight for a browser POST to the bucket, as Chromium sends it."""
+def preflight(
+    endpoint: str, bucket: str, origin: str, headers: str = "", method: str = "POST"
+) -> tuple[int, Any]:
+    """An OPTIONS preflight for a browser request to the bucket, as Chromium sends it."""
     parts = urlsplit(endpoint)
     conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
-    request_headers = {"Origin": origin, "Access-Control-Request-Method": "POST"}
+    request_headers = {"Origin": origin, "Access-Control-Request-Method": method}
     if headers:
         request_headers["Access-Control-Request-Headers"] = headers
     try:
@@ -63,6 +65,12 @@ def test_rule_answers_preflights_from_its_origin_only(s3_default: Any, rgw: Any,
     status, headers = preflight(rgw.endpoint_url, bucket, "http://localhost:8000")
     assert status == 200
     assert headers["Access-Control-Allow-Origin"] == "http://localhost:8000"
+
+    # A multipart upload PUTs each part and reads its ETag.
+    status, headers = preflight(rgw.endpoint_url, bucket, ORIGIN, "content-type", "PUT")
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert "PUT" in headers["Access-Control-Allow-Methods"]
+    assert "etag" in headers["Access-Control-Expose-Headers"].lower()
 
     status, headers = preflight(rgw.endpoint_url, bucket, "https://evil.example.net")
     assert status != 200 or "Access-Control-Allow-Origin" not in headers

@@ -68,6 +68,7 @@ def test_every_code_block_is_tested():
         "http-response",
         "client",
         "token-client",
+        "uppy",
         "pytest",  # run by tests/test_pytest_plugin.py in a downstream project of its own
     }
     assert {m["kind"] for m in BLOCK.finditer(README)} == known
@@ -256,3 +257,22 @@ def test_token_client_block_against_the_fake(readme_model, live_server, settings
     assert module.__dict__["name"] == key  # accepted for alice, who signed it
     with pytest.raises(ValidationError):
         model._meta.get_field("file").validate_upload(key, user=bob)
+
+
+def _js_statements(code: str) -> str:
+    """JavaScript with comments, white space and semicolons removed, for comparison."""
+    code = re.sub(r"//[^\n]*", "", code)
+    return re.sub(r"[\s;]+", "", code)
+
+
+def test_uppy_block_is_what_the_browser_test_runs():
+    """README's Uppy setup is the page ``tests/browser/test_uppy.py`` drives in Chromium: every
+    option and the metadata line appear there as written (``shouldUseMultipart`` is the
+    page's per-test switch, true for the tests in parts)."""
+    (code,) = blocks("uppy")
+    page = _js_statements((ROOT / "tests/browser/templates/uppy.html").read_text())
+    lines = [line for line in code.splitlines() if "shouldUseMultipart" not in line]
+    options = _js_statements("\n".join(lines)).replace("uppy.use(AwsS3,{", "").split("})")
+    assert "shouldUseMultipart:true" in _js_statements(code)
+    for statement in [options[0], options[1]]:
+        assert statement and statement.rstrip(",") in page, statement

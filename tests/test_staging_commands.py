@@ -181,3 +181,27 @@ def test_is_upload_name_with_field_macs():
     assert uploads.is_upload_name(name, prefix="uploads/", field_labels=["testapp.avatar.image"])
     assert not uploads.is_upload_name(name, prefix="uploads/", field_labels=[None])
     assert not uploads.is_upload_name(FORGED, prefix="uploads/", field_labels=[None])
+
+
+@pytest.mark.parametrize("where", ["rgw", "fake"])
+def test_cleanup_aborts_this_sites_stale_multipart_uploads(where, request):
+    """Unfinished multipart uploads of this site past the age are aborted; one under a name
+    this site did not sign is kept; a fresh one is kept."""
+    storage = request.getfixturevalue("s3_default" if where == "rgw" else "fake")
+    mine = staged_name("big.bin")
+    foreign = FORGED
+    started = {
+        name: storage.create_multipart_upload(name, content_type="application/octet-stream")
+        for name in (mine, foreign)
+    }
+    assert "0 unfinished multipart" in run("buckets_cleanup", "--hours", "1")
+    output = run("buckets_cleanup", "--hours", "0", "--dry-run")
+    assert f"would abort the multipart upload of {mine}" in output
+    assert {u["UploadId"] for u in storage.list_multipart_uploads("uploads/")} == set(
+        started.values()
+    )
+    output = run("buckets_cleanup", "--hours", "0")
+    assert f"aborted the multipart upload of {mine}" in output
+    assert f"kept multipart upload of {foreign}" in output
+    left = storage.list_multipart_uploads("uploads/")
+    assert [(u["Key"], u["UploadId"]) for u in left] == [(foreign, started[foreign])]

@@ -165,6 +165,31 @@ def signs_urls(storage: FakeS3Storage) -> bool:
     return "X-Amz-Signature=" in storage.url("probe")
 
 
+def query_signature(
+    request: HttpRequest, storage: FakeS3Storage, pairs: list[tuple[str, str]]
+) -> bool | PostError:
+    """The request's SigV4 query signature checked as S3 checks it
+    (:func:`buckets.signing.url_verify.verify_presigned`): True, False when it carries none,
+    or S3's error. The fake's own URLs are relative when ``MEDIA_URL`` is, so signed for an
+    empty host: the signature is accepted for the request's ``Host`` or for the host of
+    ``MEDIA_URL``."""
+    host = request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
+    base = urlsplit(storage.base_url())
+    hosts = [
+        host.lower(),
+        signing.host_header(f"{base.scheme}://{base.netloc}" if base.netloc else ""),
+    ]
+    return verify_presigned(
+        method=request.method or "GET",
+        path=request.path,
+        query=pairs,
+        hosts=list(dict.fromkeys(hosts)),
+        secret_for=storage.secret_for,
+        header=request.headers.get,
+        region=storage.region,
+    )
+
+
 def read_access(request: HttpRequest, storage: FakeS3Storage) -> bool | PostError:
     """Whether a GET or HEAD may read an object, as S3 decides for a private bucket
     (:func:`signs_urls`) or a public one.
@@ -182,21 +207,7 @@ def read_access(request: HttpRequest, storage: FakeS3Storage) -> bool | PostErro
     pairs = query_pairs(request.META.get("QUERY_STRING", ""))
     if pairs is None:
         return signature_mismatch()
-    host = request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
-    base = urlsplit(storage.base_url())
-    hosts = [
-        host.lower(),
-        signing.host_header(f"{base.scheme}://{base.netloc}" if base.netloc else ""),
-    ]
-    signed = verify_presigned(
-        method=request.method or "GET",
-        path=request.path,
-        query=pairs,
-        hosts=list(dict.fromkeys(hosts)),
-        secret_for=storage.secret_for,
-        header=request.headers.get,
-        region=storage.region,
-    )
+    signed = query_signature(request, storage, pairs)
     if signed is not False:
         return signed
     if signs_urls(storage):

@@ -9,9 +9,8 @@ the first, whole. Completing writes the parts, in order, into one temporary file
 renames it under the key (readers see the old object or the new one, never a part of it),
 then removes the upload. An aborted or completed upload is gone: ``NoSuchUploadError``.
 
-``FakeMultipartMixin`` gives ``FakeS3Storage`` the methods of
-:class:`buckets.storage.multipart.MultipartUploads`; ``buckets.test.part_upload`` is the
-endpoint that takes the parts' pre-signed ``PUT``.
+:mod:`buckets.test.storage_multipart` gives ``FakeS3Storage`` the storage methods over it;
+``buckets.test.part_upload`` is the endpoint that takes the parts' pre-signed ``PUT``.
 """
 
 from __future__ import annotations
@@ -23,26 +22,20 @@ import os
 import re
 import secrets
 import shutil
-import types
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from buckets.signing import sigv4 as signing
 from buckets.storage.multipart import (
     MIN_PART_SIZE,
     InvalidPartsError,
-    MultipartUploads,
     NoSuchUploadError,
-    check_part,
     multipart_etag,
 )
 from buckets.test.disk import CHUNK_SIZE, TMP_DIR, Disk, Spooled, write_meta
-from buckets.test.headers import served_headers
 
 if TYPE_CHECKING:
-    from buckets import conf
+    pass
 
 UPLOADS_DIR = "uploads"
 #: The fake's upload ids (``secrets.token_urlsafe(32)``); anything else names no upload.
@@ -254,90 +247,3 @@ class UploadStore:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-
-
-class FakeMultipartMixin(MultipartUploads):
-    """``FakeS3Storage``'s multipart uploads, kept by an :class:`UploadStore`."""
-
-    if TYPE_CHECKING:
-
-        @property
-        def settings(self) -> conf.S3Settings: ...
-        @property
-        def disk(self) -> Disk: ...
-        @property
-        def location(self) -> str: ...
-        @property
-        def region(self) -> str: ...
-        def _key(self, name: str) -> str: ...
-        def base_url(self) -> str: ...
-        def _put_args(
-            self, name: str, content: Any = None, metadata: Mapping[str, str] | None = None
-        ) -> dict[str, Any]: ...
-
-    @property
-    def multipart_store(self) -> UploadStore:
-        """The uploads in progress (kept beside the disk's spool)."""
-        return UploadStore(self.disk)
-
-    def create_multipart_upload(
-        self, name: str, *, content_type: str, metadata: dict[str, str] | None = None
-    ) -> str:
-        key = self._key(name)
-        self.disk.key_path(key)  # SuspiciousFileOperation for a key the disk cannot hold
-        typed = types.SimpleNamespace(content_type=content_type)  # as a file with that type
-        args = self._put_args(name, typed, metadata)
-        return self.multipart_store.create(key, args["ContentType"], served_headers(args))
-
-    def presign_upload_part(
-        self,
-        name: str,
-        upload_id: str,
-        part_number: int,
-        content_length: int,
-        *,
-        expires: int | None = None,
-    ) -> str:
-        """As ``S3Storage``'s, on the fake's object URL (relative when ``MEDIA_URL`` is)."""
-        check_part(part_number, content_length)
-        key = self._key(name)
-        s = self.settings
-        base = urlsplit(self.base_url())
-        return signing.presign_url(
-            scheme_host=f"{base.scheme}://{base.netloc}" if base.netloc else "",
-            path=base.path + key,
-            access_key=s.access_key or "",
-            secret_key=s.secret_key or "",
-            token=s.security_token,
-            region=self.region,
-            expires=s.upload_expire if expires is None else expires,
-            query={"uploadId": upload_id, "partNumber": str(part_number)},
-            method="PUT",
-            signed_headers={"content-length": str(content_length)},
-        )
-
-    def list_parts(self, name: str, upload_id: str) -> list[dict[str, object]]:
-        return self.multipart_store.parts(self._key(name), upload_id)
-
-    def complete_multipart_upload(
-        self, name: str, upload_id: str, parts: list[tuple[int, str]]
-    ) -> str:
-        key = self._key(name)
-        store = self.multipart_store
-        spooled, etag, directory = store.assemble(key, upload_id, parts)
-        try:
-            self.disk.publish(spooled.path, key, overwrite=True)
-        finally:
-            self.disk.discard(spooled)
-        store.finish(directory)
-        return etag
-
-    def abort_multipart_upload(self, name: str, upload_id: str) -> None:
-        self.multipart_store.abort(self._key(name), upload_id)
-
-    def list_multipart_uploads(self, prefix_name: str = "") -> list[dict[str, object]]:
-        start = f"{self.location}/" if self.location else ""
-        return [
-            {**upload, "Key": upload["Key"][len(start) :]}
-            for upload in self.multipart_store.uploads(start + prefix_name)
-        ]

@@ -14,19 +14,17 @@ endpoint's (:func:`buckets.test.views.serve`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
-from buckets.signing import sigv4 as signing
 from buckets.signing.numbers import read_decimal
-from buckets.signing.url_verify import PostError, verify_presigned
+from buckets.signing.url_verify import PostError
 from buckets.storage.multipart import MAX_PART_SIZE, MAX_PARTS, NoSuchUploadError
 from buckets.test import views
 from buckets.test.disk import CHUNK_SIZE
-from buckets.test.headers import query_pairs
+from buckets.test.headers import query_pairs, query_signature
 from buckets.test.multipart_store import UploadStore
 from buckets.test.post_upload import drain
 from buckets.test.responses import cors, s3_error
@@ -58,21 +56,7 @@ def _signature(request: HttpRequest, storage: FakeS3Storage) -> HttpResponse | N
     pairs = query_pairs(request.META.get("QUERY_STRING", ""))
     if pairs is None:
         return _error(PostError("SignatureDoesNotMatch", 403, "Bad query string encoding."))
-    host = request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
-    base = urlsplit(storage.base_url())
-    hosts = [
-        host.lower(),
-        signing.host_header(f"{base.scheme}://{base.netloc}" if base.netloc else ""),
-    ]
-    signed = verify_presigned(
-        method="PUT",
-        path=request.path,
-        query=pairs,
-        hosts=list(dict.fromkeys(hosts)),
-        secret_for=storage.secret_for,
-        header=request.headers.get,
-        region=storage.region,
-    )
+    signed = query_signature(request, storage, pairs)
     if signed is False:
         return s3_error("AccessDenied", 403, "Access Denied")
     if isinstance(signed, PostError):

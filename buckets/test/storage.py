@@ -58,8 +58,8 @@ from buckets.test.disk import (
     read_meta,
 )
 from buckets.test.headers import served_headers
-from buckets.test.multipart_store import FakeMultipartMixin
 from buckets.test.storage_copies import FakeCopiesMixin
+from buckets.test.storage_multipart import FakeMultipartMixin
 from buckets.test.storage_urls import URL_PATH, FakeUrlsMixin, media_path, media_url, own_hosts
 
 __all__ = [

@@ -102,6 +102,20 @@ class FakeUrlsMixin(_Base):
         s = self.settings
         if not s.querystring_auth:
             return self.key_url(key)
+        expires = s.querystring_expire if expire is None else expire
+        return self.presigned_key_url(key, expires, query, method=http_method or "GET")
+
+    def presigned_key_url(
+        self,
+        key: str,
+        expires: int,
+        query: dict[str, str] | None,
+        *,
+        method: str,
+        signed_headers: dict[str, str] | None = None,
+    ) -> str:
+        """``key``'s URL on the fake, pre-signed with SigV4 as ``S3Storage`` signs."""
+        s = self.settings
         base = urlsplit(self.base_url())
         return signing.presign_url(
             scheme_host=f"{base.scheme}://{base.netloc}" if base.netloc else "",
@@ -110,9 +124,10 @@ class FakeUrlsMixin(_Base):
             secret_key=s.secret_key or "",
             token=s.security_token,
             region=self.region,
-            expires=s.querystring_expire if expire is None else expire,
+            expires=expires,
             query=query,
-            method=http_method or "GET",
+            method=method,
+            signed_headers=signed_headers,
         )
 
     def name_from_url(self, url: str) -> str | None:

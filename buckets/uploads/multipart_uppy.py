@@ -35,16 +35,16 @@ from buckets.uploads.json_views import (
     unread_body_refused,
 )
 from buckets.uploads.multipart_session import InvalidSession, unwrap_upload_id, wrap_upload_id
-from buckets.uploads.multipart_views import (
+from buckets.uploads.multipart_steps import (
     UploadSession,
     finish_upload,
     held_parts,
-    multipart_view,
     part_numbers,
     resume_upload,
     sign_part,
     start_upload,
 )
+from buckets.uploads.multipart_views import multipart_view
 from buckets.uploads.views import sign_upload
 
 __all__ = ["uppy_complete", "uppy_create", "uppy_params", "uppy_part", "uppy_upload"]

@@ -161,6 +161,15 @@ def rgw_target(request: pytest.FixtureRequest, settings: Any, live_server: Any) 
 
 
 @pytest.fixture
+def fake_target(settings: Any, live_server: Any, tmp_path: Path) -> Target:
+    """Only the local fake (skipped when ``buckets.test`` is not there)."""
+    if not HAS_FAKE:
+        pytest.skip("buckets.test (the fake) is not installed")
+    settings.ROOT_URLCONF = "tests.browser.urls"
+    return _fake_target(settings, tmp_path)
+
+
+@pytest.fixture
 def login(live_server: Any, settings: Any) -> Callable[[Any, Any], None]:
     """Put a real session for ``user`` into the browser context (as logging in would)."""
     from django.test import Client

@@ -1,4 +1,4 @@
-"""URLs of the browser tests: the signed-URL view, plain form pages and an admin site."""
+"""URLs of the browser tests: the signed-URL view, form pages, an admin site, an Uppy page."""
 
 from __future__ import annotations
 
@@ -14,4 +14,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("avatars/new/", views.avatar, name="avatar_add"),
     path("avatars/<int:pk>/", views.avatar, name="avatar_edit"),
     path("batch/", views.documents, name="documents"),
+    path("uppy/", views.uppy, name="uppy"),
+    path("uppy/<str:version>/<str:name>", views.uppy_asset, name="uppy_asset"),
 ]

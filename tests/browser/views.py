@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from django import forms
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
 from django.template import Engine, RequestContext
 from django.urls import reverse
 
+from buckets.uploads.field_tokens import field_token
+from tests.browser.uppy_bundle import UPPY_BUNDLES, UPPY_FILES, UPPY_VERSION, uppy_dist
 from tests.testapp.forms import AvatarForm, DocumentForm
 from tests.testapp.models import Avatar, Document
 
@@ -67,3 +69,27 @@ def documents(request: HttpRequest) -> Any:
     else:
         formset = DocumentFormSet(**kwargs)
     return render(request, "formset.html", {"formset": formset, "saved": request.GET.get("saved")})
+
+
+def uppy(request: HttpRequest) -> Any:
+    """Uppy's Dashboard with ``@uppy/aws-s3`` pointed at this site, set up as README says:
+    the CSRF header, and the size and ``Document.file``'s field token as file metadata.
+    ``?multipart=0`` sends every file in one piece (``s3/params``), else in parts;
+    ``?uppy=4.0.5`` loads that release (one of ``UPPY_BUNDLES``)."""
+    version = request.GET.get("uppy", UPPY_VERSION)
+    if version not in UPPY_BUNDLES:
+        raise Http404(version)
+    context = {
+        "csrftoken": get_token(request),
+        "field_token": field_token(Document._meta.get_field("file")),
+        "multipart": request.GET.get("multipart") != "0",
+        "uppy_version": version,
+    }
+    return render(request, "uppy.html", context)
+
+
+def uppy_asset(request: HttpRequest, version: str, name: str) -> Any:
+    """One file of Uppy's browser bundle (fetched by the tests, see ``uppy_bundle``)."""
+    if version not in UPPY_BUNDLES or name not in UPPY_FILES:
+        raise Http404(name)
+    return FileResponse((uppy_dist(version) / name).open("rb"), content_type=UPPY_FILES[name])

@@ -9,7 +9,8 @@ Only what is certainly an abandoned upload of this site is deleted: a name shape
 name>``) whose field MAC verifies, with this site's ``SECRET_KEY`` (or a fallback), for one
 of the project's ``S3FileField`` fields or for a plain upload. Anything else found under the
 prefix (a file some code saved there, an upload signed by another site sharing the bucket)
-is listed as kept, never deleted.
+is listed as kept, never deleted. Multipart uploads begun more than ``--hours`` ago and never
+completed are aborted by the same rule (their parts are stored and billed until then).
 """
 
 from __future__ import annotations
@@ -84,8 +85,40 @@ class Command(BaseCommand):
                 deleted += 1
                 self.stdout.write(f"{'would delete' if options['dry_run'] else 'deleted'} {name}")
         self.stdout.write(f"{deleted} staged file(s) older than {options['hours']} h.")
+        aborted = self._abort_stale_multipart(storage, prefix, labels, cutoff, options["dry_run"])
+        if aborted is not None:
+            self.stdout.write(
+                f"{aborted} unfinished multipart upload(s) older than {options['hours']} h."
+            )
         if kept:
             self.stdout.write(
                 f"{kept} other file(s) under {prefix} kept. The staging prefix is for direct "
                 "uploads only: move them elsewhere (buckets_lifecycle's rule would expire them)."
             )
+
+    def _abort_stale_multipart(
+        self,
+        storage: Storage,
+        prefix: str,
+        labels: set[str | None],
+        cutoff: datetime,
+        dry_run: bool,
+    ) -> int | None:
+        """Abort this site's multipart uploads under ``prefix`` begun before ``cutoff``; None
+        for a storage without multipart uploads."""
+        list_uploads = getattr(storage, "list_multipart_uploads", None)
+        if list_uploads is None:
+            return None
+        aborted = 0
+        for upload in list_uploads(prefix):
+            name, began = str(upload["Key"]), upload["Initiated"]
+            if not is_upload_name(name, prefix=prefix, field_labels=labels):
+                self.stdout.write(f"kept multipart upload of {name}: not made by this site")
+                continue
+            if isinstance(began, datetime) and began < cutoff:
+                if not dry_run:
+                    storage.abort_multipart_upload(name, str(upload["UploadId"]))  # type: ignore[attr-defined]
+                aborted += 1
+                verb = "would abort" if dry_run else "aborted"
+                self.stdout.write(f"{verb} the multipart upload of {name}")
+        return aborted

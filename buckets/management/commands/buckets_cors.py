@@ -1,10 +1,11 @@
 """``manage.py buckets_cors --origin https://example.com``: let browsers upload to the bucket.
 
-The upload widget POSTs files (PUTs the parts of a large one) from the site's pages straight
-to the bucket, and reports progress while doing so, which makes the browser ask the bucket
-first (a CORS preflight). The bucket answers only if a CORS rule allows the page's origin.
-This command writes that rule (POST, PUT, GET and HEAD from the given origins, any header a
-preflight asks for, ``ETag`` and ``Location`` exposed) into the bucket's CORS
+The upload widget sends files from the site's pages straight to the bucket (a POST, or
+the PUT of each part of a multipart upload), and reports progress while doing so, which
+makes the browser ask the bucket first (a CORS preflight). The bucket answers only if a CORS
+rule allows the page's origin. This command writes that rule (GET, HEAD, POST and PUT from
+the given origins, any header a preflight asks for, ``ETag`` and ``Location`` exposed: a
+multipart client such as ``@uppy/aws-s3`` reads each part's ``ETag``) into the bucket's CORS
 configuration, keeping any other rules, and prints the configuration it set.
 """
 
@@ -62,8 +63,8 @@ def normalize_origin(value: str) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Apply the bucket CORS rule the upload widget needs (POST from the site's origins) "
-        "to the bucket of a django-buckets storage, and print the configuration it set."
+        "Apply the bucket CORS rule the upload widget needs (POST and PUT from the site's "
+        "origins) to the bucket of a django-buckets storage, and print the configuration it set."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
