@@ -90,6 +90,10 @@ def test_settings_blocks(code: str):
         importlib.import_module(app)
     if "INSTALLED_APPS" in namespace:
         assert "buckets" in namespace["INSTALLED_APPS"]
+    if "BUCKETS_MULTIPART_THRESHOLD" in namespace:  # documented as the default: it is
+        from buckets.uploads.multipart_threshold import MULTIPART_THRESHOLD
+
+        assert namespace["BUCKETS_MULTIPART_THRESHOLD"] == MULTIPART_THRESHOLD
 
 
 @pytest.mark.parametrize("code", blocks("urls"))

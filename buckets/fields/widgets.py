@@ -216,7 +216,9 @@ class S3FileWidget(forms.Widget):
         except NoReverseMatch:
             signed_url = ""
         accepted = [t for t in getattr(field, "accepted_types", None) or [] if t]
-        limit = self._limit(storage)
+        multipart = self._multipart(name, storage)
+        # The hint names the largest file the widget takes: in parts, when it uploads in parts.
+        limit = multipart["maxSize"] if multipart else self._limit(storage)
         hint = ""
         if accepted and limit:
             hint = gettext("Accepted: %(types)s, up to %(size)s") % {
@@ -259,7 +261,7 @@ class S3FileWidget(forms.Widget):
                 "csrf_cookie": getattr(settings, "CSRF_COOKIE_NAME", "csrftoken"),
                 "csrf_header": header.replace("_", "-"),
                 "messages_json": json.dumps(messages, ensure_ascii=False),
-                "multipart_json": json.dumps(self._multipart(name, storage) or None),
+                "multipart_json": json.dumps(multipart),
                 "language": get_language() or "",
             }
         )

@@ -668,7 +668,7 @@ def test_keyboard_only(
     chooser_input = page.locator("#id_file_file")
     expect(chooser_input).to_be_focused()
     expect(chooser_input).to_have_accessible_name(re.compile(r"^File:"))
-    expect(chooser_input).to_have_accessible_description("Any type of file, up to 5.0 GB")
+    expect(chooser_input).to_have_accessible_description("Any type of file, up to 5.0 TB")
     outline = w.locator(".s3file-drop").evaluate("(el) => getComputedStyle(el).outlineStyle")
     assert outline == "solid"  # the focus is visible on the drop zone
     screenshot(w, "widget-focus")
