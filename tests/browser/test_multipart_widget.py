@@ -18,9 +18,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import CDPSession, Page, Request, Route, expect
+from playwright.sync_api import Page, Request, Route, expect
 
-from tests.browser.test_widget import hidden_value, save, widget
+from tests.browser.test_widget import hidden_value, save, throttle, widget
 from tests.testapp.models import Document
 
 pytestmark = [pytest.mark.browser, pytest.mark.rgw]
@@ -87,24 +87,6 @@ class PartLog:
 
     def calls_to(self, path: str, phase: int | None = None) -> int:
         return sum(1 for ph, _m, p in self.calls if p == path and (phase is None or ph == phase))
-
-
-def throttle(page: Page, upload_bytes_per_second: int) -> CDPSession:
-    """Slow the page's uploads down until the returned session is detached (Chromium keeps
-    one network emulation per DevTools session: Playwright's offline mode, set from its own
-    session, takes effect once this one is gone)."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send(
-        "Network.emulateNetworkConditions",
-        {
-            "offline": False,
-            "latency": 0,
-            "downloadThroughput": -1,
-            "uploadThroughput": upload_bytes_per_second,
-        },
-    )
-    return cdp
 
 
 def a_part_stored(request: Request) -> bool:

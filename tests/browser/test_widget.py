@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
-from playwright.sync_api import FilePayload, Locator, Page, expect
+from playwright.sync_api import CDPSession, FilePayload, Locator, Page, expect
 
 from tests.testapp.models import Album, Avatar, Document, Photo
 
@@ -37,8 +37,11 @@ def hidden_value(w: Locator) -> str:
     return w.locator("> input[type='hidden']").input_value()
 
 
-def throttle(page: Page, upload_bytes_per_second: int | None) -> None:
-    """Slow the browser's uploads down so that a progress bar has something to show."""
+def throttle(page: Page, upload_bytes_per_second: int | None) -> CDPSession:
+    """Slow the browser's uploads down so that a progress bar has something to show, until
+    the returned session is detached (Chromium keeps one network emulation per DevTools
+    session: Playwright's offline mode, set from its own session, takes effect once this one
+    is gone)."""
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send(
@@ -50,6 +53,7 @@ def throttle(page: Page, upload_bytes_per_second: int | None) -> None:
             "uploadThroughput": upload_bytes_per_second or -1,
         },
     )
+    return cdp
 
 
 def record_progress(page: Page) -> None:
