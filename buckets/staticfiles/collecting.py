@@ -1,0 +1,241 @@
+"""``Collecting``: what one ``collectstatic`` run knows about the bucket, and its uploads.
+
+Entered only by ``collectstatic`` (through ``S3StaticStorage.collecting()``) and dropped
+when the command ends, so no web request ever answers from it.
+
+* One listing of the static prefix, made on entry, answers ``exists()``, ``size()`` and
+  ``get_modified_time()`` for the run; every upload and delete of the run updates it.
+* Uploads run on a bounded thread pool; at most ``2 * workers`` are queued, so memory stays
+  bounded whatever the number of files. Each file is hashed first (streamed from disk) and
+  not sent when the object under its name already holds the same bytes
+  (:func:`buckets.staticfiles.objects.same_content`).
+* Deletes can be held back (:meth:`Collecting.holding_deletes`): Django's
+  ``HashedFilesMixin`` deletes a hashed name and saves it again, with the same bytes when
+  nothing changed. A held delete followed by a save of the same bytes costs no request; a
+  delete still held when the block ends is made then.
+* An error or Ctrl-C cancels the uploads not yet started and waits for the ones under way:
+  each object is written whole (a PUT, or a multipart upload boto3 aborts on failure) or
+  not at all; held deletes are not made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from django.core.files.base import ContentFile, File
+
+from buckets.staticfiles.names import CONTENT_MD5_METADATA
+from buckets.staticfiles.objects import RemoteObject, content_md5, list_objects, same_content
+from buckets.storage.files import disk_path
+from buckets.storage.keys import clean_name, prefix_for
+
+if TYPE_CHECKING:
+    from django.core.files.storage import Storage
+
+    from buckets.staticfiles.storage import S3StaticStorage
+
+__all__ = ["COPIED", "DEFAULT_WORKERS", "UNMODIFIED", "Collecting", "Opener", "opener_for"]
+
+logger = logging.getLogger(__name__)
+
+#: Uploads at once unless the command is told otherwise.
+DEFAULT_WORKERS = 8
+#: What an upload task found: the file was sent, or the bucket already held its bytes.
+COPIED = "copied"
+UNMODIFIED = "unmodified"
+#: Bytes of content that is neither on disk nor in memory held in memory while queued.
+SPOOL_MEMORY = 1024 * 1024
+
+#: Opens the content to upload, afresh each call (a task may run after its caller closed
+#: what it had open).
+Opener = Callable[[], File]
+
+_UPLOADING = RemoteObject(-1, "", datetime.min.replace(tzinfo=timezone.utc))
+
+
+class Collecting:
+    """The state of one ``collectstatic`` run on one storage."""
+
+    def __init__(self, storage: S3StaticStorage, workers: int = DEFAULT_WORKERS) -> None:
+        if workers < 1:
+            raise ValueError("collectstatic needs at least one upload worker.")
+        self.storage = storage
+        prefix = prefix_for("", storage.location)
+        self._objects: dict[str, RemoteObject] = dict(
+            list_objects(storage.client, storage.bucket_name, prefix)
+        )
+        self._held: dict[str, RemoteObject] = {}
+        self._holding = False
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(2 * workers)
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="collectstatic")
+        self._pending: list[Future[str]] = []
+        #: The last upload queued under each name: a later upload or delete of that name
+        #: waits for it (Django's post-processing saves, deletes and saves one name again).
+        self._queued: dict[str, Future[str]] = {}
+        #: Storage name -> (source storage, path) of the files being collected.
+        self.sources: dict[str, tuple[Storage, str]] = {}
+
+    # -- what the listing knows ----------------------------------------------------------
+
+    def known(self, name: str) -> RemoteObject | None:
+        """The object under ``name``: None when there is none, ``UPLOADING`` while a task of
+        this run writes it."""
+        with self._lock:
+            return self._objects.get(clean_name(name))
+
+    @staticmethod
+    def is_uploading(remote: RemoteObject | None) -> bool:
+        return remote is _UPLOADING
+
+    def exists(self, name: str) -> bool | None:
+        """Whether an object is under ``name``; None for a directory-like name (``""``,
+        ``a/``), which the listing of objects does not answer."""
+        if not name or name.endswith("/"):
+            return None
+        return self.known(name) is not None
+
+    def source_of(self, name: str) -> tuple[Storage, str] | None:
+        """The local source of the collected file ``name`` (as collectstatic names it)."""
+        return self.sources.get(name)
+
+    # -- deletes -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def holding_deletes(self) -> Iterator[None]:
+        """Deletes inside the block are held until it ends (see the module's docstring)."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+        self.wait()
+        with self._lock:
+            held, self._held = list(self._held), {}
+        for name in held:
+            self.storage.delete(name)
+
+    def delete(self, name: str) -> bool:
+        """Forget ``name``; True when the delete is held (no request now), False when the
+        caller must make it."""
+        name = clean_name(name)
+        self._settle(name)
+        with self._lock:
+            remote = self._objects.pop(name, None)
+            if self._holding and remote is not None and remote is not _UPLOADING:
+                self._held[name] = remote
+                return True
+        return False
+
+    # -- uploads -------------------------------------------------------------------------
+
+    def upload(self, name: str, opener: Opener, *, dry_run: bool = False) -> Future[str]:
+        """Queue the upload of what ``opener()`` opens to ``name`` (blocking while the queue
+        is full); the future gives :data:`COPIED` or :data:`UNMODIFIED`."""
+        name = clean_name(name)
+        self._settle(name)
+        with self._lock:
+            previous = self._objects.get(name) or self._held.pop(name, None)
+            if not dry_run:
+                self._objects[name] = _UPLOADING
+        self._slots.acquire()
+        try:
+            future = self._pool.submit(self._upload, name, opener, previous, dry_run)
+        except BaseException:
+            self._slots.release()
+            raise
+        future.add_done_callback(lambda _: self._slots.release())
+        self._pending.append(future)
+        self._queued[name] = future
+        return future
+
+    def _settle(self, name: str) -> None:
+        """Wait for the upload queued under ``name``, if any (its error is raised later, by
+        :meth:`wait`)."""
+        queued = self._queued.pop(name, None)
+        if queued is not None:
+            queued.exception()
+
+    def _upload(
+        self, name: str, opener: Opener, previous: RemoteObject | None, dry_run: bool
+    ) -> str:
+        try:
+            return self._send(name, opener, previous, dry_run)
+        except BaseException:
+            with self._lock:  # the bucket still holds what it held
+                if previous is None:
+                    self._objects.pop(name, None)
+                else:
+                    self._objects[name] = previous
+            raise
+
+    def _send(self, name: str, opener: Opener, previous: RemoteObject | None, dry_run: bool) -> str:
+        with opener() as content:
+            fileobj = getattr(content, "file", content)
+            md5, size = content_md5(fileobj)
+            if previous is not None and previous is not _UPLOADING:
+                if same_content(previous, md5, size, lambda: self.storage.metadata(name)):
+                    self._record(name, previous, dry_run)
+                    return UNMODIFIED
+            if not dry_run:
+                metadata = {CONTENT_MD5_METADATA: md5}
+                self.storage._upload(name, content, fileobj, metadata)
+                self._record(name, RemoteObject(size, md5, datetime.now(timezone.utc)), False)
+        return COPIED
+
+    def _record(self, name: str, remote: RemoteObject, dry_run: bool) -> None:
+        if not dry_run:
+            with self._lock:
+                self._objects[name] = remote
+
+    def wait(self) -> None:
+        """Wait for every queued upload; the first failure is raised once all have ended."""
+        pending, self._pending = self._pending, []
+        error: BaseException | None = None
+        for future in pending:
+            exc = future.exception()
+            if exc is not None and error is None:
+                error = exc
+        if error is not None:
+            raise error
+
+    def close(self, *, cancel: bool) -> None:
+        """Stop the pool: ``cancel`` drops the uploads not yet started (after an error or
+        Ctrl-C); those under way always finish, so no object is left half-written."""
+        self._pool.shutdown(wait=True, cancel_futures=cancel)
+
+
+def opener_for(content: Any) -> Opener:
+    """How a task opens ``content`` again, whatever its caller does with it afterwards: a
+    file on disk by its path, bytes in memory as they are, anything else spooled now
+    (in memory up to :data:`SPOOL_MEMORY`, on disk beyond)."""
+    fileobj = getattr(content, "file", content)
+    path = disk_path(content, fileobj)
+    if path is not None:
+        return lambda: File(open(path, "rb"), name=path)  # noqa: SIM115 -- the task closes it
+    if isinstance(fileobj, io.BytesIO):
+        data = fileobj.getvalue()
+        return lambda: ContentFile(data, name=getattr(content, "name", None))
+    spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115
+    if hasattr(content, "seek"):
+        content.seek(0)
+    for chunk in (
+        content.chunks()
+        if hasattr(content, "chunks")
+        else iter(lambda: fileobj.read(SPOOL_MEMORY), b"")
+    ):
+        spooled.write(chunk)
+
+    def reopen() -> File:
+        spooled.seek(0)
+        return File(spooled, name=getattr(content, "name", None))
+
+    return reopen
