@@ -9,13 +9,15 @@ when the command ends, so no web request ever answers from it.
   bounded whatever the number of files. Each file is hashed first (streamed from disk) and
   not sent when the object under its name already holds the same bytes
   (:func:`buckets.staticfiles.objects.same_content`).
-* Deletes can be held back (:meth:`Collecting.holding_deletes`): Django's
-  ``HashedFilesMixin`` deletes a hashed name and saves it again, with the same bytes when
-  nothing changed. A held delete followed by a save of the same bytes costs no request; a
-  delete still held when the block ends is made then.
+* Post-processing writes are held back (:meth:`Collecting.holding_writes`): Django's
+  ``HashedFilesMixin`` deletes a hashed name and saves it again (the same bytes when nothing
+  changed), and saves intermediate names that a later pass deletes. Inside the block a save
+  is only recorded (its content on disk, not in memory) and a delete only noted; when the
+  block ends, the saves still wanted go up (those whose bytes the bucket already holds cost
+  no request) and then the deletes still wanted are made.
 * An error or Ctrl-C cancels the uploads not yet started and waits for the ones under way:
   each object is written whole (a PUT, or a multipart upload boto3 aborts on failure) or
-  not at all; held deletes are not made.
+  not at all; held writes and deletes are not made.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -59,6 +63,7 @@ SPOOL_MEMORY = 1024 * 1024
 Opener = Callable[[], File]
 
 _UPLOADING = RemoteObject(-1, "", datetime.min.replace(tzinfo=timezone.utc))
+_DEFERRED = RemoteObject(-2, "", datetime.min.replace(tzinfo=timezone.utc))
 
 
 class Collecting:
@@ -73,7 +78,10 @@ class Collecting:
             list_objects(storage.client, storage.bucket_name, prefix)
         )
         self._held: dict[str, RemoteObject] = {}
+        #: Saves recorded while holding: name -> (opener, the object it would replace).
+        self._deferred: dict[str, tuple[Opener, RemoteObject | None]] = {}
         self._holding = False
+        self._spool_dir: str | None = None
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(2 * workers)
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="collectstatic")
@@ -94,7 +102,8 @@ class Collecting:
 
     @staticmethod
     def is_uploading(remote: RemoteObject | None) -> bool:
-        return remote is _UPLOADING
+        """Whether ``remote`` stands for an object this run is writing (or will write)."""
+        return remote is _UPLOADING or remote is _DEFERRED
 
     def exists(self, name: str) -> bool | None:
         """Whether an object is under ``name``; None for a directory-like name (``""``,
@@ -110,13 +119,15 @@ class Collecting:
     # -- deletes -------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def holding_deletes(self) -> Iterator[None]:
-        """Deletes inside the block are held until it ends (see the module's docstring)."""
+    def holding_writes(self) -> Iterator[None]:
+        """Saves and deletes inside the block are held until it ends (see the module's
+        docstring); on an error they are dropped."""
         self._holding = True
         try:
             yield
         finally:
             self._holding = False
+        self.flush()
         self.wait()
         with self._lock:
             held, self._held = list(self._held), {}
@@ -124,16 +135,48 @@ class Collecting:
             self.storage.delete(name)
 
     def delete(self, name: str) -> bool:
-        """Forget ``name``; True when the delete is held (no request now), False when the
-        caller must make it."""
+        """Forget ``name``; True when the delete is held or cancels a held save (no request
+        now), False when the caller must make it."""
         name = clean_name(name)
         self._settle(name)
         with self._lock:
             remote = self._objects.pop(name, None)
+            if remote is _DEFERRED:
+                remote = self._deferred.pop(name)[1]
+                if remote is not None:
+                    self._held[name] = remote
+                return True
             if self._holding and remote is not None and remote is not _UPLOADING:
                 self._held[name] = remote
                 return True
         return False
+
+    def save(self, name: str, content: Any) -> None:
+        """Write ``content`` under ``name``: held while holding writes, else queued."""
+        name = clean_name(name)
+        if not self._holding:
+            self.upload(name, opener_for(content))
+            return
+        opener = opener_for(content, spool_dir=self._spool())
+        self._settle(name)
+        with self._lock:
+            previous = self._objects.get(name) or self._held.pop(name, None)
+            if previous is _DEFERRED:
+                previous = self._deferred.pop(name)[1]
+            self._objects[name] = _DEFERRED
+            self._deferred[name] = (opener, previous)
+
+    def flush(self) -> None:
+        """Queue the held saves, in the order they were made."""
+        with self._lock:
+            deferred, self._deferred = self._deferred, {}
+        for name, (opener, previous) in deferred.items():
+            self._submit(name, opener, previous, dry_run=False)
+
+    def _spool(self) -> str:
+        if self._spool_dir is None:
+            self._spool_dir = tempfile.mkdtemp(prefix="collectstatic-")
+        return self._spool_dir
 
     # -- uploads -------------------------------------------------------------------------
 
@@ -144,7 +187,13 @@ class Collecting:
         self._settle(name)
         with self._lock:
             previous = self._objects.get(name) or self._held.pop(name, None)
-            if not dry_run:
+        return self._submit(name, opener, previous, dry_run=dry_run)
+
+    def _submit(
+        self, name: str, opener: Opener, previous: RemoteObject | None, *, dry_run: bool
+    ) -> Future[str]:
+        if not dry_run:
+            with self._lock:
                 self._objects[name] = _UPLOADING
         self._slots.acquire()
         try:
@@ -181,7 +230,7 @@ class Collecting:
         with opener() as content:
             fileobj = getattr(content, "file", content)
             md5, size = content_md5(fileobj)
-            if previous is not None and previous is not _UPLOADING:
+            if previous is not None:
                 if same_content(previous, md5, size, lambda: self.storage.metadata(name)):
                     self._record(name, previous, dry_run)
                     return UNMODIFIED
@@ -211,31 +260,44 @@ class Collecting:
         """Stop the pool: ``cancel`` drops the uploads not yet started (after an error or
         Ctrl-C); those under way always finish, so no object is left half-written."""
         self._pool.shutdown(wait=True, cancel_futures=cancel)
+        if self._spool_dir is not None:
+            shutil.rmtree(self._spool_dir, ignore_errors=True)
 
 
-def opener_for(content: Any) -> Opener:
+def opener_for(content: Any, *, spool_dir: str | None = None) -> Opener:
     """How a task opens ``content`` again, whatever its caller does with it afterwards: a
-    file on disk by its path, bytes in memory as they are, anything else spooled now
-    (in memory up to :data:`SPOOL_MEMORY`, on disk beyond)."""
+    file on disk by its path; anything else copied now, into a file in ``spool_dir`` when
+    given (the content may wait long: nothing of it stays in memory), else kept as bytes
+    when it is bytes in memory already, else spooled (in memory up to
+    :data:`SPOOL_MEMORY`, on disk beyond)."""
     fileobj = getattr(content, "file", content)
     path = disk_path(content, fileobj)
+    if path is None and spool_dir is not None:
+        fd, path = tempfile.mkstemp(dir=spool_dir)
+        with os.fdopen(fd, "wb") as spooled_file:
+            _copy(content, fileobj, spooled_file)
     if path is not None:
-        return lambda: File(open(path, "rb"), name=path)  # noqa: SIM115 -- the task closes it
+        on_disk = path
+        return lambda: File(open(on_disk, "rb"), name=on_disk)  # noqa: SIM115 -- the task closes it
     if isinstance(fileobj, io.BytesIO):
         data = fileobj.getvalue()
         return lambda: ContentFile(data, name=getattr(content, "name", None))
     spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115
-    if hasattr(content, "seek"):
-        content.seek(0)
-    for chunk in (
-        content.chunks()
-        if hasattr(content, "chunks")
-        else iter(lambda: fileobj.read(SPOOL_MEMORY), b"")
-    ):
-        spooled.write(chunk)
+    _copy(content, fileobj, spooled)
 
     def reopen() -> File:
         spooled.seek(0)
         return File(spooled, name=getattr(content, "name", None))
 
     return reopen
+
+
+def _copy(content: Any, fileobj: Any, target: Any) -> None:
+    if hasattr(content, "seek"):
+        content.seek(0)
+    if hasattr(content, "chunks"):
+        for chunk in content.chunks():
+            target.write(chunk)
+        return
+    while chunk := fileobj.read(SPOOL_MEMORY):
+        target.write(chunk)

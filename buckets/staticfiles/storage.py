@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlsplit
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.utils.deconstruct import deconstructible
 
-from buckets.staticfiles.collecting import DEFAULT_WORKERS, Collecting, opener_for
+from buckets.staticfiles.collecting import DEFAULT_WORKERS, Collecting
 from buckets.staticfiles.names import HASHED_CACHE_CONTROL, is_hashed_name
 from buckets.storage.keys import clean_name
 from buckets.storage.s3 import S3Storage
@@ -123,7 +123,7 @@ class S3StaticStorage(S3Storage):
         if run is None or metadata:
             return super()._save(name, content, max_length, metadata)
         name = clean_name(name)
-        run.upload(name, opener_for(content))
+        run.save(name, content)
         return name
 
 
@@ -133,7 +133,8 @@ class S3ManifestStaticStorage(ManifestFilesMixin, S3StaticStorage):  # type: ign
     of every file and the manifest (``staticfiles.json``) in the bucket, under ``location``.
 
     During a ``collectstatic`` run, a file is hashed from its local source, never fetched
-    back from the bucket; hashed copies go up on the run's pool, and the manifest only
+    back from the bucket; hashed copies go up on the run's pool once post-processing has
+    settled which are wanted (:meth:`Collecting.holding_writes`), and the manifest only
     once every one of them is in place, so a stopped run leaves the previous manifest, whose
     files are all still there.
     """
@@ -144,13 +145,14 @@ class S3ManifestStaticStorage(ManifestFilesMixin, S3StaticStorage):  # type: ign
             yield from super().post_process(paths, dry_run=dry_run, **options)
             return
         run.sources = dict(paths)
-        with run.holding_deletes():
+        with run.holding_writes():
             yield from super().post_process(paths, dry_run=dry_run, **options)
 
     def save_manifest(self) -> None:
         run = self._collecting
-        if run is not None:
-            run.wait()  # every hashed file is in place before the manifest names it
+        if run is not None:  # every hashed file is in place before the manifest names it
+            run.flush()
+            run.wait()
         super().save_manifest()
 
     def hashed_name(self, name: str, content: Any = None, filename: Any = None) -> str:

@@ -23,6 +23,12 @@ TREE = {
         '@font-face { font-family: x; src: url(../fonts/x.woff2) format("woff2"); }\n'
     ),
     "css/parts/grid.css": ".grid { background: url('../../img/dot.png'); }\n",
+    # a chain at one depth: whatever order a pass takes them in, some name an intermediate
+    # hashed copy of the next before it is processed
+    "css/chain/a.css": '@import "b.css";\n.a {}\n',
+    "css/chain/b.css": '@import "c.css";\n.b {}\n',
+    "css/chain/c.css": '@import "d.css";\n.c {}\n',
+    "css/chain/d.css": ".d { background: url('../../img/dot.png'); }\n",
     "img/logo.png": b"\x89PNG logo" + bytes(range(256)) * 8,
     "img/dot.png": b"\x89PNG dot" + bytes(100),
     "fonts/x.woff2": b"wOF2" + bytes(range(200)),
