@@ -1,8 +1,9 @@
 """System checks (``manage.py check``), registered when the app is ready: the storages'
-settings (``storages``) and the fake left on in production (``fake``)."""
+settings (``storages``), the fake left on in production (``fake``) and the collectstatic
+the static files storages need (``staticfiles``)."""
 
 from __future__ import annotations
 
-from buckets.checks import fake, storages
+from buckets.checks import fake, staticfiles, storages
 
-__all__ = ["fake", "storages"]
+__all__ = ["fake", "staticfiles", "storages"]

@@ -12,7 +12,8 @@ when the command ends, so no web request ever answers from it.
 * Post-processing writes are held back (:meth:`Collecting.holding_writes`): Django's
   ``HashedFilesMixin`` deletes a hashed name and saves it again (the same bytes when nothing
   changed), and saves intermediate names that a later pass deletes. Inside the block a save
-  is only recorded (its content on disk, not in memory) and a delete only noted; when the
+  is only recorded (its content kept in memory up to :data:`HELD_MEMORY` in all, on disk
+  beyond) and a delete only noted; when the
   block ends, the saves still wanted go up (those whose bytes the bucket already holds cost
   no request) and then the deletes still wanted are made.
 * An error or Ctrl-C cancels the uploads not yet started and waits for the ones under way:
@@ -57,6 +58,8 @@ COPIED = "copied"
 UNMODIFIED = "unmodified"
 #: Bytes of content that is neither on disk nor in memory held in memory while queued.
 SPOOL_MEMORY = 1024 * 1024
+#: Bytes of held post-processing writes kept in memory in all; the rest waits on disk.
+HELD_MEMORY = 64 * 1024 * 1024
 
 #: Opens the content to upload, afresh each call (a task may run after its caller closed
 #: what it had open).
@@ -82,6 +85,7 @@ class Collecting:
         self._deferred: dict[str, tuple[Opener, RemoteObject | None]] = {}
         self._holding = False
         self._spool_dir: str | None = None
+        self._held_bytes = 0
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(2 * workers)
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="collectstatic")
@@ -157,7 +161,7 @@ class Collecting:
         if not self._holding:
             self.upload(name, opener_for(content))
             return
-        opener = opener_for(content, spool_dir=self._spool())
+        opener = self._held_opener(content)
         self._settle(name)
         with self._lock:
             previous = self._objects.get(name) or self._held.pop(name, None)
@@ -166,10 +170,22 @@ class Collecting:
             self._objects[name] = _DEFERRED
             self._deferred[name] = (opener, previous)
 
+    def _held_opener(self, content: Any) -> Opener:
+        """An opener for a held save: bytes in memory stay there while the held ones total
+        at most :data:`HELD_MEMORY`; anything else not on disk is copied to disk."""
+        fileobj = getattr(content, "file", content)
+        if isinstance(fileobj, io.BytesIO):
+            size = fileobj.getbuffer().nbytes
+            if self._held_bytes + size <= HELD_MEMORY:
+                self._held_bytes += size
+                return opener_for(content)
+        return opener_for(content, spool_dir=self._spool())
+
     def flush(self) -> None:
         """Queue the held saves, in the order they were made."""
         with self._lock:
             deferred, self._deferred = self._deferred, {}
+        self._held_bytes = 0
         for name, (opener, previous) in deferred.items():
             self._submit(name, opener, previous, dry_run=False)
 

@@ -36,6 +36,8 @@ __all__ = ["STATIC_LOCATION", "S3ManifestStaticStorage", "S3StaticStorage"]
 
 #: Where static files go in the bucket unless the ``location`` option says otherwise.
 STATIC_LOCATION = "static"
+#: The manifest's paths before the manifest is read (compared by identity).
+_NOT_READ: dict[str, str] = {}
 
 
 @deconstructible(path="buckets.staticfiles.S3StaticStorage")
@@ -137,7 +139,44 @@ class S3ManifestStaticStorage(ManifestFilesMixin, S3StaticStorage):  # type: ign
     settled which are wanted (:meth:`Collecting.holding_writes`), and the manifest only
     once every one of them is in place, so a stopped run leaves the previous manifest, whose
     files are all still there.
+
+    The manifest is read from the bucket on first need (the first hashed ``url()``), not
+    when the storage is made: building it (``manage.py check``, a process starting) sends
+    no request, and ``collectstatic``, which writes a new manifest, never reads the old.
     """
+
+    def __init__(self, **options: Any) -> None:
+        self._manifest: tuple[dict[str, str], str] | None = None
+        self._building = True
+        super().__init__(**options)
+        self._building = False
+
+    def load_manifest(self) -> Any:
+        if self._building:  # Django's __init__ asks: answered on first need instead
+            return _NOT_READ, ""
+        return super().load_manifest()
+
+    def _read_manifest_once(self) -> tuple[dict[str, str], str]:
+        if self._manifest is None or self._manifest[0] is _NOT_READ:
+            self._manifest = self.load_manifest()
+        return self._manifest
+
+    @property  # type: ignore[override]
+    def hashed_files(self) -> dict[str, str]:
+        return self._read_manifest_once()[0]
+
+    @hashed_files.setter
+    def hashed_files(self, value: dict[str, str]) -> None:
+        self._manifest = (value, self._manifest[1] if self._manifest else "")
+
+    @property  # type: ignore[override]
+    def manifest_hash(self) -> str:
+        return self._read_manifest_once()[1]
+
+    @manifest_hash.setter
+    def manifest_hash(self, value: str) -> None:
+        files = self._manifest[0] if self._manifest else _NOT_READ
+        self._manifest = (files, value)
 
     def post_process(self, paths: dict[str, Any], dry_run: bool = False, **options: Any) -> Any:
         run = self._collecting

@@ -122,3 +122,15 @@ def test_other_storages_get_djangos_command(settings, tmp_path: Path, static_tre
     out = collectstatic()
     assert f"{FILES} static files copied to" in out
     assert (tmp_path / "collected/css/site.css").read_text() == TREE["css/site.css"]
+
+
+def test_check_warns_when_djangos_collectstatic_would_run(settings):
+    from buckets.checks.staticfiles import W_COMMAND, check_collectstatic_command
+
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": STATIC}}
+    apps = [a for a in settings.INSTALLED_APPS if a != "buckets"]
+    settings.INSTALLED_APPS = [*apps, "buckets"]  # after staticfiles
+    (warning,) = check_collectstatic_command()
+    assert warning.id == W_COMMAND and "before" in warning.hint
+    settings.INSTALLED_APPS = ["buckets", *apps]
+    assert check_collectstatic_command() == []

@@ -31,7 +31,7 @@ URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)""")
 
 def test_hashed_css_urls_resolve_over_http(static_site, static_tree, s3, bucket):
     static_site(MANIFEST)
-    staticfiles_storage.location  # noqa: B018 -- made (and its absent manifest read) here
+    staticfiles_storage.location  # noqa: B018 -- made before counting
     with count_requests() as counts:
         out = collectstatic()
     assert f"{FILES} static files copied, {FILES} post-processed." in out
@@ -76,7 +76,7 @@ def test_unchanged_rerun_sends_no_file_and_a_change_sends_its_own(
     static_site(MANIFEST)
     collectstatic()
     before = sorted(list_keys(s3, bucket))
-    fresh = new_storage()  # a new process's: its manifest is read before counting
+    fresh = new_storage()  # as a new process would
     with count_requests() as counts:
         out = collectstatic_with(fresh)
     # Django counts the stylesheets and scripts it rewrites as post-processed on every run
@@ -110,3 +110,17 @@ def collectstatic_with(storage: Any) -> str:
     out = io.StringIO()
     call_command(command, interactive=False, stdout=out)
     return out.getvalue()
+
+
+def test_building_the_storage_sends_nothing_and_url_reads_the_manifest_once(
+    static_site, s3, bucket
+):
+    static_site(MANIFEST)
+    collectstatic()
+    with count_requests() as counts:
+        storage = new_storage()
+    assert dict(counts) == {}  # manage.py check and process start-up: no request
+    with count_requests() as counts:
+        first = storage.url("css/site.css")
+        assert storage.url("js/app.js") != first
+    assert dict(counts) == {"HEAD": 1, "GET": 1}  # the manifest, once
