@@ -124,3 +124,27 @@ def test_building_the_storage_sends_nothing_and_url_reads_the_manifest_once(
         first = storage.url("css/site.css")
         assert storage.url("js/app.js") != first
     assert dict(counts) == {"HEAD": 1, "GET": 1}  # the manifest, once
+
+
+def test_held_writes_beyond_the_memory_budget_wait_on_disk(
+    static_site, static_tree, s3, bucket, monkeypatch
+):
+    """With no memory for held writes, every rewritten stylesheet waits in a file on disk;
+    what reaches the bucket is the same, and the files are gone afterwards."""
+    import tempfile
+
+    from buckets.staticfiles import collecting
+
+    monkeypatch.setattr(collecting, "HELD_MEMORY", 0)
+    spool_root = static_tree.parent / "spool"
+    spool_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool_root))
+    static_site(MANIFEST)
+    collectstatic()
+    manifest = json.loads(
+        s3.get_object(Bucket=bucket, Key="static/staticfiles.json")["Body"].read()
+    )
+    site_css = s3.get_object(Bucket=bucket, Key=f"static/{manifest['paths']['css/site.css']}")
+    text = site_css["Body"].read().decode()
+    assert manifest["paths"]["img/logo.png"].split("/")[-1] in text
+    assert list(spool_root.iterdir()) == []
