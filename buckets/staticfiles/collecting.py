@@ -27,6 +27,7 @@ import contextlib
 import io
 import logging
 import os
+import posixpath
 import shutil
 import tempfile
 import threading
@@ -80,6 +81,10 @@ class Collecting:
         self._objects: dict[str, RemoteObject] = dict(
             list_objects(storage.client, storage.bucket_name, prefix)
         )
+        #: Every directory some object of the run was in (``collectstatic --clear`` asks).
+        self._dirs: set[str] = set()
+        for name in self._objects:
+            self._add_dirs(name)
         self._held: dict[str, RemoteObject] = {}
         #: Saves recorded while holding: name -> (opener, the object it would replace).
         self._deferred: dict[str, tuple[Opener, RemoteObject | None]] = {}
@@ -114,7 +119,15 @@ class Collecting:
         ``a/``), which the listing of objects does not answer."""
         if not name or name.endswith("/"):
             return None
-        return self.known(name) is not None
+        name = clean_name(name)
+        with self._lock:
+            return name in self._objects or name in self._dirs
+
+    def _add_dirs(self, name: str) -> None:
+        parent = posixpath.dirname(name)
+        while parent and parent not in self._dirs:
+            self._dirs.add(parent)
+            parent = posixpath.dirname(parent)
 
     def source_of(self, name: str) -> tuple[Storage, str] | None:
         """The local source of the collected file ``name`` (as collectstatic names it)."""
@@ -168,6 +181,7 @@ class Collecting:
             if previous is _DEFERRED:
                 previous = self._deferred.pop(name)[1]
             self._objects[name] = _DEFERRED
+            self._add_dirs(name)
             self._deferred[name] = (opener, previous)
 
     def _held_opener(self, content: Any) -> Opener:
@@ -211,6 +225,7 @@ class Collecting:
         if not dry_run:
             with self._lock:
                 self._objects[name] = _UPLOADING
+                self._add_dirs(name)
         self._slots.acquire()
         try:
             future = self._pool.submit(self._upload, name, opener, previous, dry_run)

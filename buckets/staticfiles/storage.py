@@ -24,13 +24,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.utils.deconstruct import deconstructible
 
 from buckets.staticfiles.collecting import DEFAULT_WORKERS, Collecting
 from buckets.staticfiles.names import HASHED_CACHE_CONTROL, is_hashed_name
-from buckets.storage.keys import clean_name
+from buckets.storage.keys import clean_name, prefix_for
 from buckets.storage.s3 import S3Storage
+from buckets.storage.s3io import translate_error
 
 __all__ = ["STATIC_LOCATION", "S3ManifestStaticStorage", "S3StaticStorage"]
 
@@ -83,6 +85,17 @@ class S3StaticStorage(S3Storage):
             run.close(cancel=not finished)
 
     def exists(self, name: str) -> bool:
+        """Whether an object is under ``name``, or, for a directory (``""``, ``a/``: what
+        ``collectstatic --clear`` asks), under that prefix."""
+        if not name or name.endswith("/"):
+            prefix = prefix_for(name, self.location)
+            try:
+                found = self.client.list_objects_v2(
+                    Bucket=self.bucket_name, Prefix=prefix, MaxKeys=1
+                )
+            except (ClientError, BotoCoreError) as exc:
+                raise translate_error(exc, prefix) from exc
+            return bool(found.get("KeyCount") or found.get("Contents"))
         run = self._collecting
         known = run.exists(name) if run is not None else None
         return super().exists(name) if known is None else known

@@ -134,3 +134,14 @@ def test_check_warns_when_djangos_collectstatic_would_run(settings):
     assert warning.id == W_COMMAND and "before" in warning.hint
     settings.INSTALLED_APPS = ["buckets", *apps]
     assert check_collectstatic_command() == []
+
+
+def test_clear_deletes_what_is_there_and_sends_everything(static_site, s3, bucket):
+    static_site(STATIC)
+    collectstatic()
+    s3.put_object(Bucket=bucket, Key="static/old/stale.css", Body=b"x")
+    s3.put_object(Bucket=bucket, Key="media/kept.txt", Body=b"x")
+    out = collectstatic(clear=True)
+    assert f"{FILES} static files copied." in out
+    keys = set(list_keys(s3, bucket))
+    assert keys == {f"static/{name}" for name in TREE} | {"media/kept.txt"}
