@@ -148,3 +148,24 @@ def test_held_writes_beyond_the_memory_budget_wait_on_disk(
     text = site_css["Body"].read().decode()
     assert manifest["paths"]["img/logo.png"].split("/")[-1] in text
     assert list(spool_root.iterdir()) == []
+
+
+def test_ctrl_c_during_post_processing_writes_no_manifest(static_site, s3, bucket, monkeypatch):
+    """Stopped while hashing: the originals already sent are whole, no hashed copy and no
+    manifest is written (the previous manifest, if any, would still name files all there)."""
+    from buckets.staticfiles.storage import S3ManifestStaticStorage
+
+    static_site(MANIFEST)
+    calls = []
+    hashed_name = S3ManifestStaticStorage.hashed_name
+
+    def interrupted(self: Any, *args: Any, **kwargs: Any) -> str:
+        calls.append(args)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return hashed_name(self, *args, **kwargs)
+
+    monkeypatch.setattr(S3ManifestStaticStorage, "hashed_name", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        collectstatic()
+    assert sorted(list_keys(s3, bucket)) == sorted(f"static/{name}" for name in TREE)
