@@ -4,8 +4,10 @@ Each block is preceded by an RST comment ``.. test: <kind>`` saying how it is ru
 settings and URLconfs are executed and checked, the model and usage blocks run against a
 real RGW bucket (the seed's ``https://s3.amazonaws.com/some-bucket/`` URL is rewritten to
 the test bucket's endpoint: the only substitution), the template is rendered, the JSON API
-example is sent to the view and its answer compared, and shell commands are run (management
-commands) or checked to exist (the top-level scripts, which CI runs itself).
+example is sent to the view and its answer compared, the DRF settings and API are set up
+and the API client runs against them on a live server (RGW and the fake; its site address
+is the only substitution), and shell commands are run (management commands) or checked to
+exist (the top-level scripts, which CI runs itself).
 """
 
 from __future__ import annotations
