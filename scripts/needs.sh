@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by ./run-tests, ./run-demo and ./run-bench: installs what each needs when it is
 # missing, so they work on a bare Debian or Ubuntu machine. Debian packages come from
 # apt-get (with sudo when not root), Python packages go into the checkout's .venv.
@@ -37,6 +38,7 @@ apt_install() {
 }
 
 # Everything from Debian: Python with venv, plus each command:package pair given.
+# shellcheck disable=SC2120 # called without arguments: Python and venv only
 need_debian() {
   local packages
   mapfile -t packages < <(python_packages; missing_packages "$@")
@@ -56,4 +58,5 @@ need_venv() {
 
 # What Ceph RGW needs (the test suite's and the benchmarks' S3 server): its daemons, and
 # curl to wait for it (s3servers/ceph-rgw.sh).
+# shellcheck disable=SC2034 # used by the scripts that source this file
 RGW_PACKAGES=(ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw curl:curl)
