@@ -31,7 +31,14 @@ python_packages() {
 apt_install() {
   [ $# -gt 0 ] || return 0
   local sudo=()
-  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "Missing Debian packages: $*. Install them as root (apt-get install $*)," \
+        "or install sudo, then run this again." >&2
+      return 1
+    fi
+    sudo=(sudo)
+  fi
   echo "== Installing Debian packages: $*"
   "${sudo[@]}" "$APT_GET" update -q
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" "$APT_GET" install -y -q --no-install-recommends "$@"
