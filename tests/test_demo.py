@@ -6,7 +6,10 @@ upload a file with the widget on the upload page, see it listed, open its link a
 same bytes back, then upload a document and a picture in the admin. Every page must render
 without a console error, an uncaught exception or a failed request. It runs twice: on the
 default fake storage, and on a Ceph RGW bucket chosen by the ``DEMO_S3_*`` environment
-variables alone. Screenshots go to ``test-output/screenshots/demo-*.png``.
+variables alone, where the CORS command the demo prints is run as pasted. The demo's own
+edit, delete and About pages, its models' names and its per-mode data folders are tested
+too; ``tests/browser/test_demo_seaweedfs.py`` drives ``./run-demo --seaweedfs``.
+Screenshots go to ``test-output/screenshots/demo-*.png``.
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ MEDIA_ROOT = os.environ.get("DEMO_MEDIA_ROOT") or modes.mode_dir() / "media"
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/"
 
-modes.mode_dir().mkdir(parents=True, exist_ok=True)
+Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 _aws = modes.aws_setting()
 if _aws is not None:
     AWS = _aws
