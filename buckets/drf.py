@@ -1,4 +1,4 @@
-"""Django REST framework support (``pip install 'django-buckets[drf]'``), as documented:
+"""Django REST framework support (the ``drf`` extra of django-buckets-s3), as documented:
 ``buckets.drf.S3FileSerializerField``, ``drf_user`` and ``upload_field_tokens``. The field
 side lives in :mod:`buckets.fields.drf`; importing this without DRF installed raises an
 ``ImportError`` saying what to install."""

@@ -1,4 +1,4 @@
-"""Django REST framework for ``S3FileField`` (the optional extra ``django-buckets[drf]``).
+"""Django REST framework for ``S3FileField`` (the optional extra ``drf`` of django-buckets-s3).
 
 * :class:`S3FileSerializerField`: what ``ModelSerializer`` makes of an ``S3FileField`` once
   the app is ready (:func:`use_in_model_serializers`, called by ``BucketsConfig.ready`` when
@@ -36,7 +36,8 @@ try:
     from rest_framework.settings import api_settings
 except ImportError as exc:  # pragma: no cover - the message is the point
     raise ImportError(
-        "buckets.drf needs Django REST framework: pip install 'django-buckets[drf]'."
+        "buckets.drf needs Django REST framework: pip install djangorestframework "
+        "(the drf extra of django-buckets-s3)."
     ) from exc
 
 from buckets.fields.model_field import S3FileField
