@@ -259,6 +259,29 @@ def test_sizes_follow_the_plural_rules_of_the_page_language(
     expect(error).to_contain_text("1,0 KiB")
 
 
+def test_the_widget_speaks_the_language_of_the_page(
+    page: Page,
+    live_server: Any,
+    rgw_target: Any,
+    admin_user: Any,
+    login: Any,
+    settings: Any,
+    screenshot: Any,
+) -> None:
+    """The shipped German catalog, in the template and in what the script says."""
+    settings.LANGUAGE_CODE = "de"
+    _logged_in_avatar_page(page, live_server, login, admin_user)
+    w = widget(page, "image")
+    expect(w.locator(".s3file-hint")).to_have_text("Zulässig: Bilder, bis 1,0 MiB")
+    expect(w.locator(".s3file-choose")).to_have_text("Datei auswählen")
+    big = b"\x89PNG\r\n\x1a\n" + bytes(2 * MiB)
+    page.set_input_files("#id_image_file", files=[a_file("urlaub.png", big, "image/png")])
+    expect(w.locator(".s3file-error")).to_have_text(
+        "„urlaub.png“ ist zu groß (2,0 MiB). Erlaubt sind höchstens 1,0 MiB."
+    )
+    screenshot(w, "widget-error-de")
+
+
 def test_a_file_of_the_wrong_type_is_refused_in_words_and_nothing_is_stored(
     page: Page, live_server: Any, target: Any, admin_user: Any, login: Any, screenshot: Any
 ) -> None:
@@ -400,7 +423,7 @@ def _document_with_file(target: Any, name: str, data: bytes) -> Document:
 
 
 def test_cancel_during_an_upload_keeps_the_previous_file(
-    page: Page, live_server: Any, target: Any, admin_user: Any, login: Any
+    page: Page, live_server: Any, target: Any, admin_user: Any, login: Any, screenshot: Any
 ) -> None:
     document = _document_with_file(target, "old.txt", b"old bytes")
     login(page.context, admin_user)
@@ -426,6 +449,7 @@ def test_cancel_during_an_upload_keeps_the_previous_file(
     page.locator("#id_name").press("Enter")
     expect(w.locator(".s3file-error")).to_have_text(busy)
     expect(w.locator(".s3file-error")).to_be_visible()
+    screenshot(w, "widget-busy-enter")
     page.evaluate("() => document.getElementById('the-form').requestSubmit()")
     expect(w.locator(".s3file-error")).to_have_text(busy)
     assert "saved" not in page.url
