@@ -623,7 +623,8 @@
       var size = formatSize(file.size, sizes, false, this.lang);
       var most = formatSize(limit, sizes, false, this.lang);
       if (size === most) {
-        // "1.0 MB is too large, the limit is 1.0 MB" helps nobody: count the bytes.
+        // "1.0 MiB is too large, the limit is 1.0 MiB" helps nobody: count the bytes (as the
+        // server does, buckets.uploads.wording.size_pair).
         size = formatSize(file.size, sizes, true, this.lang);
         most = formatSize(limit, sizes, true, this.lang);
       }
