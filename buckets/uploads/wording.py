@@ -53,8 +53,10 @@ def format_size(size: int, *, exact: bool = False) -> str:
     while value >= 1023.95 and unit < len(SIZE_UNITS) - 1:
         value /= 1024
         unit += 1
-    # Rounded (number_format cuts), as the script's toLocaleString rounds.
-    return size_units()[unit + 1] % number_format(round(value, 1), decimal_pos=1)
+    # Rounded (number_format cuts) and grouped, as the script's toLocaleString does.
+    return size_units()[unit + 1] % number_format(
+        round(value, 1), decimal_pos=1, force_grouping=True
+    )
 
 
 def size_pair(size: int, limit: int) -> tuple[str, str]:
