@@ -1,9 +1,10 @@
 """The packaging gate: the wheel and sdist ``python -m build`` makes are complete and install.
 
 Builds both into a temporary directory, checks they carry the widget's template, static
-files and ``py.typed``, runs ``twine check --strict``, then installs the wheel (with its
-dependencies, from the package index or pip's cache) into a new venv and imports it there,
-away from this checkout and with no Django settings. Deselect with ``-m "not package"``.
+files, the translation catalogs and ``py.typed``, runs ``twine check --strict``, then
+installs the wheel (with its dependencies, from the package index or pip's cache) into a
+new venv and imports it there, away from this checkout and with no Django settings.
+Deselect with ``-m "not package"``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ SHIPPED = [
     "buckets/static/buckets/js/upload.js",
     "buckets/static/buckets/css/upload.css",
     "buckets/py.typed",
+    *(
+        f"buckets/locale/{language}/LC_MESSAGES/django.{kind}"
+        for language in ("de", "fr")
+        for kind in ("po", "mo")
+    ),
 ]
 IMPORTS = "import buckets.storage, buckets.fields, buckets.test.urls"
 #: Run by the venv's python with the SHIPPED paths as arguments.

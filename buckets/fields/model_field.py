@@ -32,6 +32,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.signals import post_init, post_save
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from buckets.fields import orphans
@@ -113,12 +114,16 @@ class S3FileField(models.CharField):
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
             errors.append(
                 checks.Error(
-                    "'max_size' must be a positive integer (bytes).", obj=self, id="buckets.E101"
+                    gettext("'max_size' must be a positive integer (bytes)."),
+                    obj=self,
+                    id="buckets.E101",
                 )
             )
         if isinstance(self.upload_to, str) and self.upload_to.startswith(("/", "..")):
             errors.append(
-                checks.Error("'upload_to' must be a relative path.", obj=self, id="buckets.E102")
+                checks.Error(
+                    gettext("'upload_to' must be a relative path."), obj=self, id="buckets.E102"
+                )
             )
         errors.extend(staging_checks(self))
         return errors
