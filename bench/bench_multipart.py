@@ -21,8 +21,9 @@ median of ``--repeat`` runs is compared. Target: the widget's multipart upload a
 
     python -m bench.bench_multipart [--size 2G] [--repeat 1] [--dir /tmp]
 
-Needs ``playwright`` (never ``playwright install``: Debian's Chromium is used), ``awscli``
-and ``waitress`` (the bench extra).
+Needs ``playwright`` (never ``playwright install``: Debian's Chromium is used) and
+``waitress`` (the bench extra), and ``aws`` (awscli from PyPI: ``./run-bench`` puts it in
+``.venv-awscli``, apart, because it pins a docutils that twine refuses; or ``AWS_CLI``).
 """
 
 from __future__ import annotations
@@ -158,11 +159,12 @@ class Browser:
 
 
 def aws_cli() -> str:
-    """The ``aws`` command beside this Python (the bench extra installs it), or on PATH."""
+    """The ``aws`` command: ``AWS_CLI`` (``./run-bench`` installs awscli into its own venv:
+    it pins a docutils that twine refuses), else the one beside this Python, else on PATH."""
     beside = Path(sys.executable).with_name("aws")
-    found = str(beside) if beside.exists() else shutil.which("aws")
+    found = os.environ.get("AWS_CLI") or (str(beside) if beside.exists() else shutil.which("aws"))
     if not found:
-        raise SystemExit("aws (awscli) is missing: pip install -e '.[bench]'")
+        raise SystemExit("aws is missing: ./run-bench installs it (or pip install awscli)")
     return found
 
 
