@@ -11,6 +11,8 @@ import mimetypes
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from buckets.storage.gzip_writes import GzippedContent
+
 if TYPE_CHECKING:
     from buckets import conf
 
@@ -47,8 +49,11 @@ def put_args(
     """The arguments of an object written under ``name``: ``object_parameters`` with
     ``metadata`` added, the Content-Type (``object_parameters``' own, else the content's
     ``content_type``, else guessed from the name, else ``application/octet-stream``) and
-    ``default_acl`` unless they set an ACL."""
+    ``default_acl`` unless they set an ACL; the content's own ``content_encoding`` when it
+    is compressed (:mod:`buckets.storage.gzip_writes`)."""
     args = with_metadata(settings.object_parameters, metadata)
+    if isinstance(content, GzippedContent):
+        args.setdefault("ContentEncoding", content.content_encoding)
     args["ContentType"] = (
         args.get("ContentType")
         or getattr(content, "content_type", None)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 
+from buckets.storage import gzip_writes
 from buckets.storage.base import BucketStorage
 from buckets.storage.files import disk_path
 from buckets.storage.keys import clean_name
@@ -51,6 +52,8 @@ class S3WritesMixin(_Base):
         max_length: int | None,
         metadata: Mapping[str, str] | None,
     ) -> str:
+        if gzip_writes.wanted(self.settings, self._put_args(name, content, metadata)):
+            content = gzip_writes.compress(content, self.settings.max_memory_size)
         fileobj = getattr(content, "file", content)
         if self.file_overwrite:
             self._upload(name, content, fileobj, metadata)

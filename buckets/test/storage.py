@@ -117,7 +117,15 @@ class FakeS3Storage(FakeUrlsMixin, FakeCopiesMixin, FakeMultipartMixin, BucketSt
     #: derived keys), ``STORAGES`` and ``DEFAULT_FILE_STORAGE`` (whose credentials the
     #: ``AWS`` dict holds).
     RESET_ON: ClassVar[frozenset[str]] = frozenset(
-        {"MEDIA_ROOT", "MEDIA_URL", "AWS", "SECRET_KEY", "STORAGES", "DEFAULT_FILE_STORAGE"}
+        {
+            "MEDIA_ROOT",
+            "MEDIA_URL",
+            "AWS",
+            "SECRET_KEY",
+            "STORAGES",
+            "DEFAULT_FILE_STORAGE",
+            *conf.GLOBAL_SETTINGS,
+        }
     )
     CACHED: ClassVar[tuple[str, ...]] = ("settings", "root", "disk")
 
@@ -137,14 +145,28 @@ class FakeS3Storage(FakeUrlsMixin, FakeCopiesMixin, FakeMultipartMixin, BucketSt
         """
         raw_aws = getattr(django_settings, "AWS", None) or {}
         aws = conf.read_aws_dict(raw_aws)  # ImproperlyConfigured for a bad AWS setting
+        storages_globals = conf.read_storages_globals()
         options = dict(self._options)
-        if not options.get("bucket_name") and not aws.get("bucket_name"):
+        if not any(
+            source.get("bucket_name")
+            for source in (options, self.class_options, aws, storages_globals)
+        ):
             options["bucket_name"] = DEFAULT_BUCKET
         if not aws_credentials_are_the_fakes():
             raw_aws = {
                 key: value for key, value in raw_aws.items() if key not in _CREDENTIAL_AWS_KEYS
             }
-        resolved = conf.resolve(options, raw_aws)
+            storages_globals = {
+                name: found
+                for name, found in storages_globals.items()
+                if name not in CREDENTIAL_OPTIONS
+            }
+        resolved = conf.resolve(
+            options,
+            raw_aws,
+            class_attributes=self.class_options,
+            storages_globals=storages_globals,
+        )
         changes: dict[str, Any] = {"region_name": resolved.region_name or DEFAULT_REGION}
         if not resolved.access_key:
             secret = django_settings.SECRET_KEY
