@@ -211,3 +211,28 @@ def test_cloudfront_url_is_django_storages_url(rgw, bucket, cloudfront_key, monk
     theirs = storages_backend(rgw, bucket, **options)
     for name in ("r.pdf", "dir/a b.txt", "ü.txt"):
         assert ours.url(name) == theirs.url(name)
+
+
+def test_get_object_parameters_override_applies_per_object(rgw, s3, bucket):
+    """django-storages' documented hook for per-object parameters, overridden in a subclass."""
+
+    class Downloads(S3Storage):
+        def get_object_parameters(self, name):
+            params = super().get_object_parameters(name)
+            if name.endswith(".pdf"):
+                params["ContentDisposition"] = "attachment"
+            return params
+
+    storage = Downloads(
+        **rgw.storage_options(bucket, object_parameters={"CacheControl": "no-cache"})
+    )
+    pdf = storage.save("r.pdf", ContentFile(b"%PDF"))
+    txt = storage.save("r.txt", ContentFile(b"text"))
+    head = s3.head_object(Bucket=bucket, Key=pdf)
+    assert (head["ContentDisposition"], head["CacheControl"]) == ("attachment", "no-cache")
+    assert "ContentDisposition" not in s3.head_object(Bucket=bucket, Key=txt)
+    with storage.open("w.pdf", "wb") as f:
+        f.write(b"%PDF written")
+    assert s3.head_object(Bucket=bucket, Key="w.pdf")["ContentDisposition"] == "attachment"
+    copied = storage.copy_to_available_name(txt, "copy.pdf")  # as a staged upload moves
+    assert s3.head_object(Bucket=bucket, Key=copied)["ContentDisposition"] == "attachment"

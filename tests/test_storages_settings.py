@@ -385,3 +385,46 @@ def test_new_options_are_in_the_aws_dict_too():
         False,
         {"http": "http://p:1"},
     )
+
+
+def test_system_check_reports_a_setting_with_no_meaning(settings):
+    from buckets.checks.storages import check_storage_settings
+
+    settings.AWS_S3_USE_THREADS = False
+    errors = check_storage_settings()
+    assert [e.id for e in errors] == ["buckets.E001"]
+    assert "AWS_S3_USE_THREADS" in errors[0].msg and "use_threads=False" in errors[0].msg
+
+
+def test_system_check_reports_a_subclass_attribute_with_a_wrong_value(settings):
+    from buckets.checks.storages import check_storage_settings
+
+    module = type(sys)("tests_storages_subclass")
+
+    class BadMedia(S3Storage):
+        location = "../up"
+
+    module.BadMedia = BadMedia
+    sys.modules[module.__name__] = module
+    try:
+        settings.STORAGES = {
+            "default": {"BACKEND": "tests_storages_subclass.BadMedia"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+        errors = check_storage_settings()
+    finally:
+        del sys.modules[module.__name__]
+    assert [e.id for e in errors] == ["buckets.E001"]
+    assert "class attribute 'location' must be a relative key prefix" in errors[0].msg
+
+
+def test_django_storages_environment_variables_are_read(settings, monkeypatch):
+    configure(settings, {"AWS_STORAGE_BUCKET_NAME": "b"})
+    monkeypatch.setenv("AWS_S3_ACCESS_KEY_ID", "env-ak")
+    monkeypatch.setenv("AWS_S3_SECRET_ACCESS_KEY", "env-sk")
+    s = S3Storage().settings
+    assert (s.access_key, s.secret_key) == ("env-ak", "env-sk")
+    settings.AWS_S3_ACCESS_KEY_ID = "setting-ak"  # a setting wins over the environment
+    assert S3Storage().settings.access_key == "setting-ak"
+    monkeypatch.setenv("AWS_S3_SESSION_PROFILE", "")  # empty: not set
+    assert S3Storage().settings.session_profile is None

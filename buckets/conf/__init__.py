@@ -20,18 +20,17 @@ name with no meaning here (:mod:`buckets.conf.storages_names`).
 
 Each option is declared once, as a field of :class:`S3Settings`: the field's name, type
 annotation and default are the option's, and its :func:`option` call says the rest. The
-validator reads nothing else (:data:`OPTIONS` is that table, one :class:`Option` a row), so
-a new way of naming options, such as django-storages' global ``AWS_*`` settings or a
-storage subclass's class attributes, is one more column in :func:`option` and one more
-source in :func:`resolve`, not a branch per option.
+validator reads nothing else (:data:`OPTIONS` is that table, one :class:`Option` a row,
+read off the fields by :mod:`buckets.conf.table`): django-storages' global names are the
+``setting`` column of :func:`option`, and each way of naming options is one source in
+:func:`resolve`, never a branch per option.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
-from collections.abc import Callable, Mapping, Sequence
+import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -40,46 +39,20 @@ from django.core.exceptions import ImproperlyConfigured
 from buckets.conf import storages_names
 from buckets.conf import values as valid
 from buckets.conf.storages_names import refusal, setting_refusal
+from buckets.conf.table import Option, option, option_table
 from buckets.signing.limits import MAX_OBJECT_SIZE, MAX_URL_EXPIRES, S3_MAX_POST_SIZE
 
 __all__ = [
     "CLASS_ATTRIBUTES",
     "GLOBAL_SETTINGS",
+    "OPTIONS",
+    "Option",
     "S3Settings",
     "check_option_names",
     "read_aws_dict",
     "read_storages_globals",
     "resolve",
 ]
-
-
-def option(
-    default: Any = dataclasses.MISSING,
-    *,
-    factory: Callable[[], Any] | None = None,
-    aws_key: str | None = None,
-    setting: str | tuple[str, ...] = (),
-    required: str | None = None,
-    check: valid.Check | None = None,
-) -> Any:
-    """Declare an option: an ``S3Settings`` field with ``default`` (or a fresh ``factory()``).
-
-    ``aws_key``: its ``AWS`` dict key, when not the name upper-cased. ``required``: what is
-    missing (``"S3 bucket"``) when it is not set; an option with no default needs it.
-    ``setting``: django-storages' global setting name(s) for it, the first set one read.
-    ``check``: a value check from ``buckets.conf.values``, run after the type check,
-    whose result is the value kept.
-    """
-    settings_names = (setting,) if isinstance(setting, str) else setting
-    metadata = {
-        "aws_key": aws_key,
-        "settings": settings_names,
-        "required": required,
-        "check": check,
-    }
-    if factory is not None:
-        return dataclasses.field(default_factory=factory, metadata=metadata)
-    return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,66 +152,8 @@ class S3Settings:
         return min([ceiling, *caps])
 
 
-@dataclasses.dataclass(frozen=True)
-class Option:
-    """One row of the option table, as read off its ``S3Settings`` field."""
-
-    name: str
-    aws_key: str
-    #: django-storages' global setting names for it, in the order it reads them.
-    settings: tuple[str, ...]
-    #: The classes a value may be, from the field's annotation (``float`` takes an ``int``
-    #: too, a ``bool`` is never an ``int``); None for ``Any``: the check alone decides.
-    types: tuple[type, ...] | None
-    #: ``dataclasses.MISSING`` when there is none or it comes from a factory.
-    default: Any
-    required: str | None
-    check: valid.Check | None
-
-    @property
-    def empty_is_unset(self) -> bool:
-        """An optional string (``str | None``): ``""`` means the same as not set."""
-        return self.types == (str, type(None))
-
-    def type_error(self, value: Any) -> str | None:
-        """What is wrong with ``value``'s type, or None if it has one the option takes."""
-        if self.types is None or (
-            isinstance(value, self.types) and (bool in self.types or not isinstance(value, bool))
-        ):
-            return None
-        names = " or ".join("None" if t is type(None) else t.__name__ for t in self.types)
-        return f"must be of type {names}, not {type(value).__name__}"
-
-
-def _isinstance_types(hint: Any) -> tuple[type, ...] | None:
-    if hint is Any:
-        return None
-    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
-    classes: list[type] = []
-    for cls in typing.get_args(hint) if union else (hint,):
-        cls = typing.get_origin(cls) or cls  # Mapping[str, Any] is checked as Mapping
-        classes.extend((int, float) if cls is float else (cls,))
-    return tuple(classes)
-
-
-def _option_table() -> dict[str, Option]:
-    hints = typing.get_type_hints(S3Settings)
-    return {
-        field.name: Option(
-            name=field.name,
-            aws_key=field.metadata["aws_key"] or field.name.upper(),
-            settings=field.metadata["settings"],
-            types=_isinstance_types(hints[field.name]),
-            default=field.default,
-            required=field.metadata["required"],
-            check=field.metadata["check"],
-        )
-        for field in dataclasses.fields(S3Settings)
-    }
-
-
 #: Every option by name, in declaration order (the order they are checked in).
-OPTIONS = _option_table()
+OPTIONS = option_table(S3Settings)
 _OPTION_BY_AWS_KEY = {row.aws_key: row.name for row in OPTIONS.values()}
 #: django-storages' global settings django-buckets reads (a change resets storages).
 GLOBAL_SETTINGS = frozenset(name for row in OPTIONS.values() for name in row.settings)
@@ -263,8 +178,10 @@ def check_option_names(options: Mapping[str, Any], where: str = "storage option"
 
 
 def read_storages_globals(django_settings: Any = None) -> dict[str, tuple[Any, str]]:
-    """django-storages' global settings as ``{option: (value, setting name)}`` (unset and
-    None ones left out); ``ImproperlyConfigured`` for one with no meaning here."""
+    """django-storages' global settings as ``{option: (value, where it was set)}`` (unset
+    and None ones left out), then the environment variables it reads where no setting is
+    set (:data:`~buckets.conf.storages_names.ENVIRONMENT`); ``ImproperlyConfigured`` for a
+    setting with no meaning here."""
     if django_settings is None:
         django_settings = settings
     message = setting_refusal(django_settings)
@@ -275,8 +192,11 @@ def read_storages_globals(django_settings: Any = None) -> dict[str, tuple[Any, s
         for setting_name in row.settings:
             value = getattr(django_settings, setting_name, None)
             if value is not None:
-                found[row.name] = (value, setting_name)
+                found[row.name] = (value, f"setting {setting_name}")
                 break
+    for name, variable in storages_names.ENVIRONMENT.items():
+        if name not in found and os.environ.get(variable):
+            found[name] = (os.environ[variable], f"environment variable {variable}")
     return found
 
 
@@ -353,8 +273,8 @@ def resolve(
         storages_globals = read_storages_globals()
     values: dict[str, Any] = {}
     source: dict[str, str] = {}
-    for name, (value, setting_name) in storages_globals.items():
-        values[name], source[name] = value, f"setting {setting_name} ({name!r})"
+    for name, (value, where) in storages_globals.items():
+        values[name], source[name] = value, f"{where} ({name!r})"
     for name, value in read_aws_dict(aws).items():
         values[name], source[name] = value, f"AWS[{OPTIONS[name].aws_key!r}] {name!r}"
     for where, given in (("class attribute", class_attributes or {}), ("option", options)):

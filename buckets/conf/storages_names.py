@@ -17,7 +17,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-__all__ = ["NO_MEANING", "NoMeaning", "refusal", "setting_refusal"]
+__all__ = ["ENVIRONMENT", "NO_MEANING", "NoMeaning", "refusal", "setting_refusal"]
+
+#: The environment variables django-storages reads when no setting is set, by option.
+#: (boto3's credential chain reads ``AWS_ACCESS_KEY_ID`` and the others itself.)
+ENVIRONMENT = {
+    "access_key": "AWS_S3_ACCESS_KEY_ID",
+    "secret_key": "AWS_S3_SECRET_ACCESS_KEY",
+    "session_profile": "AWS_S3_SESSION_PROFILE",
+}
 
 _UNSET = object()
 
