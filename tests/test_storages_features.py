@@ -236,3 +236,19 @@ def test_get_object_parameters_override_applies_per_object(rgw, s3, bucket):
     assert s3.head_object(Bucket=bucket, Key="w.pdf")["ContentDisposition"] == "attachment"
     copied = storage.copy_to_available_name(txt, "copy.pdf")  # as a staged upload moves
     assert s3.head_object(Bucket=bucket, Key=copied)["ContentDisposition"] == "attachment"
+
+
+def test_fake_storage_gzips_as_s3storage_does(settings, tmp_path):
+    from buckets.test.disk import read_headers
+    from buckets.test.storage import FakeS3Storage
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    fake = FakeS3Storage(gzip=True)
+    name = fake.save("site.css", ContentFile(CSS))
+    path = fake._object_path(name)
+    assert read_headers(path)["Content-Encoding"] == "gzip"
+    with open(path, "rb") as stored:
+        assert gzip.decompress(stored.read()) == CSS
+    with fake.open(name) as f:
+        assert f.read() == CSS
+    assert fake.size(name) == os.path.getsize(path)

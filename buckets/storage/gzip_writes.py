@@ -17,7 +17,7 @@ from __future__ import annotations
 import gzip
 import tempfile
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from django.conf import settings as django_settings
 from django.core.files.base import File
@@ -64,6 +64,6 @@ def compress(content: Any, max_memory_size: int) -> GzippedContent:
     return compressed
 
 
-def reader(raw: Any) -> gzip.GzipFile:
+def reader(raw: Any) -> IO[bytes]:
     """A stream of the original bytes of a compressed object read from ``raw``."""
-    return gzip.GzipFile(fileobj=raw, mode="rb")
+    return cast("IO[bytes]", gzip.GzipFile(fileobj=raw, mode="rb"))

@@ -44,6 +44,7 @@ from django.utils.functional import cached_property
 
 from buckets import conf
 from buckets.checks import fake as checks_fake  # noqa: F401 -- registers the DEBUG = False warning
+from buckets.storage import gzip_writes
 from buckets.storage.base import BucketStorage
 from buckets.storage.files import AbortOnErrorFile
 from buckets.storage.keys import prefix_for
@@ -232,6 +233,9 @@ class FakeS3Storage(FakeUrlsMixin, FakeCopiesMixin, FakeMultipartMixin, BucketSt
         metadata: Mapping[str, str] | None,
     ) -> str:
         args = self._put_args(name, content, metadata)
+        if gzip_writes.wanted(self.settings, args):  # stored compressed, as on S3
+            content = gzip_writes.compress(content, self.settings.max_memory_size)
+            args = self._put_args(name, content, metadata)
         chunks = (
             content.chunks(CHUNK_SIZE)
             if hasattr(content, "chunks")
@@ -262,7 +266,10 @@ class FakeS3Storage(FakeUrlsMixin, FakeCopiesMixin, FakeMultipartMixin, BucketSt
         if mode in ("rb", "r"):
             path = self._object_path(name)
             try:
-                return AbortOnErrorFile(open(path, "rb"), name)
+                stored = open(path, "rb")  # noqa: SIM115 -- closed with the File
+                if self.settings.gzip and read_headers(path).get("Content-Encoding") == "gzip":
+                    return AbortOnErrorFile(gzip_writes.reader(stored), name)
+                return AbortOnErrorFile(stored, name)
             except IsADirectoryError as exc:
                 raise FileNotFoundError(errno.ENOENT, "No such key", name) from exc
         if mode in ("wb", "w"):
