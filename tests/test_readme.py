@@ -4,8 +4,10 @@ Each block is preceded by an RST comment ``.. test: <kind>`` saying how it is ru
 settings and URLconfs are executed and checked, the model and usage blocks run against a
 real RGW bucket (the seed's ``https://s3.amazonaws.com/some-bucket/`` URL is rewritten to
 the test bucket's endpoint: the only substitution), the template is rendered, the JSON API
-example is sent to the view and its answer compared, and shell commands are run (management
-commands) or checked to exist (the top-level scripts, which CI runs itself).
+example is sent to the view and its answer compared, the DRF settings and API are set up
+and the API client runs against them on a live server (RGW and the fake; its site address
+is the only substitution), and shell commands are run (management commands) or checked to
+exist (the top-level scripts, which CI runs itself).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from django.urls import resolve
 from django.utils.module_loading import import_string
 
 from buckets import conf
-from tests.site_settings import apply, fake_site
+from tests.site_settings import apply, fake_site, s3_site
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.rst").read_text()
@@ -67,6 +69,8 @@ def test_every_code_block_is_tested():
         "http-request",
         "http-response",
         "client",
+        "drf-settings",
+        "drf",
         "token-client",
         "uppy",
         "pytest",  # run by tests/test_pytest_plugin.py in a downstream project of its own
@@ -184,19 +188,6 @@ def test_http_example_matches_the_view(s3_default):
     assert len(answer["fields"]["key"]) == len(documented["fields"]["key"])
 
 
-def test_client_block_against_the_fake(live_server, settings, tmp_path):
-    apply(settings, fake_site(tmp_path, "tests.conformance.urls", BUCKETS_UPLOAD_PERMISSION=None))
-    (code,) = blocks("client")
-    namespace: dict[str, Any] = {"site": live_server.url, "auth_headers": {}}
-    exec(compile(code, "README.rst", "exec"), namespace)
-    assert namespace["object_url"].startswith(live_server.url + "/")
-    from django.core.files.storage import default_storage
-
-    name = default_storage.name_from_url(namespace["object_url"])  # what the field stores
-    url = live_server.url + default_storage.url(name)  # signed, as a page would link it
-    assert requests.get(url, timeout=10).content == b"hello"
-
-
 def test_shell_blocks(s3_default, settings):
     """Management commands run for real (against RGW); scripts and packages must exist."""
     settings.CSRF_TRUSTED_ORIGINS = ["https://example.com"]
@@ -225,49 +216,116 @@ def test_shell_blocks(s3_default, settings):
     assert ran == 3
 
 
+def _readme_module(name: str, code: str, **names: Any) -> types.ModuleType:
+    """A module ``name`` (importable while the test runs) made by running a README block,
+    with ``names`` set first."""
+    module = types.ModuleType(name)
+    module.__dict__.update(names)
+    sys.modules[name] = module
+    exec(compile(code, "README.rst", "exec"), module.__dict__)
+    return module
+
+
+@pytest.fixture
+def myapp(readme_model: dict[str, Any]) -> Any:
+    """``myapp.models`` as the README's API blocks import it: the README's ``MyModel``."""
+    models = types.ModuleType("myapp.models")
+    models.MyModel = readme_model["MyModel"]  # type: ignore[attr-defined]
+    package = types.ModuleType("myapp")
+    package.models = models  # type: ignore[attr-defined]
+    sys.modules.update({"myapp": package, "myapp.models": models})
+    yield readme_model["MyModel"]
+    for name in ("myapp", "myapp.models", "readme_api", "readme_uploads"):
+        sys.modules.pop(name, None)
+
+
+@pytest.fixture(params=["rgw", "fake"])
+def readme_site(request: pytest.FixtureRequest, settings: Any, tmp_path: Path) -> Any:
+    """The default storage on a fresh RGW bucket or on the fake."""
+    if request.param == "rgw":
+        values = s3_site(request.getfixturevalue("rgw"), request.getfixturevalue("bucket"))
+    else:
+        values = fake_site(tmp_path)
+    return apply(settings, values)
+
+
+def _with_fake_endpoints(module: types.ModuleType, storage: Any) -> None:
+    """On the fake, the bucket is the site itself: add its endpoints to a README URLconf
+    (which includes ``buckets.urls``, as a project on S3 does)."""
+    if storage.__class__.__name__ == "FakeS3Storage":
+        import buckets.test.urls
+
+        module.urlpatterns += buckets.test.urls.urlpatterns[1:]  # not buckets.urls again
+
+
 @pytest.mark.django_db(transaction=True)
-def test_token_client_block_against_the_fake(readme_model, live_server, settings, tmp_path):
-    """The header-authenticated client: the check's user is the user the upload is bound to."""
+def test_drf_client_block_runs_as_written(myapp, readme_site, live_server, settings):
+    """README's complete API client, against the README's settings and API on a live
+    server: authenticate, sign, upload (to RGW, or the fake), save, read back. The only
+    substitution is the site's address."""
+    (settings_code,) = blocks("drf-settings")
+    namespace: dict[str, Any] = {"INSTALLED_APPS": list(settings.INSTALLED_APPS)}
+    exec(compile(settings_code, "README.rst", "exec"), namespace)
+    assert set(namespace["INSTALLED_APPS"]) <= set(settings.INSTALLED_APPS)  # migrated here
+    settings.REST_FRAMEWORK = namespace["REST_FRAMEWORK"]
+    settings.BUCKETS_UPLOAD_PERMISSION = namespace["BUCKETS_UPLOAD_PERMISSION"]
+
+    (api_code,) = blocks("drf")
+    api = _readme_module("readme_api", api_code)
+    _with_fake_endpoints(api, readme_site)
+    settings.ROOT_URLCONF = "readme_api"
+    User.objects.create_user("alice", password="alice's password")
+
+    (client,) = blocks("client")
+    placeholder = 'site = "http://127.0.0.1:8000"'
+    assert placeholder in client
+    client = client.replace(placeholder, f"site = {live_server.url!r}")
+    namespace = {}
+    exec(compile(client, "README.rst", "exec"), namespace)
+
+    row = myapp.objects.get()
+    staged = namespace["signed"]["fields"]["key"]
+    assert row.file.name == namespace["file"]["key"] == "documents/report.pdf"
+    assert readme_site.exists(row.file.name) and not readme_site.exists(staged)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_token_client_block(myapp, live_server, settings, tmp_path):
+    """The permission check of a project without DRF binds the upload to the token's user,
+    and the view's check accepts it for that user only."""
+    from django.core import signing
     from django.core.exceptions import ValidationError
 
     from buckets.uploads import field_token
-    from tests.testapp.permissions import api_token, token_user
 
-    settings.MEDIA_ROOT = str(tmp_path)
-    settings.ROOT_URLCONF = "tests.conformance.urls"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "buckets.test.storage.FakeS3Storage"},
-    }
+    apply(settings, fake_site(tmp_path, "tests.conformance.urls"))
+    (code,) = blocks("token-client")
+    uploads = _readme_module("readme_uploads", code)
+    settings.BUCKETS_UPLOAD_PERMISSION = "readme_uploads.token_user"
     alice = User.objects.create_user("alice")
     bob = User.objects.create_user("bob")
-    model = readme_model["MyModel"]
-    module = types.ModuleType("readme_uploads")
-    sys.modules[module.__name__] = module
-    settings.BUCKETS_UPLOAD_PERMISSION = "readme_uploads.token_user"
-    api_request = RequestFactory().post("/api/", HTTP_AUTHORIZATION=f"Token {api_token(alice)}")
-    module.__dict__.update(
-        requests=requests,
-        site=live_server.url,
-        api_token=api_token(alice),
-        field_token=field_token(model._meta.get_field("file")),
-        user_for_token=lambda token: token_user(api_request_for(token), None),
-        MyModel=model,
-        api_request=api_request,
+
+    def token_request(user: User) -> Any:
+        token = signing.dumps(user.pk, salt="myproject.api-token")
+        return RequestFactory().post("/api/", HTTP_AUTHORIZATION=f"Token {token}")
+
+    headers = {"Authorization": token_request(alice).headers["Authorization"]}
+    body = {"key": "report.pdf", "field": field_token(myapp._meta.get_field("file"))}
+    signed = requests.post(
+        f"{live_server.url}/s3/signed-url/", json=body, headers=headers, timeout=30
+    ).json()
+    upload = requests.post(
+        signed["url"], data=signed["fields"], files={"file": ("report.pdf", b"%PDF-1.7")}
     )
-
-    def api_request_for(token: str) -> Any:
-        return RequestFactory().get("/", HTTP_AUTHORIZATION=f"Token {token}")
-
-    try:
-        (code,) = blocks("token-client")
-        exec(compile(code, "README.rst", "exec"), module.__dict__)
-    finally:
-        sys.modules.pop(module.__name__, None)
-    key = module.__dict__["signed"]["fields"]["key"]
-    assert module.__dict__["name"] == key  # accepted for alice, who signed it
+    assert upload.status_code == 204
+    key = signed["fields"]["key"]
+    assert uploads.checked_file(token_request(alice), key) == key  # alice signed it
     with pytest.raises(ValidationError):
-        model._meta.get_field("file").validate_upload(key, user=bob)
+        uploads.checked_file(token_request(bob), key)
+    with pytest.raises(ValidationError):
+        uploads.checked_file(RequestFactory().post("/api/"), key)  # no token: no user
+    no_token = requests.post(f"{live_server.url}/s3/signed-url/", json=body, timeout=30)
+    assert no_token.status_code == 403  # the check refuses a request without a token
 
 
 def _js_statements(code: str) -> str:

@@ -35,6 +35,7 @@ behave the same wherever the behaviour is not the server's.
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -58,6 +59,8 @@ __all__ = ["FIELD_METADATA", "NAME_ATTEMPTS", "BucketStorage", "name_type_error"
 
 #: How many names a save that must not overwrite tries, each taken meanwhile by another save.
 NAME_ATTEMPTS = 20
+
+logger = logging.getLogger(__name__)
 
 _live_storages: weakref.WeakSet[BucketStorage] = weakref.WeakSet()
 
@@ -211,7 +214,9 @@ class BucketStorage(MultipartUploads, Storage):
             try:
                 write(name)
             except FileExistsError:
+                taken = name
                 name = self.available_name(name, max_length, overwrite=False)
+                logger.debug("%s was taken meanwhile; trying %s", taken, name)
                 continue
             return clean_name(name)
         raise OSError(f"Could not find a free name for {name!r} after {NAME_ATTEMPTS} attempts.")

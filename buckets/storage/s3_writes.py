@@ -10,8 +10,8 @@ save is boto3's managed transfer, unconditionally.
 
 from __future__ import annotations
 
-import contextlib
 import io
+import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     _Base = BucketStorage
 else:
     _Base = object
+
+logger = logging.getLogger(__name__)
 
 
 class S3WritesMixin(_Base):
@@ -151,8 +153,15 @@ class S3WritesMixin(_Base):
         try:
             fill(name)
         except Exception:
-            with contextlib.suppress(OSError):
+            try:
                 self.delete(name)
+            except OSError:
+                logger.warning(
+                    "Could not delete the placeholder %s after a failed write; an empty "
+                    "object is left under that name.",
+                    name,
+                    exc_info=True,
+                )
             raise
         return name
 
