@@ -7,7 +7,9 @@ the test bucket's endpoint: the only substitution), the template is rendered, th
 example is sent to the view and its answer compared, the DRF settings and API are set up
 and the API client runs against them on a live server (RGW and the fake; its site address
 is the only substitution), and shell commands are run (management commands) or checked to
-exist (the top-level scripts, which CI runs itself).
+exist (the top-level scripts, which CI runs itself). The ``storages-*`` blocks ("Moving from
+django-storages") are run by ``tests/test_storages_migration.py``: django-storages writes
+rows, django-buckets reads them, on RGW (the connection settings are the only substitution).
 """
 
 from __future__ import annotations
