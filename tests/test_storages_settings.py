@@ -428,3 +428,11 @@ def test_django_storages_environment_variables_are_read(settings, monkeypatch):
     assert S3Storage().settings.access_key == "setting-ak"
     monkeypatch.setenv("AWS_S3_SESSION_PROFILE", "")  # empty: not set
     assert S3Storage().settings.session_profile is None
+
+
+def test_a_setting_with_no_meaning_set_later_is_seen(settings):
+    storage = S3Storage(bucket_name="b")
+    storage.check_settings()
+    settings.AWS_S3_FILE_NAME_CHARSET = "latin-1"
+    with pytest.raises(ImproperlyConfigured, match="AWS_S3_FILE_NAME_CHARSET"):
+        storage.check_settings()

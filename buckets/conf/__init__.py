@@ -155,8 +155,11 @@ class S3Settings:
 #: Every option by name, in declaration order (the order they are checked in).
 OPTIONS = option_table(S3Settings)
 _OPTION_BY_AWS_KEY = {row.aws_key: row.name for row in OPTIONS.values()}
-#: django-storages' global settings django-buckets reads (a change resets storages).
-GLOBAL_SETTINGS = frozenset(name for row in OPTIONS.values() for name in row.settings)
+#: django-storages' global settings django-buckets reads, to use or to refuse (a change
+#: resets storages).
+GLOBAL_SETTINGS = frozenset(name for row in OPTIONS.values() for name in row.settings) | {
+    row.setting for row in storages_names.NO_MEANING.values() if row.setting
+}
 #: The class attributes of a storage subclass read as options, or refused as
 #: django-storages' with no meaning here.
 CLASS_ATTRIBUTES = frozenset(OPTIONS) | {n for n in storages_names.NO_MEANING if n.islower()}
