@@ -146,6 +146,7 @@ class S3UrlsMixin:
             location=self.location,
             public_base=public_base,
             expires=s.querystring_expire,
+            custom_domain=bool(s.custom_domain),
         )
 
     @cached_property
@@ -159,8 +160,7 @@ class S3UrlsMixin:
 
     def _cloudfront_url(self, name: str, expire: int | None) -> str:
         s = self.settings
-        _, escaped = self._url_maker.escaped_key(name)
-        url = f"{s.url_protocol}//{s.custom_domain}/{escaped}"
+        url = f"{s.url_protocol}//{s.custom_domain}/{self._url_maker.escaped_path(name)}"
         expires_in = s.querystring_expire if expire is None else expire
         return cloudfront.signed_url(self._cloudfront_signer, url, expires_in)
 
@@ -187,7 +187,7 @@ class S3UrlsMixin:
                     and len(name) <= maker.room
                 ):
                     return base + maker.key_prefix + name
-                return base + maker.escaped_key(name)[1]
+                return base + maker.escaped_path(name)
             if self._cloudfront_signer is not None:
                 return self._cloudfront_url(name, expire)
             return maker.url(
