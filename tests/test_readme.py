@@ -7,7 +7,9 @@ the test bucket's endpoint: the only substitution), the template is rendered, th
 example is sent to the view and its answer compared, the DRF settings and API are set up
 and the API client runs against them on a live server (RGW and the fake; its site address
 is the only substitution), and shell commands are run (management commands) or checked to
-exist (the top-level scripts, which CI runs itself).
+exist (the top-level scripts, which CI runs itself). The ``storages-*`` blocks ("Moving from
+django-storages") are run by ``tests/test_storages_migration.py``: django-storages writes
+rows, django-buckets reads them, on RGW (the connection settings are the only substitution).
 """
 
 from __future__ import annotations
@@ -74,6 +76,13 @@ def test_every_code_block_is_tested():
         "uppy",
         "pytest",  # run by tests/test_pytest_plugin.py in a downstream project of its own
         "install",  # run by tests/test_package.py into a throw-away venv
+        # "Moving from django-storages": run by tests/test_storages_migration.py
+        "storages-globals",
+        "storages-options",
+        "storages-subclass",
+        "storages-model-before",
+        "storages-model-after",
+        "storages-migration",
     }
     assert {m["kind"] for m in BLOCK.finditer(README)} == known
 
