@@ -26,7 +26,8 @@ faster than django-storages. The ratios against the sync alone are printed too.
 
     python -m bench.bench_collectstatic [--files 1900] [--workers 8]
 
-Needs the ``bench`` extra (django-storages, awscli) and an RGW (``RGW_ENDPOINT``, or one is
+Needs the ``bench`` extra (django-storages), awscli (``./run-bench`` installs it in
+``.venv-awscli``; ``AWS_CLI`` names another) and an RGW (``RGW_ENDPOINT``, or one is
 started).
 """
 
@@ -48,14 +49,20 @@ from typing import Any
 
 from bench._common import MiB, table, verdict
 from bench._rgw import RGW, bench_bucket, log, rgw_server
+from bench.bench_multipart import aws_cli
 from bench.static_tree import ADMIN_STATIC, admin_file_count, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Run by the Python of awscli's venv (botocore, no boto3): the counter is loaded by its path.
 AWSCLI = r"""
-import json, sys, time
+import importlib.util, json, sys, time
 from awscli.clidriver import create_clidriver
-from s3servers.counting import count_requests
+
+spec = importlib.util.spec_from_file_location("counting", COUNTING)
+counting = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(counting)
+count_requests = counting.count_requests
 
 with count_requests() as counts:
     started = time.perf_counter()
@@ -167,8 +174,9 @@ def aws_sync(rgw: RGW, tree: Path, bucket: str, config: Path) -> Run:
         AWS_SHARED_CREDENTIALS_FILE=os.devnull,
     )
     args = ["s3", "sync", str(tree), f"s3://{bucket}/static", "--endpoint-url", rgw.endpoint_url]
+    code = f"COUNTING = {str(ROOT / 's3servers' / 'counting.py')!r}\n{AWSCLI}"
     proc = subprocess.run(
-        [sys.executable, "-c", AWSCLI, *args, "--only-show-errors"],
+        [awscli_python(), "-c", code, *args, "--only-show-errors"],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -183,6 +191,12 @@ def aws_sync(rgw: RGW, tree: Path, bucket: str, config: Path) -> Run:
     if result["rc"] != 0:
         raise SystemExit(f"aws s3 sync exited {result['rc']}: {proc.stderr[-2000:]}")
     return Run(result["seconds"], collections.Counter(result["requests"]))
+
+
+def awscli_python() -> str:
+    """The Python awscli is installed in: ``./run-bench`` gives it a venv of its own."""
+    beside = Path(aws_cli()).with_name("python")
+    return str(beside) if beside.exists() else sys.executable
 
 
 def collect_locally(manifest: bool, static_root: Path) -> float:
