@@ -1,0 +1,273 @@
+"""Where files are copied to: a bucket (``S3Storage``, the fast path) or any Django storage.
+
+A target answers what it already holds (:meth:`info`, after one :meth:`prefetch` of all the
+names) and writes one file whole or not at all (:meth:`write`), verified: a bucket checks
+each body against its ``Content-MD5`` and each answer's ``ETag`` against the MD5 of what was
+read; a multipart upload that fails or is cancelled is aborted, so no part is left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.core.files.base import File
+from django.core.files.storage import Storage
+
+from buckets.signing.limits import MIN_PART_SIZE
+from buckets.storage.base import BucketStorage
+from buckets.storage.s3 import S3Storage
+from buckets.storage.s3io import translate_error
+from buckets.transfer.digests import ContentDigest, etag_matches, md5_base64
+from buckets.transfer.errors import CopyFailed
+from buckets.transfer.reader import SourceReader
+
+__all__ = ["BucketTarget", "ObjectInfo", "StorageTarget", "Target", "target_for"]
+
+#: S3's most parts in one upload.
+MAX_PARTS = 10_000
+#: Bytes read at a time from a source whose copy goes up in one request.
+READ_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a target holds under a name: its size, ETag (None where there is none) and
+    when it was written."""
+
+    size: int
+    etag: str | None
+    modified: datetime | None
+
+
+class Target:
+    """The interface both targets give."""
+
+    storage: Storage
+    part_size_floor: int = 8 * 1024 * 1024
+
+    def part_size(self, size: int) -> int:
+        """The part size a file of ``size`` bytes goes up in (and its ETag is computed with)."""
+        return max(self.part_size_floor, math.ceil(size / MAX_PARTS))
+
+    def digest_for(self, size: int) -> ContentDigest:
+        return ContentDigest(self.part_size(size))
+
+    def prefetch(self, names: Iterable[str]) -> None:
+        """Learn in bulk what :meth:`info` will be asked about (optional)."""
+
+    def info(self, name: str) -> ObjectInfo | None:
+        raise NotImplementedError
+
+    def same_content(self, name: str, held: ObjectInfo, digest: ContentDigest) -> bool | None:
+        """Whether the object held is the bytes ``digest`` saw; None when that can't be told."""
+        raise NotImplementedError
+
+    def write(
+        self,
+        name: str,
+        reader: SourceReader,
+        metadata: Mapping[str, str] | None,
+        on_bytes: Callable[[int], None],
+    ) -> None:
+        raise NotImplementedError
+
+    def delete(self, name: str) -> None:
+        self.storage.delete(name)
+
+
+def target_for(storage: Storage) -> Target:
+    return BucketTarget(storage) if isinstance(storage, S3Storage) else StorageTarget(storage)
+
+
+class BucketTarget(Target):
+    """An ``S3Storage``: a listing tells what is there, PUTs and multipart uploads write."""
+
+    storage: S3Storage
+
+    def __init__(self, storage: S3Storage) -> None:
+        self.storage = storage
+        config = storage.transfer_config
+        self.part_size_floor = max(int(config.multipart_chunksize), MIN_PART_SIZE)
+        self.threshold = max(int(config.multipart_threshold), 1)
+        self._listed: dict[str, ObjectInfo] = {}
+        self._covered: set[str] = set()  # "dir/" prefixes listed whole; "" for the root
+
+    # -- what is there ---------------------------------------------------------------
+
+    def prefetch(self, names: Iterable[str]) -> None:
+        """One listing per top-level folder of ``names`` (and one of the root's own
+        objects) instead of a HEAD per name."""
+        tops = {name.split("/", 1)[0] + "/" if "/" in name else "" for name in names}
+        start = f"{self.storage.location}/" if self.storage.location else ""
+        paginator = self.storage.client.get_paginator("list_objects_v2")
+        for top in sorted(tops):
+            options = {"Prefix": start + top} if top else {"Prefix": start, "Delimiter": "/"}
+            try:
+                for page in paginator.paginate(Bucket=self.storage.bucket_name, **options):
+                    for obj in page.get("Contents", ()):
+                        self._listed[obj["Key"][len(start) :]] = ObjectInfo(
+                            int(obj["Size"]), obj.get("ETag"), obj.get("LastModified")
+                        )
+            except (ClientError, BotoCoreError) as exc:
+                raise translate_error(exc, start + top) from exc
+            self._covered.add(top)
+
+    def info(self, name: str) -> ObjectInfo | None:
+        top = name.split("/", 1)[0] + "/" if "/" in name else ""
+        if top in self._covered:
+            return self._listed.get(name)
+        try:
+            head = self.storage._head(name)
+        except FileNotFoundError:
+            return None
+        return ObjectInfo(int(head["ContentLength"]), head.get("ETag"), head.get("LastModified"))
+
+    def same_content(self, name: str, held: ObjectInfo, digest: ContentDigest) -> bool | None:
+        return None if held.etag is None else etag_matches(held.etag, digest)
+
+    # -- writing ---------------------------------------------------------------------
+
+    def write(
+        self,
+        name: str,
+        reader: SourceReader,
+        metadata: Mapping[str, str] | None,
+        on_bytes: Callable[[int], None],
+    ) -> None:
+        key = self.storage._key(name)
+        args = self.storage._put_args(name, None, metadata)
+        client, bucket = self.storage.client, self.storage.bucket_name
+        try:
+            if reader.size < self.threshold:
+                data = _read_exactly(reader, self.threshold)
+                if len(data) >= self.threshold:
+                    raise CopyFailed("the source grew while it was read")
+                answer = client.put_object(
+                    Bucket=bucket, Key=key, Body=data, ContentMD5=md5_base64(data), **args
+                )
+                on_bytes(len(data))
+                self._verify(name, answer.get("ETag"), reader.digest, head=not answer.get("ETag"))
+            else:
+                self._write_parts(key, args, reader, on_bytes)
+                self._verify(name, None, reader.digest, head=True)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate_error(exc, key) from exc
+
+    def _write_parts(
+        self,
+        key: str,
+        args: dict[str, Any],
+        reader: SourceReader,
+        on_bytes: Callable[[int], None],
+    ) -> None:
+        """One part in memory at a time; any failure, Ctrl-C included, aborts the upload."""
+        client, bucket = self.storage.client, self.storage.bucket_name
+        upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, **args)["UploadId"]
+        try:
+            parts: list[dict[str, Any]] = []
+            part_size = reader.digest.part_size
+            while True:
+                data = _read_exactly(reader, part_size)
+                if not data and parts:
+                    break
+                number = len(parts) + 1
+                answer = client.upload_part(
+                    Bucket=bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    Body=data,
+                    ContentMD5=md5_base64(data),
+                )
+                parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+                on_bytes(len(data))
+                if len(data) < part_size:
+                    break
+            client.complete_multipart_upload(
+                Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except BaseException:
+            with contextlib.suppress(ClientError, BotoCoreError):
+                client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            raise
+
+    def _verify(self, name: str, etag: str | None, digest: ContentDigest, *, head: bool) -> None:
+        size = None
+        if head:
+            answer = self.storage._head(name)
+            etag, size = answer.get("ETag"), int(answer["ContentLength"])
+        problem = None
+        if size is not None and size != digest.size:
+            problem = f"it holds {size} bytes, {digest.size} were sent"
+        elif etag is not None and etag_matches(etag, digest) is False:
+            problem = f"its ETag {etag} is not the MD5 of the bytes sent"
+        if problem:
+            with contextlib.suppress(OSError):
+                self.storage.delete(name)
+            raise CopyFailed(f"the copy did not verify ({problem}); it was removed")
+
+
+class StorageTarget(Target):
+    """Any other Django storage: ``exists``/``size`` to tell what is there, ``save`` to
+    write (the name must come back unchanged), the bytes read back to compare content."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    def info(self, name: str) -> ObjectInfo | None:
+        if not self.storage.exists(name):
+            return None
+        try:
+            modified = self.storage.get_modified_time(name)
+        except NotImplementedError:
+            modified = None
+        return ObjectInfo(self.storage.size(name), None, modified)
+
+    def same_content(self, name: str, held: ObjectInfo, digest: ContentDigest) -> bool | None:
+        held_digest = self.digest_for(held.size)
+        with self.storage.open(name, "rb") as f:
+            for chunk in iter(lambda: f.read(READ_CHUNK), b""):
+                held_digest.update(chunk)
+        return held_digest.md5_hex == digest.md5_hex
+
+    def write(
+        self,
+        name: str,
+        reader: SourceReader,
+        metadata: Mapping[str, str] | None,
+        on_bytes: Callable[[int], None],
+    ) -> None:
+        if self.storage.exists(name):
+            self.storage.delete(name)
+        content = File(reader, name)  # type: ignore[arg-type]  # any object with read()
+        if isinstance(self.storage, BucketStorage):
+            saved = self.storage.save(name, content, metadata=metadata)
+        else:
+            saved = self.storage.save(name, content)
+        on_bytes(reader.digest.size)
+        if saved != name:
+            self.storage.delete(saved)
+            raise CopyFailed(f"the target storage renamed it to {saved!r}; removed")
+        held = self.info(name)
+        if held is None or held.size != reader.digest.size:
+            with contextlib.suppress(OSError):
+                self.storage.delete(name)
+            raise CopyFailed("the copy did not verify (its size differs); it was removed")
+
+
+def _read_exactly(reader: SourceReader, n: int) -> bytes:
+    """``n`` bytes, fewer only at the end of the source."""
+    pieces, got = [], 0
+    while got < n:
+        data = reader.read(min(READ_CHUNK, n - got))
+        if not data:
+            break
+        pieces.append(data)
+        got += len(data)
+    return b"".join(pieces)
