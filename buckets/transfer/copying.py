@@ -106,7 +106,7 @@ def plan(item: Item, target: Target, *, checksum: bool, stop: threading.Event) -
     if held.size != size:
         return Plan(item, "replace", size, modified, f"{held.size} bytes there, {size} here")
     if checksum:
-        digest = target.digest_for(size)
+        digest = target.digest_for(size, compare=True)
         with item.source.open(item.name, "rb") as f:
             reader = SourceReader(f, size, digest, stop)
             for _ in iter(lambda: reader.read(READ_CHUNK), b""):

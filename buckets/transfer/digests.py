@@ -12,8 +12,9 @@ import base64
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["ContentDigest", "etag_matches", "multipart_etag"]
+__all__ = ["ContentDigest", "content_md5", "etag_matches", "multipart_etag"]
 
 _SINGLE = re.compile(r"[0-9a-f]{32}")
 _MULTI = re.compile(r"([0-9a-f]{32})-(\d+)")
@@ -31,18 +32,25 @@ def multipart_etag(part_md5s: list[bytes]) -> str:
 
 @dataclass
 class ContentDigest:
-    """MD5 of a whole stream and of each ``part_size`` slice of it, fed in order."""
+    """MD5 of a whole stream (``whole``) and of each ``part_size`` slice of it (``parts``),
+    fed in order; each off where nothing will ask for it (every MD5 pass costs CPU). A
+    writer that hashes its parts itself appends them to :attr:`parts`."""
 
     part_size: int
+    whole: bool = True
+    by_part: bool = True
     size: int = 0
-    _whole: hashlib._Hash = field(default_factory=lambda: hashlib.md5(usedforsecurity=False))
-    _part: hashlib._Hash = field(default_factory=lambda: hashlib.md5(usedforsecurity=False))
-    _part_fill: int = 0
     parts: list[bytes] = field(default_factory=list)
+    _whole: Any = field(default_factory=lambda: hashlib.md5(usedforsecurity=False))
+    _part: Any = field(default_factory=lambda: hashlib.md5(usedforsecurity=False))
+    _part_fill: int = 0
 
     def update(self, data: bytes) -> None:
-        self._whole.update(data)
         self.size += len(data)
+        if self.whole:
+            self._whole.update(data)
+        if not self.by_part:
+            return
         view = memoryview(data)
         while view:
             room = self.part_size - self._part_fill
@@ -55,17 +63,22 @@ class ContentDigest:
                 self._part_fill = 0
 
     @property
-    def md5_hex(self) -> str:
-        return self._whole.hexdigest()
+    def md5(self) -> bytes | None:
+        return self._whole.digest() if self.whole else None
+
+    @property
+    def md5_hex(self) -> str | None:
+        return self._whole.hexdigest() if self.whole else None
 
     def part_etags(self) -> list[bytes]:
         """The MD5 of each part, the last (short) one included."""
         return self.parts + ([self._part.digest()] if self._part_fill else [])
 
 
-def md5_base64(data: bytes) -> str:
-    """``Content-MD5`` of ``data``: the server refuses the body if it got other bytes."""
-    return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+def content_md5(digest: bytes) -> str:
+    """The ``Content-MD5`` header for an MD5 digest: the server refuses a body whose MD5
+    differs (so a copy damaged on the way is never stored)."""
+    return base64.b64encode(digest).decode()
 
 
 def etag_matches(etag: str, digest: ContentDigest) -> bool | None:
@@ -73,9 +86,9 @@ def etag_matches(etag: str, digest: ContentDigest) -> bool | None:
     ETag of another kind, or of parts of another size)."""
     plain = _plain(etag)
     if _SINGLE.fullmatch(plain):
-        return plain == digest.md5_hex
+        return None if digest.md5_hex is None else plain == digest.md5_hex
     multi = _MULTI.fullmatch(plain)
-    if multi:
+    if multi and (digest.parts or digest.by_part):
         parts = digest.part_etags()
         if int(multi.group(2)) != len(parts):
             return None

@@ -9,6 +9,7 @@ read; a multipart upload that fails or is cancelled is aborted, so no part is le
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ from django.core.files.storage import Storage
 from buckets.signing.limits import MIN_PART_SIZE
 from buckets.storage.base import BucketStorage
 from buckets.storage.s3 import S3Storage
-from buckets.storage.s3io import translate_error
-from buckets.transfer.digests import ContentDigest, etag_matches, md5_base64
+from buckets.storage.s3io import translate_delete_error, translate_error
+from buckets.transfer.digests import ContentDigest, content_md5, etag_matches
 from buckets.transfer.errors import CopyFailed
 from buckets.transfer.reader import SourceReader
 
@@ -55,8 +56,10 @@ class Target:
         """The part size a file of ``size`` bytes goes up in (and its ETag is computed with)."""
         return max(self.part_size_floor, math.ceil(size / MAX_PARTS))
 
-    def digest_for(self, size: int) -> ContentDigest:
-        return ContentDigest(self.part_size(size))
+    def digest_for(self, size: int, *, compare: bool = False) -> ContentDigest:
+        """The digest a copy of ``size`` bytes is read through; ``compare``: one that can be
+        compared with any ETag the target may hold."""
+        return ContentDigest(self.part_size(size), by_part=compare)
 
     def prefetch(self, names: Iterable[str]) -> None:
         """Learn in bulk what :meth:`info` will be asked about (optional)."""
@@ -92,6 +95,9 @@ class BucketTarget(Target):
 
     def __init__(self, storage: S3Storage) -> None:
         self.storage = storage
+        #: One client for every worker (boto3 clients are thread-safe; each costs a lot to
+        #: make), its connection pool as large as the workers need.
+        self.client = storage.client
         config = storage.transfer_config
         self.part_size_floor = max(int(config.multipart_chunksize), MIN_PART_SIZE)
         self.threshold = max(int(config.multipart_threshold), 1)
@@ -105,7 +111,7 @@ class BucketTarget(Target):
         objects) instead of a HEAD per name."""
         tops = {name.split("/", 1)[0] + "/" if "/" in name else "" for name in names}
         start = f"{self.storage.location}/" if self.storage.location else ""
-        paginator = self.storage.client.get_paginator("list_objects_v2")
+        paginator = self.client.get_paginator("list_objects_v2")
         for top in sorted(tops):
             options = {"Prefix": start + top} if top else {"Prefix": start, "Delimiter": "/"}
             try:
@@ -123,13 +129,19 @@ class BucketTarget(Target):
         if top in self._covered:
             return self._listed.get(name)
         try:
-            head = self.storage._head(name)
+            head = self._head(name)
         except FileNotFoundError:
             return None
         return ObjectInfo(int(head["ContentLength"]), head.get("ETag"), head.get("LastModified"))
 
     def same_content(self, name: str, held: ObjectInfo, digest: ContentDigest) -> bool | None:
         return None if held.etag is None else etag_matches(held.etag, digest)
+
+    def digest_for(self, size: int, *, compare: bool = False) -> ContentDigest:
+        """For a write: the MD5 of the whole body for a single PUT, none for an upload in
+        parts (:meth:`_write_parts` hashes each part once, for its Content-MD5)."""
+        single = size < self.threshold
+        return ContentDigest(self.part_size(size), whole=compare or single, by_part=compare)
 
     # -- writing ---------------------------------------------------------------------
 
@@ -142,14 +154,16 @@ class BucketTarget(Target):
     ) -> None:
         key = self.storage._key(name)
         args = self.storage._put_args(name, None, metadata)
-        client, bucket = self.storage.client, self.storage.bucket_name
+        client, bucket = self.client, self.storage.bucket_name
         try:
             if reader.size < self.threshold:
                 data = _read_exactly(reader, self.threshold)
                 if len(data) >= self.threshold:
                     raise CopyFailed("the source grew while it was read")
+                md5 = reader.digest.md5
+                assert md5 is not None  # digest_for() hashes a body sent whole
                 answer = client.put_object(
-                    Bucket=bucket, Key=key, Body=data, ContentMD5=md5_base64(data), **args
+                    Bucket=bucket, Key=key, Body=data, ContentMD5=content_md5(md5), **args
                 )
                 on_bytes(len(data))
                 self._verify(name, answer.get("ETag"), reader.digest, head=not answer.get("ETag"))
@@ -167,7 +181,7 @@ class BucketTarget(Target):
         on_bytes: Callable[[int], None],
     ) -> None:
         """One part in memory at a time; any failure, Ctrl-C included, aborts the upload."""
-        client, bucket = self.storage.client, self.storage.bucket_name
+        client, bucket = self.client, self.storage.bucket_name
         upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, **args)["UploadId"]
         try:
             parts: list[dict[str, Any]] = []
@@ -177,13 +191,15 @@ class BucketTarget(Target):
                 if not data and parts:
                     break
                 number = len(parts) + 1
+                part_md5 = hashlib.md5(data, usedforsecurity=False).digest()
+                reader.digest.parts.append(part_md5)
                 answer = client.upload_part(
                     Bucket=bucket,
                     Key=key,
                     UploadId=upload_id,
                     PartNumber=number,
                     Body=data,
-                    ContentMD5=md5_base64(data),
+                    ContentMD5=content_md5(part_md5),
                 )
                 parts.append({"PartNumber": number, "ETag": answer["ETag"]})
                 on_bytes(len(data))
@@ -200,7 +216,7 @@ class BucketTarget(Target):
     def _verify(self, name: str, etag: str | None, digest: ContentDigest, *, head: bool) -> None:
         size = None
         if head:
-            answer = self.storage._head(name)
+            answer = self._head(name)
             etag, size = answer.get("ETag"), int(answer["ContentLength"])
         problem = None
         if size is not None and size != digest.size:
@@ -209,8 +225,27 @@ class BucketTarget(Target):
             problem = f"its ETag {etag} is not the MD5 of the bytes sent"
         if problem:
             with contextlib.suppress(OSError):
-                self.storage.delete(name)
+                self.delete(name)
             raise CopyFailed(f"the copy did not verify ({problem}); it was removed")
+
+    def _head(self, name: str) -> dict[str, Any]:
+        key = self.storage._key(name)
+        try:
+            answer: dict[str, Any] = self.client.head_object(
+                Bucket=self.storage.bucket_name, Key=key
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise translate_error(exc, key) from exc
+        return answer
+
+    def delete(self, name: str) -> None:
+        key = self.storage._key(name)
+        try:
+            self.client.delete_object(Bucket=self.storage.bucket_name, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            err = translate_delete_error(exc, key)
+            if err is not None:
+                raise err from exc
 
 
 class StorageTarget(Target):

@@ -30,6 +30,9 @@ class Command(BaseCommand):
         "another under the same names: in parallel, each copy verified, files already there "
         "and identical skipped."
     )
+    #: The storages it names are checked as it uses them; the project's other system checks
+    #: (which build every storage's client) would only slow an immediate re-run down.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -44,7 +47,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--to", dest="target", required=True, help="STORAGES alias or dotted path to write."
         )
-        parser.add_argument("--workers", type=int, default=8, help="Files at once (8).")
+        parser.add_argument("--workers", type=int, default=10, help="Files at once (10).")
         parser.add_argument(
             "--checksum",
             action="store_true",
