@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=5000, help="files in the tree (5000)")
     parser.add_argument("--size", default="2G", help="bytes in the tree (2G)")
-    parser.add_argument("--workers", type=int, default=8, help="buckets_migrate --workers (8)")
+    parser.add_argument("--workers", type=int, default=10, help="buckets_migrate --workers (10)")
     parser.add_argument("--dir", default=None, help="where to write the tree (the temp dir)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
