@@ -116,7 +116,7 @@ def plan(item: Item, target: Target, *, checksum: bool, stop: threading.Event) -
             return Plan(item, "skip", size, modified)
         why = "content differs" if same is False else "content can't be compared"
         return Plan(item, "replace", size, modified, why)
-    source_time, held_time = _seconds(modified), _seconds(held.modified)
+    source_time, held_time = _seconds(modified), _seconds(held.modified_time)
     if source_time is not None and held_time is not None and held_time < source_time:
         return Plan(item, "replace", size, modified, "the source is newer")
     return Plan(item, "skip", size, modified)

@@ -8,13 +8,12 @@ transformed objects have other ETags: they compare as "unknown", never as equal.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ContentDigest", "content_md5", "etag_matches", "multipart_etag"]
+__all__ = ["ContentDigest", "etag_matches", "multipart_etag"]
 
 _SINGLE = re.compile(r"[0-9a-f]{32}")
 _MULTI = re.compile(r"([0-9a-f]{32})-(\d+)")
@@ -73,12 +72,6 @@ class ContentDigest:
     def part_etags(self) -> list[bytes]:
         """The MD5 of each part, the last (short) one included."""
         return self.parts + ([self._part.digest()] if self._part_fill else [])
-
-
-def content_md5(digest: bytes) -> str:
-    """The ``Content-MD5`` header for an MD5 digest: the server refuses a body whose MD5
-    differs (so a copy damaged on the way is never stored)."""
-    return base64.b64encode(digest).decode()
 
 
 def etag_matches(etag: str, digest: ContentDigest) -> bool | None:

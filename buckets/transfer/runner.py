@@ -112,7 +112,8 @@ class Transfer:
             try:
                 self.target.prefetch(i.name for i in safe)
                 plans = self._each(pool, safe, self._plan, _item_name, report)
-                todo = [p for p in plans if p.action != "skip"]
+                # Largest first: a large file begun last would leave one worker busy alone.
+                todo = sorted((p for p in plans if p.action != "skip"), key=lambda p: -p.size)
                 report.outcomes += [
                     Outcome(p.item.name, SKIPPED, p.size) for p in plans if p.action == "skip"
                 ]

@@ -1,30 +1,37 @@
 """Where files are copied to: a bucket (``S3Storage``, the fast path) or any Django storage.
 
 A target answers what it already holds (:meth:`info`, after one :meth:`prefetch` of all the
-names) and writes one file whole or not at all (:meth:`write`), verified: a bucket checks
-each body against its ``Content-MD5`` and each answer's ``ETag`` against the MD5 of what was
-read; a multipart upload that fails or is cancelled is aborted, so no part is left behind.
+names) and writes one file whole or not at all (:meth:`write`), verified: the bucket checks
+each body against the signature or checksum boto3 sends with it, and the ``ETag`` of each
+answer must be the MD5 of what was read (no ``Content-MD5`` header: it would only repeat that
+check, and it slows RGW's PUTs down); a multipart upload that fails or is cancelled is
+aborted, so no part is left behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import hashlib
 import math
+import posixpath
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.base import File
 from django.core.files.storage import Storage
 
 from buckets.signing.limits import MIN_PART_SIZE
+from buckets.storage import clients
 from buckets.storage.base import BucketStorage
 from buckets.storage.s3 import S3Storage
 from buckets.storage.s3io import translate_delete_error, translate_error
-from buckets.transfer.digests import ContentDigest, content_md5, etag_matches
+from buckets.transfer.digests import ContentDigest, etag_matches
 from buckets.transfer.errors import CopyFailed
 from buckets.transfer.reader import SourceReader
 
@@ -32,6 +39,8 @@ __all__ = ["BucketTarget", "ObjectInfo", "StorageTarget", "Target", "target_for"
 
 #: S3's most parts in one upload.
 MAX_PARTS = 10_000
+#: Names per folder, on average, from which each folder is listed on its own.
+NAMES_PER_FOLDER = 20
 #: Bytes read at a time from a source whose copy goes up in one request.
 READ_CHUNK = 1024 * 1024
 
@@ -39,11 +48,36 @@ READ_CHUNK = 1024 * 1024
 @dataclass(frozen=True)
 class ObjectInfo:
     """What a target holds under a name: its size, ETag (None where there is none) and
-    when it was written."""
+    when it was written (as the server said it: parsed only when asked)."""
 
     size: int
     etag: str | None
-    modified: datetime | None
+    modified: datetime | str | None
+
+    @property
+    def modified_time(self) -> datetime | None:
+        return parse_time(self.modified)
+
+
+def parse_time(value: datetime | str | None) -> datetime | None:
+    """A time as S3 gives it: ISO 8601 in listings, RFC 1123 in headers."""
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return email.utils.parsedate_to_datetime(value)
+
+
+def raw_time_client(storage: S3Storage, connections: int) -> Any:
+    """A client like the storage's, with ``connections`` pooled connections, that leaves
+    times as the server wrote them: botocore parses each one with dateutil, which costs
+    more than the rest of a listing page."""
+    session = clients.new_session(storage.settings)
+    factory = session._session.get_component("response_parser_factory")
+    factory.set_parser_defaults(timestamp_parser=str)
+    pool = Config(max_pool_connections=connections)
+    return clients.new_client(session, storage.settings, more_config=pool)
 
 
 class Target:
@@ -84,8 +118,16 @@ class Target:
         self.storage.delete(name)
 
 
-def target_for(storage: Storage) -> Target:
-    return BucketTarget(storage) if isinstance(storage, S3Storage) else StorageTarget(storage)
+def target_for(storage: Storage, connections: int = 10) -> Target:
+    """The target for ``storage``; ``connections``: as many as the workers copying to it."""
+    if isinstance(storage, S3Storage):
+        return BucketTarget(storage, connections)
+    return StorageTarget(storage)
+
+
+def _top(name: str) -> str:
+    """The top-level folder of ``name`` (``""`` for a name at the root)."""
+    return name.split("/", 1)[0] if "/" in name else ""
 
 
 class BucketTarget(Target):
@@ -93,40 +135,55 @@ class BucketTarget(Target):
 
     storage: S3Storage
 
-    def __init__(self, storage: S3Storage) -> None:
+    def __init__(self, storage: S3Storage, connections: int = 10) -> None:
         self.storage = storage
+        self.connections = connections
         #: One client for every worker (boto3 clients are thread-safe; each costs a lot to
-        #: make), its connection pool as large as the workers need.
-        self.client = storage.client
+        #: make).
+        self.client = raw_time_client(storage, connections)
         config = storage.transfer_config
         self.part_size_floor = max(int(config.multipart_chunksize), MIN_PART_SIZE)
         self.threshold = max(int(config.multipart_threshold), 1)
         self._listed: dict[str, ObjectInfo] = {}
-        self._covered: set[str] = set()  # "dir/" prefixes listed whole; "" for the root
+        self._folders: set[str] = set()  # folders listed (their own objects)
+        self._tops: set[str] = set()  # top-level folders listed whole ("": the root's own)
 
     # -- what is there ---------------------------------------------------------------
 
     def prefetch(self, names: Iterable[str]) -> None:
-        """One listing per top-level folder of ``names`` (and one of the root's own
-        objects) instead of a HEAD per name."""
-        tops = {name.split("/", 1)[0] + "/" if "/" in name else "" for name in names}
+        """Listings instead of a HEAD per name: of each folder holding names, several at
+        once, when folders hold many names each; else of each top-level folder, whole."""
+        names = list(names)
+        folders = {posixpath.dirname(name) for name in names}
+        if len(folders) > 1 and len(folders) * NAMES_PER_FOLDER <= len(names):
+            listings = [(folder, False) for folder in sorted(folders)]
+        else:
+            listings = [(_top(name), True) for name in names]
+            listings = sorted(set(listings))
+        with ThreadPoolExecutor(min(self.connections, len(listings) or 1)) as pool:
+            for folder, whole, found in pool.map(lambda f: (*f, self._list(*f)), listings):
+                self._listed.update(found)
+                (self._tops if whole else self._folders).add(folder)
+
+    def _list(self, folder: str, whole: bool) -> dict[str, ObjectInfo]:
+        """The objects in ``folder`` (``""``: the root), or under it too if ``whole``."""
         start = f"{self.storage.location}/" if self.storage.location else ""
+        prefix = start + (f"{folder}/" if folder else "")
+        options = {"Prefix": prefix} if whole and folder else {"Prefix": prefix, "Delimiter": "/"}
+        found = {}
         paginator = self.client.get_paginator("list_objects_v2")
-        for top in sorted(tops):
-            options = {"Prefix": start + top} if top else {"Prefix": start, "Delimiter": "/"}
-            try:
-                for page in paginator.paginate(Bucket=self.storage.bucket_name, **options):
-                    for obj in page.get("Contents", ()):
-                        self._listed[obj["Key"][len(start) :]] = ObjectInfo(
-                            int(obj["Size"]), obj.get("ETag"), obj.get("LastModified")
-                        )
-            except (ClientError, BotoCoreError) as exc:
-                raise translate_error(exc, start + top) from exc
-            self._covered.add(top)
+        try:
+            for page in paginator.paginate(Bucket=self.storage.bucket_name, **options):
+                for obj in page.get("Contents", ()):
+                    found[obj["Key"][len(start) :]] = ObjectInfo(
+                        int(obj["Size"]), obj.get("ETag"), obj.get("LastModified")
+                    )
+        except (ClientError, BotoCoreError) as exc:
+            raise translate_error(exc, prefix) from exc
+        return found
 
     def info(self, name: str) -> ObjectInfo | None:
-        top = name.split("/", 1)[0] + "/" if "/" in name else ""
-        if top in self._covered:
+        if posixpath.dirname(name) in self._folders or _top(name) in self._tops:
             return self._listed.get(name)
         try:
             head = self._head(name)
@@ -160,11 +217,7 @@ class BucketTarget(Target):
                 data = _read_exactly(reader, self.threshold)
                 if len(data) >= self.threshold:
                     raise CopyFailed("the source grew while it was read")
-                md5 = reader.digest.md5
-                assert md5 is not None  # digest_for() hashes a body sent whole
-                answer = client.put_object(
-                    Bucket=bucket, Key=key, Body=data, ContentMD5=content_md5(md5), **args
-                )
+                answer = client.put_object(Bucket=bucket, Key=key, Body=data, **args)
                 on_bytes(len(data))
                 self._verify(name, answer.get("ETag"), reader.digest, head=not answer.get("ETag"))
             else:
@@ -194,13 +247,10 @@ class BucketTarget(Target):
                 part_md5 = hashlib.md5(data, usedforsecurity=False).digest()
                 reader.digest.parts.append(part_md5)
                 answer = client.upload_part(
-                    Bucket=bucket,
-                    Key=key,
-                    UploadId=upload_id,
-                    PartNumber=number,
-                    Body=data,
-                    ContentMD5=content_md5(part_md5),
+                    Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
                 )
+                if answer["ETag"].strip('"') != part_md5.hex():
+                    raise CopyFailed(f"part {number} did not verify (its ETag is not its MD5)")
                 parts.append({"PartNumber": number, "ETag": answer["ETag"]})
                 on_bytes(len(data))
                 if len(data) < part_size:

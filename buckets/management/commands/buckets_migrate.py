@@ -61,7 +61,7 @@ class Command(BaseCommand):
         try:
             fields = file_fields(options["labels"])
             source = storage_named(options["source"]) if options["source"] else None
-            target = target_for(storage_named(options["target"]))
+            target = target_for(storage_named(options["target"]), options["workers"])
         except (LookupError, ValueError, FieldDoesNotExist, ImproperlyConfigured) as exc:
             raise CommandError(str(exc)) from exc
         if options["workers"] < 1:
