@@ -264,3 +264,42 @@ def test_progress_lines_when_not_a_terminal_and_in_place_on_one():
     progress.add_bytes(MiB)
     progress.finish()
     assert tty.getvalue().startswith("\r") and tty.getvalue().endswith(" left\n")
+
+
+def test_a_copy_whose_etag_is_not_its_md5_is_reported_and_removed(site, s3, settings):
+    """The bucket answers with an ETag that is not the MD5 of the bytes sent. No server here
+    does that on purpose (a storage bug, a proxy rewriting answers), so the answer is
+    altered on the way back: the PUT itself reaches RGW."""
+    add_file(site["media"], "legacy/a.txt", b"the bytes sent")
+    target = target_for(S3Storage(**settings.STORAGES["bucket"]["OPTIONS"]))
+    real_put = target.client.put_object
+
+    def put_object(**kwargs: Any) -> Any:
+        return {**real_put(**kwargs), "ETag": '"00000000000000000000000000000000"'}
+
+    target.client.put_object = put_object
+    report = Transfer(target).run([Item("legacy/a.txt", FileSystemStorage(location=site["media"]))])
+    (outcome,) = report.outcomes
+    assert outcome.action == FAILED
+    assert outcome.why.startswith("the copy did not verify (its ETag")
+    assert list_keys(s3, site["bucket"]) == []
+
+
+def test_into_any_other_storage_the_same_rules_hold(tmp_path):
+    """A target that is no bucket (here another disk): same names, re-run copies nothing,
+    ``checksum`` reads the copies back to compare."""
+    source, target_dir = tmp_path / "from", tmp_path / "to"
+    for name in ODD_NAMES:
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_bytes(body(name))
+    disk = FileSystemStorage(location=source)
+    items = [Item(name, disk) for name in ODD_NAMES]
+    target = target_for(FileSystemStorage(location=target_dir))
+    first = Transfer(target).run(items)
+    assert len(first.of("copied")) == len(ODD_NAMES) and not first.failed
+    assert all((target_dir / n).read_bytes() == body(n) for n in ODD_NAMES)
+    assert len(Transfer(target).run(items).of("skipped")) == len(ODD_NAMES)
+    (target_dir / ODD_NAMES[0]).write_bytes(b"x" * len(body(ODD_NAMES[0])))
+    checked = Transfer(target, checksum=True).run(items)
+    assert [(o.name, o.why) for o in checked.of("replaced")] == [(ODD_NAMES[0], "content differs")]
+    assert (target_dir / ODD_NAMES[0]).read_bytes() == body(ODD_NAMES[0])

@@ -41,7 +41,7 @@ __all__ = ["BucketTarget", "ObjectInfo", "StorageTarget", "Target", "target_for"
 MAX_PARTS = 10_000
 #: Names per folder, on average, from which each folder is listed on its own.
 NAMES_PER_FOLDER = 20
-#: Bytes read at a time from a source whose copy goes up in one request.
+#: Bytes read at a time from a file that is only hashed.
 READ_CHUNK = 1024 * 1024
 
 
@@ -347,12 +347,17 @@ class StorageTarget(Target):
 
 
 def _read_exactly(reader: SourceReader, n: int) -> bytes:
-    """``n`` bytes, fewer only at the end of the source."""
-    pieces, got = [], 0
+    """``n`` bytes, fewer only at the end of the source: one read (a disk file gives all
+    of it at once: no second copy of the bytes to join), more only if the source gives
+    less."""
+    data = reader.read(n)
+    if len(data) == n or not data:
+        return data
+    pieces, got = [data], len(data)
     while got < n:
-        data = reader.read(min(READ_CHUNK, n - got))
-        if not data:
+        more = reader.read(n - got)
+        if not more:
             break
-        pieces.append(data)
-        got += len(data)
+        pieces.append(more)
+        got += len(more)
     return b"".join(pieces)
