@@ -68,12 +68,23 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _item_name(item: Item) -> str:
-    return item.name
+def _plan_name(planned: Plan) -> list[str]:
+    return [planned.item.name]
 
 
-def _plan_name(planned: Plan) -> str:
-    return planned.item.name
+def _batch_names(batch: list[Item]) -> list[str]:
+    return [item.name for item in batch]
+
+
+#: Files planned per task, at most.
+PLAN_BATCH = 100
+
+
+def _batches(items: list[Item], workers: int) -> list[list[Item]]:
+    """``items`` in batches: up to :data:`PLAN_BATCH` files each, at least four batches per
+    worker when there are enough files (planning a file may take a request)."""
+    size = max(1, min(PLAN_BATCH, len(items) // (workers * 4)))
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 class Transfer:
@@ -94,6 +105,8 @@ class Transfer:
         self.dry_run = dry_run
         self.progress = progress or Progress(None)
         self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._planning_outcomes: list[Outcome] = []
 
     def stop(self) -> None:
         """Stop soon: no new file is begun, files in flight stop at their next chunk."""
@@ -111,7 +124,13 @@ class Transfer:
         with ThreadPoolExecutor(self.workers, thread_name_prefix="buckets-transfer") as pool:
             try:
                 self.target.prefetch(i.name for i in safe)
-                plans = self._each(pool, safe, self._plan, _item_name, report)
+                batches = _batches(safe, self.workers)
+                plans = [
+                    p
+                    for batch in self._each(pool, batches, self._plan_batch, _batch_names, report)
+                    for p in batch
+                ]
+                report.outcomes += self._planning_outcomes
                 # Largest first: a large file begun last would leave one worker busy alone.
                 todo = sorted((p for p in plans if p.action != "skip"), key=lambda p: -p.size)
                 report.outcomes += [
@@ -135,7 +154,7 @@ class Transfer:
         pool: ThreadPoolExecutor,
         work: Sequence[T],
         step: Callable[[T], R | Outcome],
-        name_of: Callable[[T], str],
+        names_of: Callable[[T], list[str]],
         report: Report,
     ) -> list[R]:
         """``step`` on every element in the pool; Outcomes go to the report, the rest back.
@@ -155,14 +174,27 @@ class Transfer:
         for index, element in enumerate(work):
             done = futures[index] if index < len(futures) else None
             if done is None or done.cancelled():
-                result: R | Outcome = Outcome(name_of(element), CANCELLED)
-            else:
-                result = done.result()
+                report.outcomes += [Outcome(name, CANCELLED) for name in names_of(element)]
+                continue
+            result = done.result()
             if isinstance(result, Outcome):
                 report.outcomes.append(result)
             else:
                 results.append(result)
         return results
+
+    def _plan_batch(self, batch: list[Item]) -> list[Plan]:
+        """Plan several files in one task (a task per file costs more than a stat); the
+        outcomes of files that can't be planned go to the report."""
+        plans: list[Plan] = []
+        for item in batch:
+            planned = self._plan(item)
+            if isinstance(planned, Outcome):
+                with self._lock:
+                    self._planning_outcomes.append(planned)
+            else:
+                plans.append(planned)
+        return plans
 
     def _plan(self, item: Item) -> Plan | Outcome:
         try:
