@@ -124,6 +124,7 @@ def run(rgw: RGW, *, files: int, size: int, workers: int, workdir: str | None) -
         media = Path(tmp) / "media"
         log(f"writing {files} files, {size / GiB:.2f} GiB, under {media}...")
         names = make_tree(media, files, size)
+        os.sync()  # the tree on disk: no write-back of it competing with the first run
         total = sum(p.stat().st_size for p in media.rglob("*") if p.is_file())
         env = dict(
             os.environ,

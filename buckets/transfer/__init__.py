@@ -2,8 +2,10 @@
 parallel, verified, resumable, stoppable, with progress. It knows no models: the caller
 says which names to copy (``buckets.migrate`` finds them in model fields).
 
-``targets`` (what a storage holds, and verified writes), ``copying`` (one file's rules),
-``runner`` (the thread pool), ``progress``, ``digests`` (ETags), ``reader``, ``errors``.
+``targets`` (which target for a storage: ``bucket_target`` for ``S3Storage``,
+``storage_target`` for any other, ``target_base`` what both give: what a storage holds, and
+verified writes), ``copying`` (one file's rules), ``runner`` (the thread pool),
+``progress``, ``digests`` (ETags), ``reader``, ``errors``.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from django.core.files.storage import Storage
 from buckets.storage.keys import clean_name
 from buckets.transfer.errors import Cancelled, CopyFailed
 from buckets.transfer.reader import SourceReader
-from buckets.transfer.targets import READ_CHUNK, Target
+from buckets.transfer.target_base import READ_CHUNK, Target
 
 __all__ = ["Item", "Outcome", "Plan", "copy", "name_problem", "plan"]
 

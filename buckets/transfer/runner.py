@@ -30,7 +30,7 @@ from buckets.transfer.copying import (
 )
 from buckets.transfer.errors import Cancelled, CopyFailed
 from buckets.transfer.progress import Progress
-from buckets.transfer.targets import Target
+from buckets.transfer.target_base import Target
 
 __all__ = ["Report", "Transfer"]
 
