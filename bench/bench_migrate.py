@@ -11,7 +11,8 @@ time, each bucket removed (and its space collected) before the next.
 
     python -m bench.bench_migrate [--files 5000] [--size 2G] [--workers 8] [--dir /tmp]
 
-Needs ``awscli`` and ``psutil`` (the ``bench`` extra).
+Needs ``psutil`` (the ``bench`` extra) and ``aws`` (found as ``bench_multipart`` finds it:
+``./run-bench`` installs awscli into ``.venv-awscli``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import psutil
 
 from ._common import GiB, MiB, parse_size, table, verdict
 from ._rgw import RGW, bench_bucket, log, rgw_server
+from .bench_multipart import aws_cli
 
 HERE = Path(__file__).resolve().parent
 MIN_THROUGHPUT_RATIO = 0.8
@@ -149,7 +151,7 @@ def run(rgw: RGW, *, files: int, size: int, workers: int, workdir: str | None) -
             raise SystemExit(f"buckets_migrate stored {held}, not {(files, total)}")
         if f"0 copied, 0 replaced (0 B), {files} already" not in results["ours-2"]["output"]:
             raise SystemExit("the re-run copied something:\n" + results["ours-2"]["output"])
-        aws = str(Path(sys.executable).with_name("aws"))
+        aws = aws_cli()
         config = Path(tmp) / "aws-config"
         config.write_text("[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n")
         aws_env = dict(

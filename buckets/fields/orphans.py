@@ -19,8 +19,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from django.db import router, transaction
+from django.db import router
 
+from buckets.fields.after_commit import after_commit
 from buckets.storage.base import FIELD_METADATA
 from buckets.uploads.field_tokens import field_label
 
@@ -117,7 +118,8 @@ def is_last_reference(field: S3FileField, instance: Any, name: str) -> bool:
 def delete_after_commit(field: S3FileField, name: str, using: str) -> None:
     """Once the transaction on ``using`` commits, delete ``name`` if no row points at it
     any more and ``field`` wrote it. ``using`` is the database the row was saved to:
-    another one knows nothing of its references."""
+    another one knows nothing of its references. A failure is logged, never raised
+    (:func:`~buckets.fields.after_commit.after_commit`): the object is then left behind."""
 
     def delete_if_orphaned() -> None:
         if not _every_row(field, using).filter(**{field.name: name}).exists() and wrote(
@@ -125,4 +127,10 @@ def delete_after_commit(field: S3FileField, name: str, using: str) -> None:
         ):
             field.storage.delete(name)
 
-    transaction.on_commit(delete_if_orphaned, using=using)
+    after_commit(
+        delete_if_orphaned,
+        "Could not delete %s, which no row points at any more, after commit; it stays in "
+        "the bucket.",
+        name,
+        using=using,
+    )
