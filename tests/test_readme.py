@@ -83,6 +83,10 @@ def test_every_code_block_is_tested():
         "storages-model-before",
         "storages-model-after",
         "storages-migration",
+        "migrate-models",  # "Moving existing media into the bucket": test_media_move_blocks
+        "migrate-settings",
+        "migrate-shell",
+        "migrate-migration",
     }
     assert {m["kind"] for m in BLOCK.finditer(README)} == known
 
@@ -387,3 +391,93 @@ def test_uppy_block_is_what_the_browser_test_runs():
     assert "shouldUseMultipart:true" in _js_statements(code)
     for statement in [options[0], options[1]]:
         assert statement and statement.rstrip(",") in page, statement
+
+
+def _exec_model(code: str) -> Any:
+    """The model a README block defines, in the test app, with its table."""
+    namespace: dict[str, Any] = {"__name__": "tests.testapp.readme_media"}
+    exec(compile(code, "README.rst", "exec"), namespace)
+    return namespace["Invoice"]
+
+
+def _forget_model() -> None:
+    from django.apps import apps
+
+    apps.all_models["testapp"].pop("invoice", None)
+    apps.clear_cache()
+
+
+def _run_shell(block: str) -> list[str]:
+    """Each ``python manage.py`` line of a block, run; the README's app ``shop`` is the
+    test app here (the one substitution)."""
+    outputs = []
+    for line in block.splitlines():
+        words = shlex.split(line)
+        assert words[:2] == ["python", "manage.py"], line
+        out = io.StringIO()
+        args = [w.replace("shop.", "testapp.") for w in words[3:]]
+        call_command(words[2], *args, stdout=out)
+        outputs.append(out.getvalue())
+    return outputs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_media_move_blocks(settings, tmp_path, rgw, s3, bucket):
+    """The whole move as the README tells it: copy, switch the storage, AlterField, check."""
+    from django.db.migrations.state import ModelState, ProjectState
+
+    before_code, after_code = blocks("migrate-models")
+    disk_settings, bucket_settings = blocks("migrate-settings")
+    copy_block, check_block = blocks("migrate-shell")
+    (migration_code,) = blocks("migrate-migration")
+
+    def storages(code: str) -> dict[str, Any]:
+        namespace: dict[str, Any] = {}
+        exec(compile(code, "README.rst", "exec"), namespace)
+        for params in namespace["STORAGES"].values():
+            if "bucket_name" in params.get("OPTIONS", {}):
+                documented = params["OPTIONS"]
+                params["OPTIONS"] = rgw.storage_options(bucket, location=documented["location"])
+        return namespace["STORAGES"]
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.STORAGES = storages(disk_settings)
+    before = _exec_model(before_code)
+    files = {f"invoices/{n}": n.encode() * 50 for n in ("März 2024.pdf", "a+b c.pdf", "x.pdf")}
+    try:
+        with connection.schema_editor() as editor:
+            editor.create_model(before)
+        for name, data in files.items():
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name).write_bytes(data)
+            before.objects.create(pdf=name)
+
+        dry, copied = _run_shell(copy_block)
+        assert "Dry run: 3 to copy" in dry and "3 copied" in copied
+        assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]) == sorted(
+            f"media/{name}" for name in files
+        )
+
+        settings.STORAGES = storages(bucket_settings)
+        _forget_model()
+        after = _exec_model(after_code)
+        namespace: dict[str, Any] = {}
+        exec(compile(migration_code, "README.rst", "exec"), namespace)
+        (operation,) = namespace["Migration"].operations
+        # makemigrations would write exactly this field for the new model
+        assert operation.field.deconstruct()[1:] == after._meta.get_field("pdf").deconstruct()[1:]
+        old_state = ProjectState()
+        old_state.add_model(ModelState.from_model(before))
+        new_state = old_state.clone()
+        operation.state_forwards("testapp", new_state)
+        with connection.schema_editor() as editor:
+            operation.database_forwards("testapp", editor, old_state, new_state)
+        for row in after.objects.all():  # the same names, now read from the bucket
+            assert row.pdf.read() == files[row.pdf.name]
+
+        (check,) = _run_shell(check_block)
+        assert "Dry run: 0 to copy, 0 to replace (0 B), 3 already there and identical" in check
+    finally:
+        with connection.schema_editor() as editor:
+            editor.delete_model(before)
+        _forget_model()

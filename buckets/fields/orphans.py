@@ -23,8 +23,11 @@ from django.db import router
 
 from buckets.fields.after_commit import after_commit
 from buckets.storage.base import FIELD_METADATA
+from buckets.uploads.field_tokens import field_label
 
 if TYPE_CHECKING:
+    from django.db.models import Field
+
     from buckets.fields.model_field import S3FileField
 
 __all__ = [
@@ -38,10 +41,12 @@ __all__ = [
 ]
 
 
-def written_mark(field: S3FileField) -> dict[str, str]:
+def written_mark(field: Field[Any, Any]) -> dict[str, str]:
     """The metadata ``field`` writes its objects with (``x-amz-meta-buckets-field``: its
-    label, percent-encoded beyond ASCII): how :func:`wrote` knows them again."""
-    return {FIELD_METADATA: quote(field.label)}
+    label, percent-encoded beyond ASCII): how :func:`wrote` knows them again. Any model
+    field has one: ``buckets_migrate`` marks what it copies for a ``FileField`` with it, so
+    the ``S3FileField`` that takes the column over knows those objects as its own."""
+    return {FIELD_METADATA: quote(field_label(field))}
 
 
 def wrote(field: S3FileField, name: str) -> bool:

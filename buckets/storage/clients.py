@@ -46,18 +46,23 @@ def new_session(settings: conf.S3Settings, *, loader: Any = None) -> boto3.sessi
 
 
 def new_client(
-    session: boto3.session.Session, settings: conf.S3Settings, **credentials: Any
+    session: boto3.session.Session,
+    settings: conf.S3Settings,
+    *,
+    more_config: Config | None = None,
+    **credentials: Any,
 ) -> Any:
     """A boto3 S3 client of ``session`` for the configured endpoint (``use_ssl``: https
     unless the ``endpoint_url`` says otherwise, as botocore reads it), TLS verification and
-    :func:`client_config`; ``credentials`` (``aws_access_key_id``...) override the
-    session's."""
+    :func:`client_config` (``more_config`` merged in last, e.g. a larger connection pool for
+    many threads); ``credentials`` (``aws_access_key_id``...) override the session's."""
+    config = client_config(settings)
     return session.client(
         "s3",
         endpoint_url=settings.endpoint_url,
         use_ssl=settings.use_ssl,
         verify=settings.verify,
-        config=client_config(settings),
+        config=config if more_config is None else config.merge(more_config),
         **credentials,
     )
 
