@@ -45,6 +45,14 @@ def django_db_modify_db_settings(
     settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(path)
 
 
+@pytest.fixture(scope="session")
+def live_server(django_db_setup: None, live_server: Any) -> Any:
+    """pytest-django's live server, started once the test database exists: it hands the
+    test's own connection to its threads when the database *then* looks in memory, and
+    before the test database is set up the configured one (``:memory:``) does."""
+    return live_server
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _requests_leave_connections_alone() -> Iterator[None]:
     """Django closes stale database connections when a request starts and ends. A live
