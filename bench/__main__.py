@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import bench_transfer, bench_url
 from ._common import parse_size
-from ._rgw import log, rgw_server
+from ._rgw import RGW, log, rgw_server
 
 HERE = Path(__file__).resolve().parent
 #: Seconds any one other benchmark may take.
@@ -25,6 +25,12 @@ OTHER_TIMEOUT = 1800
 def other_benchmarks() -> list[str]:
     names = sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
     return [n for n in names if n not in ("url", "transfer")]
+
+
+def garbage_collection(rgw: RGW) -> dict[str, str]:
+    """``RGW_CEPH_CONF`` for a child benchmark, so that it can free what it deleted (RGW's
+    memstore keeps deleted data in RAM until collected)."""
+    return {"RGW_CEPH_CONF": str(rgw.ceph_conf)} if rgw.ceph_conf else {}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 proc = subprocess.run(
                     [sys.executable, "-m", f"bench.bench_{name}"],
-                    env=dict(os.environ, **rgw.env()),
+                    env=dict(os.environ, **rgw.env(), **garbage_collection(rgw)),
                     cwd=HERE.parent,
                     timeout=OTHER_TIMEOUT,
                     check=False,

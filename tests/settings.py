@@ -16,6 +16,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "buckets",
     "tests.testapp",
+    "rest_framework",  # the optional DRF support (tests/test_drf.py)
+    "rest_framework.authtoken",
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -45,5 +47,12 @@ AWS = {"BUCKET": "tests-default-bucket", "ACCESS_KEY": "tests-ak", "SECRET_KEY":
 STORAGES = {
     "default": {"BACKEND": "buckets.storage.S3Storage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# The DRF API of tests/drf_urls.py: token and session clients.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ]
 }
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"

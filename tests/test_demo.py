@@ -6,7 +6,10 @@ upload a file with the widget on the upload page, see it listed, open its link a
 same bytes back, then upload a document and a picture in the admin. Every page must render
 without a console error, an uncaught exception or a failed request. It runs twice: on the
 default fake storage, and on a Ceph RGW bucket chosen by the ``DEMO_S3_*`` environment
-variables alone. Screenshots go to ``test-output/screenshots/demo-*.png``.
+variables alone, where the CORS command the demo prints is run as pasted. The demo's own
+edit, delete and About pages, its models' names and its per-mode data folders are tested
+too; ``tests/browser/test_demo_seaweedfs.py`` drives ``./run-demo --seaweedfs``.
+Screenshots go to ``test-output/screenshots/demo-*.png``.
 """
 
 from __future__ import annotations
@@ -69,6 +72,8 @@ class Demo:
     env: dict[str, str]
     media: Path
     port: int
+    #: The CORS command ``demo_setup`` printed for a real bucket, to paste as is.
+    cors_command: str = ""
 
     @property
     def url(self) -> str:
@@ -153,8 +158,33 @@ def make_demo(tmp_path: Path, **extra: str) -> Demo:
     out = demo.manage("demo_setup").stdout
     assert f"Demo site: {demo.url}/  (log in as demo / demo" in out, out
     if "DEMO_S3_BUCKET" in extra:
-        assert f"python manage.py buckets_cors --origin {demo.url}" in out, out
+        demo.cors_command = printed_command(out, f"buckets_cors --origin {demo.url}")
     return demo
+
+
+def printed_command(output: str, ending: str) -> str:
+    """The command line (indented on a line of its own) the demo printed ending so."""
+    (line,) = [
+        ln.strip() for ln in output.splitlines() if ln.startswith("  ") and ln.endswith(ending)
+    ]
+    return line
+
+
+def run_as_pasted(command: str) -> str:
+    """Run a printed command line as a person pasting it would: in a shell at the
+    repository root, with none of the demo's environment variables set (the line must carry
+    what it needs) and no virtualenv on PATH (the line names its Python)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DEMO_", "VIRTUAL_ENV")) and k != "PYTHONPATH"
+    }
+    env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
+    proc = subprocess.run(
+        ["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, (command, proc.stdout[-2000:], proc.stderr[-2000:])
+    return proc.stdout
 
 
 # -- the browser -------------------------------------------------------------------------
@@ -221,14 +251,18 @@ def shot(page: Page, name: str) -> Path:
 # -- what a new user does ----------------------------------------------------------------
 
 
-def upload_with_widget(page: Page, field: str, name: str, data: bytes, mime: str) -> str:
-    """Choose a file in the widget of ``field``; wait until it is in the bucket; the
-    staging name the hidden input then carries."""
+def upload_with_widget(
+    page: Page, field: str, name: str, data: bytes, mime: str, *, replacing: bool = False
+) -> str:
+    """Choose a file in the widget of ``field`` (empty, or holding a saved file when
+    ``replacing``); wait until it is in the bucket; the staging name the hidden input then
+    carries."""
     widget = page.locator(f"[data-s3file]:has(> input[type='hidden'][name='{field}'])")
-    expect(widget).to_have_attribute("data-state", "empty")
+    expect(widget).to_have_attribute("data-state", "filled" if replacing else "empty")
     page.set_input_files(
         f"#id_{field}_file", files=[{"name": name, "mimeType": mime, "buffer": data}]
     )
+    expect(widget.locator("> input[type='hidden']")).to_have_value(re.compile(r"^uploads/"))
     expect(widget).to_have_attribute("data-state", "filled")
     expect(widget.locator(".s3file-error")).to_be_empty()
     value = widget.locator("> input[type='hidden']").input_value()
@@ -273,7 +307,7 @@ def walk_through_the_demo(page: Page, demo: Demo, screenshots: str | None) -> di
     page.wait_for_url(demo.url + "/")
     expect(page.locator(".message")).to_have_text("Saved “Meeting notes”.")
     row = page.locator("table.files tbody tr", has_text="Meeting notes")
-    link = row.get_by_role("link")
+    link = row.locator("td.file a")
     expect(link).to_have_text(re.compile(r"^documents/\d{4}/\d\d/meeting_notes\.txt$"))
     key = link.inner_text()
     href = link.get_attribute("href") or ""
@@ -315,7 +349,7 @@ def walk_through_the_demo(page: Page, demo: Demo, screenshots: str | None) -> di
 
     page.goto(demo.url + "/")
     row = page.locator("table.files tbody tr", has_text="Annual report")
-    link = row.get_by_role("link")
+    link = row.locator("td.file a")
     expect(link).to_have_text(re.compile(r"^documents/\d{4}/\d\d/report\.pdf$"))
     assert fetch(page, link.get_attribute("href") or "") == report
     saved[link.inner_text()] = report
@@ -371,16 +405,137 @@ def test_the_demo_on_a_real_bucket_by_environment_variables_alone(
     )
     check = demo.manage("check")
     assert CLEAN_CHECK in check.stdout and not check.stderr, check
-    demo.manage("buckets_cors", "--origin", demo.url)
+    assert "DEMO_S3_SECRET_KEY=" in demo.cors_command
+    assert "Set the CORS configuration of bucket" in run_as_pasted(demo.cors_command)
     with demo.serve(tmp_path / "runserver.log"):
         saved = walk_through_the_demo(page, demo, screenshots="demo-rgw")
     expect(page.locator(".storage")).to_have_text(
         f"Storage: S3Storage, bucket “{bucket}” at {rgw.endpoint_url}"
     )
-    for href in page.locator("table.files a").evaluate_all("links => links.map(a => a.href)"):
+    for href in page.locator("table.files td.file a").evaluate_all(
+        "links => links.map(a => a.href)"
+    ):
         assert href.startswith(f"{rgw.endpoint_url}/{bucket}/documents/"), href
         assert "X-Amz-Signature=" in href, href  # signed URLs: the bucket is private
     assert sorted(list_keys(s3, bucket)) == sorted(saved)  # and the staged copies are gone
     for key, data in saved.items():
         assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == data
     assert not (demo.media / "s3").exists()  # nothing went to the local disk
+
+
+# -- the demo's own pages and modes ------------------------------------------------------
+
+
+def log_in(page: Page, demo: Demo, then: str) -> None:
+    page.goto(f"{demo.url}/admin/login/?next={then}")
+    page.fill("#id_username", "demo")
+    page.fill("#id_password", "demo")
+    page.click("input[type='submit']")
+    page.wait_for_url(demo.url + then)
+
+
+def stored_files(root: Path) -> dict[str, bytes]:
+    """The fake bucket's objects (staged uploads included), by key."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and ".buckets-tmp" not in p.parts
+    }
+
+
+def test_edit_delete_and_about_pages(page: Page, tmp_path: Path) -> None:
+    """Besides the admin: edit a document (its replaced file is deleted once saved), delete
+    it (its file goes too), and the About page, whose every link works."""
+    demo = make_demo(tmp_path)
+    root = demo.media / "s3"
+    with demo.serve(tmp_path / "runserver.log"):
+        problems = Problems(page, demo.url)
+        log_in(page, demo, "/upload/")
+        page.fill("#id_title", "Draft")
+        upload_with_widget(page, "file", "draft.txt", b"first version", "text/plain")
+        page.get_by_role("button", name="Save").click()
+        page.wait_for_url(demo.url + "/")
+        (first,) = stored_files(root)
+
+        row = page.locator("table.files tbody tr", has_text="Draft")
+        row.get_by_role("link", name="Edit “Draft”").click()
+        expect(page.get_by_role("heading", name="Edit “Draft”")).to_be_visible()
+        expect(page.locator("#id_title")).to_have_value("Draft")
+        page.fill("#id_title", "Final")
+        upload_with_widget(
+            page, "file", "final.txt", b"second version", "text/plain", replacing=True
+        )
+        shot(page, "demo-edit")
+        page.get_by_role("button", name="Save").click()
+        page.wait_for_url(demo.url + "/")
+        expect(page.locator(".message")).to_have_text("Saved “Final”.")
+        link = page.locator("table.files tbody tr", has_text="Final").locator("td.file a")
+        expect(link).to_have_text(re.compile(r"^documents/\d{4}/\d\d/final\.txt$"))
+        assert stored_files(root) == {link.inner_text(): b"second version"}  # first: gone
+        assert first != link.inner_text()
+
+        page.get_by_role("link", name="Delete “Final”").click()
+        expect(page.get_by_role("heading", name="Delete “Final”?")).to_be_visible()
+        shot(page, "demo-delete")
+        page.get_by_role("button", name="Delete").click()
+        page.wait_for_url(demo.url + "/")
+        expect(page.locator(".message")).to_have_text("Deleted “Final”.")
+        expect(page.get_by_text("No documents yet.")).to_be_visible()
+        assert stored_files(root) == {}
+
+        page.get_by_role("link", name="About", exact=True).click()
+        expect(page.get_by_role("heading", name="What this demo shows")).to_be_visible()
+        for name in ["Upload", "Files", "Admin"]:
+            expect(page.locator("dl.tour dt").get_by_role("link", name=name)).to_be_visible()
+        shot(page, "demo-about")
+        for href in page.locator("main a").evaluate_all("links => links.map(a => a.href)"):
+            assert page.request.get(href).ok, href
+        assert problems.seen == []
+
+
+def test_models_name_themselves(tmp_path: Path) -> None:
+    demo = make_demo(tmp_path)
+    code = (
+        "from demo.models import *; f = Folder.objects.create(name='Contracts');"
+        "print(Document(title='Report')); print(Picture(caption='Sea'));"
+        "print(Picture(image='pictures/a.png')); print(f);"
+        "print(Attachment(folder=f, file='attachments/c.txt')); print(Attachment(folder=f))"
+    )
+    out = demo.manage("shell", "-c", code).stdout.splitlines()
+    assert out[-6:] == [  # (Django 5.2's shell first says what it imported)
+        "Report",
+        "Sea",
+        "pictures/a.png",
+        "Contracts",
+        "attachments/c.txt",
+        "Contracts: (no file)",
+    ]
+
+
+def test_each_mode_keeps_its_own_database_and_files(tmp_path: Path) -> None:
+    """Switching between the fake and a bucket never shows rows naming the other's files."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DEMO_")) and k != "PYTHONPATH"
+    }
+    env["DEMO_VAR"] = str(tmp_path / "var")
+
+    def data_of(**extra: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "manage.py", "demo_setup"],
+            cwd=EXAMPLE,
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        (line,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("Data of this mode: ")]
+        return line.removeprefix("Data of this mode: ")
+
+    fake = data_of()
+    bucket = data_of(DEMO_S3_BUCKET="media", DEMO_S3_ENDPOINT_URL="http://127.0.0.1:9")
+    assert fake == str(tmp_path / "var" / "fake" / "db.sqlite3")
+    assert bucket == str(tmp_path / "var" / "s3-media" / "db.sqlite3")
+    assert Path(fake).is_file() and Path(bucket).is_file()

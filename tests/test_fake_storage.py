@@ -8,6 +8,7 @@ HTTP, against RGW side by side, in ``tests/conformance``.
 from __future__ import annotations
 
 import copy
+import errno
 import io
 import os
 import pickle
@@ -978,3 +979,39 @@ def test_posted_content_disposition_is_stored_and_served(
     served.delete("d/x.html")
     served.save("d/x.html", ContentFile(b"plain"))
     assert "Content-Disposition" not in fake_urls.get(served.url("d/x.html"))
+
+
+# -- multipart: assembling the object ------------------------------------------------------
+
+
+@pytest.mark.parametrize("kernel_copy", ["copy_file_range", "refused", "absent"])
+def test_completing_assembles_the_parts_in_order(
+    storage: FakeS3Storage, monkeypatch: pytest.MonkeyPatch, kernel_copy: str
+) -> None:
+    """Parts are concatenated inside the kernel (``os.copy_file_range``) or, where the file
+    system refuses it or the OS has none (stubbed: no file system here refuses), in Python;
+    either way the object is the parts' bytes in order, with the multipart ETag."""
+    from buckets.storage.multipart import multipart_etag
+
+    if kernel_copy == "refused":
+
+        def refuse(*_args: object) -> int:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+        monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+    elif kernel_copy == "absent":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    upload_id = storage.create_multipart_upload("film.bin", content_type="video/mp4")
+    first, last = os.urandom(5 * 1024 * 1024), b"the end"
+    etags = [
+        storage.multipart_store.put_part("film.bin", upload_id, n, [data[:100], data[100:]])
+        for n, data in ((1, first), (2, last))
+    ]
+    etag = storage.complete_multipart_upload("film.bin", upload_id, [(1, etags[0]), (2, etags[1])])
+
+    with storage.open("film.bin") as fh:
+        assert fh.read() == first + last
+    assert etag == multipart_etag(e.strip('"') for e in etags)
+    assert read_meta(os.path.join(storage.root, "film.bin")) == ("video/mp4", etag)
+    assert storage.list_multipart_uploads() == []
+    assert files_under(Path(storage.root)) == ["film.bin"]

@@ -84,7 +84,7 @@ def test_upload_of_another_user_is_refused(s3_default, s3, bucket, alice, bob):
     name = staged(s3_default, field, alice)
     form = AvatarForm({"image": name, "pdf": ""}, user=bob)
     assert not form.is_valid()
-    assert "not uploaded through this form" in form.errors["image"][0]
+    assert "not uploaded for this field" in form.errors["image"][0]
     assert list_keys(s3, bucket) == [name]  # nothing moved or deleted
 
 
@@ -195,7 +195,7 @@ def test_submitting_the_same_upload_twice_is_a_form_error(s3_default, s3, bucket
     again = AvatarForm({"image": name, "pdf": ""}, user=alice)
     assert not again.is_valid()
     assert again.errors["image"] == [
-        "The upload has expired or was already used; choose the file again."
+        "The upload has expired or was already used. Please upload the file again."
     ]
     assert list_keys(s3, bucket) == ["avatars/photo.png"]
     assert Avatar.objects.count() == 1

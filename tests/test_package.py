@@ -1,14 +1,18 @@
 """The packaging gate: the wheel and sdist ``python -m build`` makes are complete and install.
 
 Builds both into a temporary directory, checks they carry the widget's template, static
-files and ``py.typed``, runs ``twine check --strict``, then installs the wheel (with its
-dependencies, from the package index or pip's cache) into a new venv and imports it there,
-away from this checkout and with no Django settings. Deselect with ``-m "not package"``.
+files, the translation catalogs and ``py.typed``, runs ``twine check --strict``, then
+installs the wheel (with its dependencies, from the package index or pip's cache) into a
+new venv and imports it there, away from this checkout and with no Django settings.
+Deselect with ``-m "not package"``.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shlex
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -18,14 +22,23 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_readme import blocks
+
 pytestmark = pytest.mark.package
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The distribution's name: "django-buckets" on PyPI is an unrelated project.
+DIST_NAME = "django-buckets-s3"
 SHIPPED = [
     "buckets/templates/buckets/widgets/s3file.html",
     "buckets/static/buckets/js/upload.js",
     "buckets/static/buckets/css/upload.css",
     "buckets/py.typed",
+    *(
+        f"buckets/locale/{language}/LC_MESSAGES/django.{kind}"
+        for language in ("de", "fr")
+        for kind in ("po", "mo")
+    ),
 ]
 IMPORTS = "import buckets.storage, buckets.fields, buckets.test.urls"
 #: Run by the venv's python with the SHIPPED paths as arguments.
@@ -93,8 +106,13 @@ def test_the_wheel_carries_the_templates_static_files_and_py_typed(dist: Path) -
         names = set(wheel.namelist())
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         assert "buckets = buckets.pytest_plugin" in wheel.read(entry_points).decode()
+        metadata = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA")))
     missing = [f for f in SHIPPED if f not in names]
     assert not missing, f"missing from the wheel: {missing}"
+    headers = metadata.decode().split("\n\n", 1)[0].splitlines()
+    assert f"Name: {DIST_NAME}" in headers
+    urls = [h for h in headers if h.startswith("Project-URL: ")]
+    assert {u.split(": ", 1)[1].split(",")[0] for u in urls} >= {"Homepage", "Source", "Issues"}
     assert not [n for n in names if n.startswith(("tests/", "example/", "bench/", "s3servers/"))]
 
 
@@ -126,3 +144,41 @@ def test_the_installed_wheel_has_its_static_files_and_widget_template(
         assert f"{f} True" in out, out
     template = out.split("template ", 1)[1].strip()
     assert Path(template).is_relative_to(site), template
+
+
+def checkout_copy(where: Path) -> Path:
+    """The files git tracks in this checkout (as they are now), copied to ``where``: a fresh
+    clone, without this checkout's venv, build directories or caches."""
+    listed = run("git", "ls-files", "-z", cwd=ROOT).split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (where / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, where / name)
+    return where
+
+
+def test_the_readme_install_line_installs_this_code(tmp_path: Path) -> None:
+    """README's "Installation" block, run as written from a fresh copy of the checkout into
+    a new venv, installs this distribution (not PyPI's unrelated django-buckets)."""
+    (block,) = blocks("install")
+    checkout = checkout_copy(tmp_path / "django-buckets")
+    run(sys.executable, "-m", "venv", tmp_path / "venv", cwd=tmp_path)
+    bin_dir = tmp_path / "venv" / "bin"
+    lines = [line.split("#", 1)[0].strip() for line in block.splitlines()]
+    for words in (shlex.split(line) for line in lines if line):
+        assert words[:2] == ["pip", "install"], words
+        run(bin_dir / "python", "-m", "pip", "install", "-q", *words[2:], cwd=checkout, timeout=300)
+    out = run(
+        bin_dir / "python",
+        "-c",
+        "import importlib.metadata as m, buckets.storage; import buckets;"
+        f" print(m.version({DIST_NAME!r})); print(buckets.__file__)",
+        cwd=tmp_path,
+    )
+    version, location = out.split()
+    declared = re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert declared and version == declared[1]
+    assert Path(location).is_relative_to(tmp_path / "venv"), location  # installed, not linked
+    names = run(bin_dir / "python", "-m", "pip", "list", "--format=freeze", cwd=tmp_path)
+    assert f"{DIST_NAME}==" in names and "django-buckets==" not in names, names

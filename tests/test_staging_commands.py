@@ -86,7 +86,7 @@ def test_lifecycle_refuses_when_other_objects_are_under_the_prefix(s3_default, s
         with pytest.raises(CommandError) as exc:
             run("buckets_lifecycle", *args)
         message = str(exc.value)
-        assert "2 object(s)" in message and "--force" in message
+        assert "2 objects" in message and "--force" in message
         assert "uploads/contract.pdf" in message and "uploads/2024/report.pdf" in message
     with pytest.raises(s3.exceptions.ClientError):
         s3.get_bucket_lifecycle_configuration(Bucket=bucket)
@@ -126,7 +126,7 @@ def test_cleanup_on_the_fake_by_age(fake):
     assert f"would delete {old}" in run("buckets_cleanup", "--dry-run")
     assert fake.exists(old)
     output = run("buckets_cleanup")
-    assert "1 staged file(s)" in output
+    assert "1 staged file older" in output
     assert not fake.exists(old) and fake.exists(new) and fake.exists(kept)
 
 
@@ -144,7 +144,7 @@ def test_cleanup_deletes_only_staged_uploads_of_this_site(fake, settings):
     ]
     age(fake, for_a_field, for_no_field, *others)
     output = run("buckets_cleanup")
-    assert "2 staged file(s)" in output and "5 other file(s) under uploads/ kept" in output
+    assert "2 staged files" in output and "5 other files under uploads/ kept" in output
     for name in others:
         assert f"kept {name}" in output
         assert fake.exists(name)

@@ -19,6 +19,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core import checks
+from django.utils.translation import gettext as _
 
 __all__ = [
     "FAKE_PACKAGE",
@@ -141,20 +142,26 @@ def check_fake_s3_not_in_production(
     if routes:
         messages.append(
             checks.Warning(
-                f"The fake S3 endpoints (buckets.test.urls) are mounted while DEBUG is False: "
-                f"{', '.join(routes)}.",
-                hint="They are a development and test tool: include buckets.urls instead "
-                "in production.",
+                _(
+                    "The fake S3 endpoints (buckets.test.urls) are mounted while DEBUG is "
+                    "False: %(routes)s."
+                )
+                % {"routes": ", ".join(routes)},
+                hint=_(
+                    "They are a development and test tool: include buckets.urls instead "
+                    "in production."
+                ),
                 id=W_MOUNTED,
             )
         )
-    hint = (
+    hint = _(
         "FakeS3Storage keeps files on the local disk: use buckets.storage.S3Storage in production."
     )
     for alias in _fake_storage_aliases():
         messages.append(
             checks.Warning(
-                f"STORAGES[{alias!r}] uses {FAKE_STORAGE} while DEBUG is False.",
+                _("STORAGES[%(alias)r] uses %(storage)s while DEBUG is False.")
+                % {"alias": alias, "storage": FAKE_STORAGE},
                 hint=hint,
                 id=W_STORAGE,
             )
@@ -162,7 +169,8 @@ def check_fake_s3_not_in_production(
     for field in _fake_fields(app_configs):
         messages.append(
             checks.Warning(
-                f"The field {field} stores its files with {FAKE_STORAGE} while DEBUG is False.",
+                _("The field %(field)s stores its files with %(storage)s while DEBUG is False.")
+                % {"field": field, "storage": FAKE_STORAGE},
                 hint=hint,
                 id=W_STORAGE,
             )

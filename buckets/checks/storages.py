@@ -7,6 +7,7 @@ from typing import Any
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 
 def _configured_storages() -> list[tuple[str, dict[str, Any]]]:
@@ -98,15 +99,21 @@ def check_storage_settings(app_configs: Any = None, **kwargs: Any) -> list[check
                     _build_client(storage)
                 except Exception as exc:  # noqa: BLE001 -- boto3 raises many kinds
                     cause = _CAUSES.get(type(exc).__name__)
-                    problem = (
-                        "boto3 cannot build an S3 client from these settings"
-                        f"{f' (check {cause})' if cause else ''}: {type(exc).__name__}: {exc}"
-                    )
+                    error = f"{type(exc).__name__}: {exc}"
+                    if cause:
+                        problem = _(
+                            "boto3 cannot build an S3 client from these settings "
+                            "(check %(cause)s): %(error)s"
+                        ) % {"cause": cause, "error": error}
+                    else:
+                        problem = _(
+                            "boto3 cannot build an S3 client from these settings: %(error)s"
+                        ) % {"error": error}
         if problem is not None:
             errors.append(
                 checks.Error(
                     f"STORAGES[{alias!r}] ({params.get('BACKEND')}): {problem}",
-                    hint="See the AWS setting and storage options in django-buckets' README.",
+                    hint=_("See the AWS setting and storage options in django-buckets' README."),
                     id="buckets.E001",
                 )
             )

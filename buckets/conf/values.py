@@ -37,6 +37,15 @@ CANNED_ACLS = (
 
 URL_PROTOCOLS = ("http:", "https:")
 
+#: What a ``gzip`` storage compresses unless told otherwise: django-storages' default list.
+GZIP_CONTENT_TYPES = (
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "application/x-javascript",
+    "image/svg+xml",
+)
+
 
 class Refused(Exception):
     """A value an option may not take. ``must`` says what it must be instead; the message
@@ -180,6 +189,67 @@ def object_parameters(value: Mapping[str, Any]) -> Mapping[str, Any]:
             quote_value=False,
         )
     return value
+
+
+def content_types(value: Sequence[str]) -> tuple[str, ...]:
+    """A list of MIME types (``type/subtype``), kept as a tuple; a lone string is refused
+    (it would be read as a list of characters)."""
+    if isinstance(value, (str, bytes)):
+        raise Refused("must be a list of content types such as ['text/css'], not one string")
+    types = tuple(value)
+    for item in types:
+        kind, slash, subtype = item.partition("/") if isinstance(item, str) else ("", "", "")
+        if not (slash and _token(kind) and _token(subtype)):
+            raise Refused(
+                f"must hold content types such as 'text/css'; {item!r} is not one",
+                quote_value=False,
+            )
+    return types
+
+
+def proxies(value: Mapping[str, str]) -> Mapping[str, str]:
+    """botocore's ``proxies``: a scheme or ``scheme://host`` to a proxy's http(s) URL."""
+    for target, proxy in value.items():
+        if not isinstance(target, str) or not isinstance(proxy, str):
+            raise Refused("must map strings to proxy URLs, e.g. {'https': 'http://proxy:3128'}")
+        parts = urlsplit(proxy)
+        _check_port(parts)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise Refused(
+                f"must map to http:// or https:// proxy URLs; {proxy!r} is not one",
+                quote_value=False,
+            )
+    return value
+
+
+def cloudfront_key(value: str | bytes) -> str | bytes:
+    """A PEM RSA private key the ``cryptography`` package (the ``cloudfront`` extra) can
+    read; never a path (django-storages takes the key itself too)."""
+    try:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    except ImportError:
+        raise Refused(
+            "needs the cryptography package to sign CloudFront URLs: "
+            "pip install 'django-buckets-s3[cloudfront]'",
+            quote_value=False,
+        ) from None
+    pem = value.encode("ascii", "replace") if isinstance(value, str) else value
+    try:
+        key = load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError):
+        raise Refused(
+            "must be the PEM text of an unencrypted RSA private key "
+            "('-----BEGIN PRIVATE KEY-----...'), not a path or another kind of key",
+            quote_value=False,
+        ) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise Refused("must be an RSA private key (CloudFront signs with RSA)", quote_value=False)
+    return value
+
+
+def _token(text: str) -> bool:
+    return bool(text) and all(c.isalnum() or c in "!#$&^_.+-" for c in text)
 
 
 def _check_port(parts: Any) -> None:

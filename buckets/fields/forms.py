@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from buckets.fields.files import S3File
+from buckets.fields.widgets import RemovedFile
 from buckets.uploads.staging_names import (
     UPLOAD_ERROR_MESSAGES,
     check_upload_name,
@@ -60,6 +61,10 @@ class S3FileFormField(forms.FileField):
     def bound_data(self, data: Any, initial: Any) -> Any:
         if self.disabled:
             return initial
+        initial_name = self.prepare_value(initial) or ""
+        if initial_name and not (data.strip() if isinstance(data, str) else data):
+            # Removed, in a submission that failed: the widget offers the file back.
+            return RemovedFile(initial_name)
         return data
 
     def clean(self, data: Any, initial: Any = None) -> Any:

@@ -7,8 +7,9 @@ fake, MinIO and S3, or adding a CDN, needs no data migration. A value that is no
 are moved (server-side copy) under ``upload_to`` on save, always to a free name. What the
 field writes is marked with its label (metadata ``buckets-field``), and a replaced object
 is deleted after the transaction commits only under the rules of
-:mod:`buckets.fields.orphans`. What a value names is :mod:`buckets.fields.names`' rule. API
-code checks a client's value with :meth:`S3FileField.validate_upload`.
+:mod:`buckets.fields.orphans`; a failure of that clean-up is logged, never raised
+(:mod:`buckets.fields.after_commit`). What a value names is :mod:`buckets.fields.names`'
+rule. API code checks a client's value with :meth:`S3FileField.validate_upload`.
 
 Why this module is longer than most: what is left is the Django ``Field`` API, each method
 a hook Django calls (checks, migrations, conversions, validation, ``pre_save``, signals,
@@ -28,12 +29,14 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.storage import Storage, default_storage
 from django.core.validators import MaxLengthValidator
-from django.db import models, transaction
+from django.db import models
 from django.db.models.signals import post_init, post_save
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from buckets.fields import orphans
+from buckets.fields.after_commit import after_commit
 from buckets.fields.files import S3File, S3FileDescriptor, originals
 from buckets.fields.names import storage_name
 from buckets.signing.limits import MAX_KEY_BYTES
@@ -111,12 +114,16 @@ class S3FileField(models.CharField):
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
             errors.append(
                 checks.Error(
-                    "'max_size' must be a positive integer (bytes).", obj=self, id="buckets.E101"
+                    gettext("'max_size' must be a positive integer (bytes)."),
+                    obj=self,
+                    id="buckets.E101",
                 )
             )
         if isinstance(self.upload_to, str) and self.upload_to.startswith(("/", "..")):
             errors.append(
-                checks.Error("'upload_to' must be a relative path.", obj=self, id="buckets.E102")
+                checks.Error(
+                    gettext("'upload_to' must be a relative path."), obj=self, id="buckets.E102"
+                )
             )
         errors.extend(staging_checks(self))
         return errors
@@ -327,7 +334,14 @@ class S3FileField(models.CharField):
         storage = self.storage
         using = kwargs.get("using") or "default"
         for staged in pending.get("staged", ()):
-            transaction.on_commit(functools.partial(storage.delete, staged), using=using)
+            after_commit(
+                functools.partial(storage.delete, staged),
+                "Could not delete the staged upload %s after its move to %s was committed; "
+                "buckets_cleanup (or the bucket's lifecycle rule) deletes it later.",
+                staged,
+                new,
+                using=using,
+            )
         if old and old != new and pending.get("orphan") == old:
             orphans.delete_after_commit(self, old, using)
 

@@ -19,11 +19,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from django.db import router, transaction
+from django.db import router
 
+from buckets.fields.after_commit import after_commit
 from buckets.storage.base import FIELD_METADATA
+from buckets.uploads.field_tokens import field_label
 
 if TYPE_CHECKING:
+    from django.db.models import Field
+
     from buckets.fields.model_field import S3FileField
 
 __all__ = [
@@ -37,10 +41,12 @@ __all__ = [
 ]
 
 
-def written_mark(field: S3FileField) -> dict[str, str]:
+def written_mark(field: Field[Any, Any]) -> dict[str, str]:
     """The metadata ``field`` writes its objects with (``x-amz-meta-buckets-field``: its
-    label, percent-encoded beyond ASCII): how :func:`wrote` knows them again."""
-    return {FIELD_METADATA: quote(field.label)}
+    label, percent-encoded beyond ASCII): how :func:`wrote` knows them again. Any model
+    field has one: ``buckets_migrate`` marks what it copies for a ``FileField`` with it, so
+    the ``S3FileField`` that takes the column over knows those objects as its own."""
+    return {FIELD_METADATA: quote(field_label(field))}
 
 
 def wrote(field: S3FileField, name: str) -> bool:
@@ -112,7 +118,8 @@ def is_last_reference(field: S3FileField, instance: Any, name: str) -> bool:
 def delete_after_commit(field: S3FileField, name: str, using: str) -> None:
     """Once the transaction on ``using`` commits, delete ``name`` if no row points at it
     any more and ``field`` wrote it. ``using`` is the database the row was saved to:
-    another one knows nothing of its references."""
+    another one knows nothing of its references. A failure is logged, never raised
+    (:func:`~buckets.fields.after_commit.after_commit`): the object is then left behind."""
 
     def delete_if_orphaned() -> None:
         if not _every_row(field, using).filter(**{field.name: name}).exists() and wrote(
@@ -120,4 +127,10 @@ def delete_after_commit(field: S3FileField, name: str, using: str) -> None:
         ):
             field.storage.delete(name)
 
-    transaction.on_commit(delete_if_orphaned, using=using)
+    after_commit(
+        delete_if_orphaned,
+        "Could not delete %s, which no row points at any more, after commit; it stays in "
+        "the bucket.",
+        name,
+        using=using,
+    )

@@ -20,7 +20,6 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.template.defaultfilters import filesizeformat
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language, gettext
 
@@ -30,28 +29,7 @@ from buckets.signing.limits import S3_MAX_POST_SIZE
 from buckets.uploads.field_tokens import field_label, field_token
 from buckets.uploads.multipart_threshold import multipart_threshold
 from buckets.uploads.rules import upload_size_limit
-
-#: Friendly names for whole media families (``image/*``) in the chooser's hint.
-_FAMILIES = {
-    "image": lambda: gettext("images"),
-    "video": lambda: gettext("videos"),
-    "audio": lambda: gettext("audio files"),
-    "text": lambda: gettext("text files"),
-}
-
-
-def describe_types(patterns: list[str]) -> str:
-    """``["image/*", "application/pdf"]`` -> ``"images, PDF"``: the hint a person reads."""
-    names = []
-    for pattern in patterns:
-        family, _, subtype = pattern.partition("/")
-        if subtype == "*" and family in _FAMILIES:
-            names.append(_FAMILIES[family]())
-        elif subtype and subtype.isalnum() and len(subtype) <= 5:
-            names.append(subtype.upper())
-        else:
-            names.append(pattern)
-    return ", ".join(names)
+from buckets.uploads.wording import describe_types, format_size, size_units
 
 
 def _messages() -> dict[str, Any]:
@@ -63,9 +41,14 @@ def _messages() -> dict[str, Any]:
         "uploading": gettext("Uploading %(name)s…"),
         "progress": gettext("%(percent)s%% uploaded"),
         "uploaded": gettext("%(name)s uploaded. Save the form to keep it."),
-        "removed": gettext("File removed. Save the form to apply."),
-        "cancelled": gettext("Upload cancelled. The previous value is kept."),
-        "busy": gettext("Wait for the upload to finish, or cancel it, before saving."),
+        "removed": gettext("“%(name)s” will be removed when the form is saved."),
+        "restored": gettext("“%(name)s” is kept."),
+        "cancelled": gettext("Upload cancelled."),
+        "cancelled_kept": gettext("Upload cancelled. The current file is kept."),
+        "busy": gettext(
+            "The form cannot be sent yet: a file is still uploading. Wait for it to finish, "
+            "or cancel it."
+        ),
         "one_file": gettext("Please choose a single file."),
         "too_large": gettext("“%(name)s” is too large (%(size)s). The limit is %(limit)s."),
         "empty": gettext("“%(name)s” is empty. Please choose a file with content."),
@@ -114,11 +97,25 @@ def _messages() -> dict[str, Any]:
             "The storage no longer holds this upload (it was completed or cancelled). "
             "Please upload the file again."
         ),
-        # Unit symbols, so no message needs a plural form the script could not choose. An
-        # exact count of bytes is spelled out by the browser (Intl.NumberFormat, with the
-        # plural rules of the page's language); "%s B" is only its fallback.
-        "sizes": [gettext("%s B"), gettext("%s KB"), gettext("%s MB"), gettext("%s GB")],
+        # Unit symbols (buckets.uploads.wording), so no message needs a plural form the
+        # script could not choose. An exact count of bytes is spelled out by the browser
+        # (Intl.NumberFormat, with the plural rules of the page's language); "%s B" is only
+        # its fallback.
+        "sizes": size_units(),
     }
+
+
+class RemovedFile(str):
+    """The bound value of a field whose file was removed in a submission that failed
+    (another field's error): empty, as posted, but it remembers the file it had, so the
+    widget still offers to undo the removal instead of losing the file from the form."""
+
+    previous: str
+
+    def __new__(cls, previous: str) -> RemovedFile:
+        value = super().__new__(cls, "")
+        value.previous = previous
+        return value
 
 
 class S3FileWidget(forms.Widget):
@@ -199,6 +196,9 @@ class S3FileWidget(forms.Widget):
         context = super().get_context(name, value, attrs)
         widget = context["widget"]
         current = widget["value"] or ""
+        # A removed file stays in the (hidden) link, for the undo.
+        previous = value.previous if isinstance(value, RemovedFile) and not current else ""
+        shown = current or previous
         field = self.model_field
         storage = field.storage if field is not None else None
         file_url = ""
@@ -207,8 +207,8 @@ class S3FileWidget(forms.Widget):
             try:
                 location = getattr(storage, "location", "") or ""
                 key_prefix = f"{location.strip('/')}/" if location.strip("/") else ""
-                if current:
-                    file_url = storage.url(current)
+                if shown:
+                    file_url = storage.url(shown)
             except Exception:  # noqa: BLE001 -- a bad stored value must not break the page
                 file_url = ""
         try:
@@ -223,12 +223,12 @@ class S3FileWidget(forms.Widget):
         if accepted and limit:
             hint = gettext("Accepted: %(types)s, up to %(size)s") % {
                 "types": describe_types(accepted),
-                "size": filesizeformat(limit),
+                "size": format_size(limit),
             }
         elif accepted:
             hint = gettext("Accepted: %(types)s") % {"types": describe_types(accepted)}
         elif limit:
-            hint = gettext("Any type of file, up to %(size)s") % {"size": filesizeformat(limit)}
+            hint = gettext("Any type of file, up to %(size)s") % {"size": format_size(limit)}
         attrs = widget["attrs"]
         base_id = attrs.get("id", "") or f"s3file_{name}"
         # Help text and error state belong to the control a person operates.
@@ -244,7 +244,13 @@ class S3FileWidget(forms.Widget):
         messages["accepted"] = describe_types(accepted)
         widget.update(
             {
-                "filename": posixpath.basename(current),
+                "filename": posixpath.basename(shown),
+                "previous": previous,
+                "removed_text": messages["removed"] % {"name": posixpath.basename(previous)}
+                if previous
+                else "",
+                # A required field has no Remove: the save would only fail.
+                "removable": not self.is_required,
                 "file_url": file_url,
                 "signed_url": signed_url,
                 "token": field_token(field) if field is not None else "",

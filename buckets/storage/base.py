@@ -10,6 +10,10 @@ behave the same wherever the behaviour is not the server's.
 * Settings are resolved once (``ImproperlyConfigured`` naming a wrong key, at
   ``check_settings()`` or first use) and read again after a change, in tests, to one of the
   Django settings the class lists in ``RESET_ON``.
+* A subclass configures the storage with class attributes, as django-storages' subclasses
+  do (``location = "media"``, ``default_acl = "public-read"``): every attribute named as an
+  option is one (:data:`buckets.conf.CLASS_ATTRIBUTES`), between the storage options and
+  the settings, and is checked as they are.
 * ``_save()`` rewinds the content first: a file a form already read is saved whole. A save
   that must not overwrite retries with the next available name while a concurrent save
   takes the one it tried (:meth:`BucketStorage._write_to_free_name`).
@@ -31,6 +35,7 @@ behave the same wherever the behaviour is not the server's.
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -55,6 +60,8 @@ __all__ = ["FIELD_METADATA", "NAME_ATTEMPTS", "BucketStorage", "name_type_error"
 #: How many names a save that must not overwrite tries, each taken meanwhile by another save.
 NAME_ATTEMPTS = 20
 
+logger = logging.getLogger(__name__)
+
 _live_storages: weakref.WeakSet[BucketStorage] = weakref.WeakSet()
 
 
@@ -65,7 +72,9 @@ class BucketStorage(MultipartUploads, Storage):
 
     #: The Django settings whose change (``setting_changed``, as tests send it) drops
     #: what the storage computed from them.
-    RESET_ON: ClassVar[frozenset[str]] = frozenset({"AWS"})
+    RESET_ON: ClassVar[frozenset[str]] = frozenset({"AWS", *conf.GLOBAL_SETTINGS})
+    #: The options a subclass sets as class attributes (:meth:`__init_subclass__`).
+    class_options: ClassVar[dict[str, Any]] = {}
     #: The cached attributes computed from the settings.
     CACHED: ClassVar[tuple[str, ...]] = ("settings",)
 
@@ -73,8 +82,27 @@ class BucketStorage(MultipartUploads, Storage):
 
         def upload_url(self) -> str: ...
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Read the subclass's class attributes named as options into ``class_options``.
+
+        One that would hide the storage's own property or cached value of that name
+        (``location``, ``bucket_name``, ``file_overwrite``, ``transfer_config``) is taken
+        off the class, so the storage answers with the checked, resolved value.
+        """
+        super().__init_subclass__(**kwargs)
+        options = dict(cls.class_options)
+        for name in sorted(conf.CLASS_ATTRIBUTES & vars(cls).keys()):
+            value = vars(cls)[name]
+            if hasattr(value, "__get__"):  # the storage's own property or method
+                continue
+            options[name] = value
+            if any(hasattr(vars(base).get(name), "__get__") for base in cls.__mro__[1:]):
+                delattr(cls, name)
+        cls.class_options = options
+
     def __init__(self, **options: Any) -> None:
         conf.check_option_names(options)
+        conf.check_option_names(self.class_options, "class attribute")
         self._options = options
         _live_storages.add(self)
 
@@ -88,7 +116,7 @@ class BucketStorage(MultipartUploads, Storage):
     def resolve_settings(self) -> conf.S3Settings:
         """The ``AWS`` setting and the storage options, resolved (``ImproperlyConfigured``
         naming the key if they are wrong)."""
-        return conf.resolve(self._options)
+        return conf.resolve(self._options, class_attributes=self.class_options)
 
     def check_settings(self) -> None:
         """Resolve the settings now: ``ImproperlyConfigured`` naming the key if they are wrong."""
@@ -166,7 +194,14 @@ class BucketStorage(MultipartUploads, Storage):
     ) -> dict[str, Any]:
         """What an object written under ``name`` is written with
         (:func:`buckets.storage.put_args.put_args`)."""
-        return put_args(self.settings, name, content, metadata)
+        return put_args(self.settings, name, content, metadata, self.get_object_parameters(name))
+
+    def get_object_parameters(self, name: str) -> dict[str, Any]:
+        """The PutObject arguments of an object written (saved, opened for writing or
+        copied) under ``name``: ``object_parameters``. django-storages' hook for
+        per-object arguments, such as a ``ContentDisposition`` for some names: a subclass
+        that overrides it works unchanged."""
+        return dict(self.settings.object_parameters)
 
     def _write_to_free_name(
         self, name: str, max_length: int | None, write: Callable[[str], None]
@@ -179,7 +214,9 @@ class BucketStorage(MultipartUploads, Storage):
             try:
                 write(name)
             except FileExistsError:
+                taken = name
                 name = self.available_name(name, max_length, overwrite=False)
+                logger.debug("%s was taken meanwhile; trying %s", taken, name)
                 continue
             return clean_name(name)
         raise OSError(f"Could not find a free name for {name!r} after {NAME_ATTEMPTS} attempts.")

@@ -46,29 +46,38 @@ def new_session(settings: conf.S3Settings, *, loader: Any = None) -> boto3.sessi
 
 
 def new_client(
-    session: boto3.session.Session, settings: conf.S3Settings, **credentials: Any
+    session: boto3.session.Session,
+    settings: conf.S3Settings,
+    *,
+    more_config: Config | None = None,
+    **credentials: Any,
 ) -> Any:
-    """A boto3 S3 client of ``session`` for the configured endpoint, TLS verification and
-    :func:`client_config`; ``credentials`` (``aws_access_key_id``...) override the
-    session's."""
+    """A boto3 S3 client of ``session`` for the configured endpoint (``use_ssl``: https
+    unless the ``endpoint_url`` says otherwise, as botocore reads it), TLS verification and
+    :func:`client_config` (``more_config`` merged in last, e.g. a larger connection pool for
+    many threads); ``credentials`` (``aws_access_key_id``...) override the session's."""
+    config = client_config(settings)
     return session.client(
         "s3",
         endpoint_url=settings.endpoint_url,
+        use_ssl=settings.use_ssl,
         verify=settings.verify,
-        config=client_config(settings),
+        config=config if more_config is None else config.merge(more_config),
         **credentials,
     )
 
 
 def client_config(settings: conf.S3Settings) -> Config:
     """The botocore ``Config`` of the storage's clients: the settings' signature version,
-    timeouts, retries and addressing style, merged with ``client_config`` (which wins)."""
+    timeouts, retries, addressing style and proxies, merged with ``client_config`` (which
+    wins)."""
     config = Config(
         signature_version=settings.signature_version,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         retries={"max_attempts": settings.max_attempts, "mode": "standard"},
         s3={"addressing_style": settings.addressing_style} if settings.addressing_style else None,
+        proxies=dict(settings.proxies) if settings.proxies else None,
     )
     if settings.client_config is not None:
         config = config.merge(settings.client_config)

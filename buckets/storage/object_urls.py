@@ -37,6 +37,10 @@ def plain_names(room: int) -> Callable[[str], re.Match[str] | None]:
     return re.compile(rf"[A-Za-z0-9_~-][A-Za-z0-9_.~/-]{{0,{room - 1}}}").fullmatch
 
 
+#: What a custom-domain URL leaves unescaped besides what S3 URLs do (Django's
+#: ``filepath_to_uri``, as django-storages writes those URLs): escape to character.
+_CUSTOM_DOMAIN_KEPT = {"%21": "!", "%27": "'", "%28": "(", "%29": ")", "%2A": "*"}
+_escape = re.compile(r"%(?:21|27|28|29|2A)").sub
 #: Characters the name rules reject or rewrite (see ``names.clean_name``).
 _special = re.compile(r"[\\\x00]").search
 
@@ -84,7 +88,9 @@ class UrlMaker:
 
     ``host`` is ``scheme://host[:port]`` and ``prefix`` the path before the key, as botocore
     resolves them; ``public_base`` is set when URLs are unsigned (``querystring_auth`` off,
-    or a custom domain).
+    or a custom domain). ``custom_domain``: URLs are on one, whose paths keep ``!*()'``
+    unescaped as django-storages writes them (the same URLs, so CDN caches and stored links
+    stay valid after a move).
     """
 
     host: str
@@ -93,6 +99,7 @@ class UrlMaker:
     location: str
     public_base: str | None
     expires: int
+    custom_domain: bool = False
     key_prefix: str = dataclasses.field(init=False, repr=False)
     room: int = dataclasses.field(init=False, repr=False)
     #: ``public_base + key_prefix``: a plain name's public URL is this and the name.
@@ -123,7 +130,7 @@ class UrlMaker:
 
     def public_url(self, name: str) -> str:
         """The unsigned URL (``public_base`` set) of a name :meth:`is_plain` turned down."""
-        return f"{self.public_base}{self.escaped_key(name)[1]}"
+        return f"{self.public_base}{self.escaped_path(name)}"
 
     def escaped_key(self, name: str) -> tuple[str, str]:
         """:meth:`key` for a name that :meth:`is_plain` turned down."""
@@ -140,6 +147,14 @@ class UrlMaker:
         key = name_to_key(name, self.location)
         return key, signing.quote_path(key)
 
+    def escaped_path(self, name: str) -> str:
+        """The escaped key of a name :meth:`is_plain` turned down, as a public or
+        custom-domain URL's path (``SuspiciousFileOperation`` if unsafe)."""
+        escaped = self.escaped_key(name)[1]
+        if self.custom_domain and "%" in escaped:
+            return _escape(lambda m: _CUSTOM_DOMAIN_KEPT[m.group()], escaped)
+        return escaped
+
     def url(
         self,
         name: str,
@@ -148,9 +163,11 @@ class UrlMaker:
         expire: int | None = None,
         method: str = "GET",
     ) -> str:
-        key, escaped = self.key(name)
-        if self.public_base is not None:
-            return self.public_base + escaped
+        if self.public_prefix is not None:
+            if self.is_plain(name):
+                return self.public_prefix + name
+            return self.public_url(name)
+        key, _ = self.key(name)
         frozen = credentials()
         return signing.presign_url(
             method=method,

@@ -11,6 +11,8 @@ import mimetypes
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from buckets.storage.gzip_writes import GzippedContent
+
 if TYPE_CHECKING:
     from buckets import conf
 
@@ -43,12 +45,18 @@ def put_args(
     name: str,
     content: Any = None,
     metadata: Mapping[str, str] | None = None,
+    object_parameters: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The arguments of an object written under ``name``: ``object_parameters`` with
+    """The arguments of an object written under ``name``: ``object_parameters`` (the
+    storage's ``get_object_parameters(name)`` when given, else the setting) with
     ``metadata`` added, the Content-Type (``object_parameters``' own, else the content's
     ``content_type``, else guessed from the name, else ``application/octet-stream``) and
-    ``default_acl`` unless they set an ACL."""
-    args = with_metadata(settings.object_parameters, metadata)
+    ``default_acl`` unless they set an ACL; the content's own ``content_encoding`` when it
+    is compressed (:mod:`buckets.storage.gzip_writes`)."""
+    params = settings.object_parameters if object_parameters is None else object_parameters
+    args = with_metadata(params, metadata)
+    if isinstance(content, GzippedContent):
+        args.setdefault("ContentEncoding", content.content_encoding)
     args["ContentType"] = (
         args.get("ContentType")
         or getattr(content, "content_type", None)
@@ -62,13 +70,14 @@ def copy_args(
     settings: conf.S3Settings,
     source: Mapping[str, Any],
     metadata: Mapping[str, str] | None = None,
+    object_parameters: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The arguments of a copy of an object written with ``source``: its Content-Type,
     :data:`COPIED_PARAMETERS` and ``Metadata``, then ``object_parameters`` (which win),
     ``metadata`` added and ``default_acl``. The source's metadata is kept but for the field
     mark: the copy is not what that field wrote."""
     args = {p: source[p] for p in ("ContentType", *COPIED_PARAMETERS) if source.get(p)}
-    params = settings.object_parameters
+    params = settings.object_parameters if object_parameters is None else object_parameters
     args.update(params)
     kept = {k.lower(): v for k, v in (source.get("Metadata") or {}).items() if k != FIELD_METADATA}
     own = {**(params.get("Metadata") or {}), **(metadata or {})}

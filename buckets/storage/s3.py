@@ -22,7 +22,7 @@ from django.core.files.base import File
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
 
-from buckets.storage import clients
+from buckets.storage import clients, gzip_writes
 from buckets.storage.base import BucketStorage
 from buckets.storage.keys import prefix_for
 from buckets.storage.s3_multipart import S3MultipartMixin
@@ -84,9 +84,14 @@ class S3Storage(S3UrlsMixin, S3WritesMixin, S3MultipartMixin, BucketStorage):  #
     def _open(self, name: str, mode: str = "rb") -> File:
         key = self._key(name)
         if mode in ("rb", "r"):
-            reader = S3ObjectReader(self.client, self.bucket_name, key)
-            reader.size  # noqa: B018 -- fail now (FileNotFoundError), not on first read
+            head = self._head(name)  # fail now (FileNotFoundError), not on first read
+            reader = S3ObjectReader(
+                self.client, self.bucket_name, key, size=int(head["ContentLength"])
+            )
             buffered = io.BufferedReader(reader, buffer_size=256 * 1024)
+            if self.settings.gzip and head.get("ContentEncoding") == gzip_writes.ENCODING:
+                # django-storages' gzip reads give the original bytes back
+                return S3StorageFile(gzip_writes.reader(buffered), name, self, mode)
             return S3StorageFile(buffered, name, self, mode)
         if mode in ("wb", "w"):
             writer = S3ObjectWriter(

@@ -10,14 +10,15 @@ save is boto3's managed transfer, unconditionally.
 
 from __future__ import annotations
 
-import contextlib
 import io
+import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 
+from buckets.storage import gzip_writes
 from buckets.storage.base import BucketStorage
 from buckets.storage.files import disk_path
 from buckets.storage.keys import clean_name
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     _Base = BucketStorage
 else:
     _Base = object
+
+logger = logging.getLogger(__name__)
 
 
 class S3WritesMixin(_Base):
@@ -51,6 +54,8 @@ class S3WritesMixin(_Base):
         max_length: int | None,
         metadata: Mapping[str, str] | None,
     ) -> str:
+        if gzip_writes.wanted(self.settings, self._put_args(name, content, metadata)):
+            content = gzip_writes.compress(content, self.settings.max_memory_size)
         fileobj = getattr(content, "file", content)
         if self.file_overwrite:
             self._upload(name, content, fileobj, metadata)
@@ -148,8 +153,15 @@ class S3WritesMixin(_Base):
         try:
             fill(name)
         except Exception:
-            with contextlib.suppress(OSError):
+            try:
                 self.delete(name)
+            except OSError:
+                logger.warning(
+                    "Could not delete the placeholder %s after a failed write; an empty "
+                    "object is left under that name.",
+                    name,
+                    exc_info=True,
+                )
             raise
         return name
 
@@ -176,13 +188,16 @@ class S3WritesMixin(_Base):
                 self._check_bucket(src)
             raise err from exc
 
-    def _copy_args(self, src_name: str, metadata: Mapping[str, str] | None) -> dict[str, Any]:
-        """CopyObject's arguments to write the copy as ``save()`` writes (``REPLACE``; see
-        :func:`buckets.storage.put_args.copy_args`)."""
+    def _copy_args(
+        self, src_name: str, metadata: Mapping[str, str] | None, dst_name: str
+    ) -> dict[str, Any]:
+        """CopyObject's arguments to write the copy as ``save()`` writes under ``dst_name``
+        (``REPLACE``; see :func:`buckets.storage.put_args.copy_args`)."""
         head = self._head_source(src_name)
         if head.get("ExpiresString"):  # botocore's raw header, when it has one
             head["Expires"] = head["ExpiresString"]
-        return {**copy_args(self.settings, head, metadata), "MetadataDirective": "REPLACE"}
+        params = self.get_object_parameters(dst_name)
+        return {**copy_args(self.settings, head, metadata, params), "MetadataDirective": "REPLACE"}
 
     def _head_source(self, name: str) -> dict[str, Any]:
         """``_head`` of an object about to be copied; a missing bucket is no missing object."""
@@ -217,7 +232,7 @@ class S3WritesMixin(_Base):
         used. Written as ``save()`` writes, ``metadata`` added (:mod:`buckets.storage.base`).
         Unless ``overwrite``, the name is claimed first (:meth:`_fill_claimed_name`).
         """
-        args = self._copy_args(src_name, metadata)  # a missing source claims no name
+        args = self._copy_args(src_name, metadata, name)  # a missing source claims no name
         name = self.available_name(name, max_length, overwrite=overwrite)
         if overwrite:
             self._copy(src_name, name, args)

@@ -10,6 +10,7 @@ and a small file becomes a single PUT; the part being filled stays in memory up 
 from __future__ import annotations
 
 import io
+import logging
 import tempfile
 from typing import Any
 
@@ -17,6 +18,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from buckets.signing.limits import MIN_PART_SIZE
 from buckets.storage.files import AbortOnErrorFile
+
+logger = logging.getLogger(__name__)
 
 
 class NoSuchBucketError(OSError):
@@ -249,7 +252,15 @@ class S3ObjectWriter(io.RawIOBase):
                     Bucket=self._bucket, Key=self._key, UploadId=upload_id
                 )
             except (ClientError, BotoCoreError):
-                pass  # S3's lifecycle rule for incomplete uploads is the backstop.
+                # S3's lifecycle rule for incomplete uploads (and buckets_cleanup, under
+                # the staging prefix) is the backstop.
+                logger.warning(
+                    "Could not abort the multipart upload %s of %s; its parts stay stored "
+                    "until it is aborted.",
+                    upload_id,
+                    self._key,
+                    exc_info=True,
+                )
         if not self.closed:
             super().close()
 

@@ -17,7 +17,7 @@ from botocore.credentials import RefreshableCredentials
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import cached_property
 
-from buckets.storage import object_urls
+from buckets.storage import cloudfront, object_urls
 from buckets.storage.base import name_type_error
 
 if TYPE_CHECKING:
@@ -35,7 +35,13 @@ class S3UrlsMixin:
     """
 
     #: Cached attributes that depend on the settings or credentials.
-    URL_CACHES = ("_url_template", "_url_forms", "_url_maker", "_static_credentials")
+    URL_CACHES = (
+        "_url_template",
+        "_url_forms",
+        "_url_maker",
+        "_static_credentials",
+        "_cloudfront_signer",
+    )
 
     if TYPE_CHECKING:
 
@@ -128,7 +134,7 @@ class S3UrlsMixin:
         s = self.settings
         host, prefix, region = self._url_template
         public_base = None
-        if s.custom_domain:
+        if s.custom_domain and self._cloudfront_signer is None:
             public_base = f"{s.url_protocol}//{s.custom_domain}/"
         elif not s.querystring_auth:
             public_base = host + prefix
@@ -139,7 +145,23 @@ class S3UrlsMixin:
             location=self.location,
             public_base=public_base,
             expires=s.querystring_expire,
+            custom_domain=bool(s.custom_domain),
         )
+
+    @cached_property
+    def _cloudfront_signer(self) -> Any:
+        """botocore's ``CloudFrontSigner`` when URLs on ``custom_domain`` are signed for
+        CloudFront (``querystring_auth`` and the key pair set), else None."""
+        s = self.settings
+        if s.custom_domain and s.querystring_auth and s.cloudfront_key_id and s.cloudfront_key:
+            return cloudfront.new_signer(s.cloudfront_key_id, s.cloudfront_key)
+        return None
+
+    def _cloudfront_url(self, name: str, expire: int | None) -> str:
+        s = self.settings
+        url = f"{s.url_protocol}//{s.custom_domain}/{self._url_maker.escaped_path(name)}"
+        expires_in = s.querystring_expire if expire is None else expire
+        return cloudfront.signed_url(self._cloudfront_signer, url, expires_in)
 
     def url(
         self,
@@ -148,7 +170,8 @@ class S3UrlsMixin:
         expire: int | None = None,
         http_method: str | None = None,
     ) -> str:
-        """The object's URL: signed (``querystring_auth``), public, or on ``custom_domain``.
+        """The object's URL: signed (``querystring_auth``), public, or on ``custom_domain``
+        (signed for CloudFront with ``cloudfront_key_id``/``cloudfront_key``).
         ``TypeError`` for a name that is no ``str`` (``None``: a field with no file)."""
         maker = self._url_maker
         prefix = maker.public_prefix
@@ -158,6 +181,8 @@ class S3UrlsMixin:
                 if maker.plain_name(name) and "/." not in name and "//" not in name:
                     return prefix + name
                 return maker.public_url(name)
+            if self._cloudfront_signer is not None:
+                return self._cloudfront_url(name, expire)
             return maker.url(
                 name, self._signing_credentials, parameters, expire, http_method or "GET"
             )

@@ -44,6 +44,7 @@ from django.utils.functional import cached_property
 
 from buckets import conf
 from buckets.checks import fake as checks_fake  # noqa: F401 -- registers the DEBUG = False warning
+from buckets.storage import gzip_writes
 from buckets.storage.base import BucketStorage
 from buckets.storage.files import AbortOnErrorFile
 from buckets.storage.keys import prefix_for
@@ -117,7 +118,15 @@ class FakeS3Storage(FakeUrlsMixin, FakeCopiesMixin, FakeMultipartMixin, BucketSt
     #: derived keys), ``STORAGES`` and ``DEFAULT_FILE_STORAGE`` (whose credentials the
     #: ``AWS`` dict holds).
     RESET_ON: ClassVar[frozenset[str]] = frozenset(
-        {"MEDIA_ROOT", "MEDIA_URL", "AWS", "SECRET_KEY", "STORAGES", "DEFAULT_FILE_STORAGE"}
+        {
+            "MEDIA_ROOT",
+            "MEDIA_URL",
+            "AWS",
+            "SECRET_KEY",
+            "STORAGES",
+            "DEFAULT_FILE_STORAGE",
+            *conf.GLOBAL_SETTINGS,
+        }
     )
     CACHED: ClassVar[tuple[str, ...]] = ("settings", "root", "disk")
 
@@ -137,14 +146,28 @@ class FakeS3Storage(FakeUrlsMixin, FakeCopiesMixin, FakeMultipartMixin, BucketSt
         """
         raw_aws = getattr(django_settings, "AWS", None) or {}
         aws = conf.read_aws_dict(raw_aws)  # ImproperlyConfigured for a bad AWS setting
+        storages_globals = conf.read_storages_globals()
         options = dict(self._options)
-        if not options.get("bucket_name") and not aws.get("bucket_name"):
+        if not any(
+            source.get("bucket_name")
+            for source in (options, self.class_options, aws, storages_globals)
+        ):
             options["bucket_name"] = DEFAULT_BUCKET
         if not aws_credentials_are_the_fakes():
             raw_aws = {
                 key: value for key, value in raw_aws.items() if key not in _CREDENTIAL_AWS_KEYS
             }
-        resolved = conf.resolve(options, raw_aws)
+            storages_globals = {
+                name: found
+                for name, found in storages_globals.items()
+                if name not in CREDENTIAL_OPTIONS
+            }
+        resolved = conf.resolve(
+            options,
+            raw_aws,
+            class_attributes=self.class_options,
+            storages_globals=storages_globals,
+        )
         changes: dict[str, Any] = {"region_name": resolved.region_name or DEFAULT_REGION}
         if not resolved.access_key:
             secret = django_settings.SECRET_KEY
@@ -210,6 +233,9 @@ class FakeS3Storage(FakeUrlsMixin, FakeCopiesMixin, FakeMultipartMixin, BucketSt
         metadata: Mapping[str, str] | None,
     ) -> str:
         args = self._put_args(name, content, metadata)
+        if gzip_writes.wanted(self.settings, args):  # stored compressed, as on S3
+            content = gzip_writes.compress(content, self.settings.max_memory_size)
+            args = self._put_args(name, content, metadata)
         chunks = (
             content.chunks(CHUNK_SIZE)
             if hasattr(content, "chunks")
@@ -240,7 +266,10 @@ class FakeS3Storage(FakeUrlsMixin, FakeCopiesMixin, FakeMultipartMixin, BucketSt
         if mode in ("rb", "r"):
             path = self._object_path(name)
             try:
-                return AbortOnErrorFile(open(path, "rb"), name)
+                stored = open(path, "rb")  # noqa: SIM115 -- closed with the File
+                if self.settings.gzip and read_headers(path).get("Content-Encoding") == "gzip":
+                    return AbortOnErrorFile(gzip_writes.reader(stored), name)
+                return AbortOnErrorFile(stored, name)
             except IsADirectoryError as exc:
                 raise FileNotFoundError(errno.ENOENT, "No such key", name) from exc
         if mode in ("wb", "w"):

@@ -40,7 +40,12 @@ class FakeCopiesMixin(_Base):
         ) -> str: ...
 
     def _spool_copy(
-        self, src_name: str, metadata: Mapping[str, str] | None = None, *, replace: bool = True
+        self,
+        src_name: str,
+        metadata: Mapping[str, str] | None = None,
+        *,
+        replace: bool = True,
+        dst_name: str = "",
     ) -> Spooled:
         """The source's bytes in a spooled file, under no key yet, with the Content-Type
         and headers a copy is written with (:func:`buckets.storage.put_args.copy_args`:
@@ -48,7 +53,8 @@ class FakeCopiesMixin(_Base):
         ``replace`` exactly the source's (S3's CopyObject keeps them all)."""
         src = self._object_path(src_name)
         if replace:
-            params = copy_args(self.settings, read_parameters(src), metadata)
+            object_parameters = self.get_object_parameters(dst_name)
+            params = copy_args(self.settings, read_parameters(src), metadata, object_parameters)
             content_type, headers = params.get("ContentType"), served_headers(params)
         else:
             content_type, headers = read_meta(src)[0], read_headers(src)
@@ -88,7 +94,7 @@ class FakeCopiesMixin(_Base):
         """
         name = self.available_name(name, max_length, overwrite=overwrite)
         self._path(name)  # refuse a bad name before reading anything
-        spooled = self._spool_copy(src_name, metadata)
+        spooled = self._spool_copy(src_name, metadata, dst_name=name)
         return self._publish(spooled, name, max_length, overwrite=overwrite)
 
     def metadata(self, name: str) -> dict[str, str]:

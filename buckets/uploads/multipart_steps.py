@@ -37,6 +37,7 @@ from buckets.uploads.multipart_session import (
 from buckets.uploads.rules import MAX_INPUT_LENGTH, file_too_large, upload_size_limit
 from buckets.uploads.staging_names import check_upload_name, new_upload_name
 from buckets.uploads.upload_request import MultipartUploadForm, upload_storage
+from buckets.uploads.wording import format_size
 
 __all__ = [
     "MAX_SIGN_BATCH",
@@ -205,8 +206,8 @@ def finish_upload(request: HttpRequest, session: UploadSession) -> dict[str, str
             "count": session.plan.part_count,
         }
     elif set(held) != set(planned) or held != planned:
-        problem = _("The uploaded parts differ from the declared size of %(size)d bytes.") % {
-            "size": session.plan.size
+        problem = _("The uploaded parts differ from the declared size of %(size)s.") % {
+            "size": format_size(session.plan.size, exact=True)  # a few bytes matter here
         }
     if problem is not None:
         session.storage.abort_multipart_upload(session.key, session.upload_id)

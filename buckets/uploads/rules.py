@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from buckets.conf import S3Settings
 from buckets.signing.content_types import accept_patterns, signed_content_type
 from buckets.signing.limits import MAX_KEY_BYTES
+from buckets.uploads.wording import describe_types, size_pair
 
 __all__ = [
     "MAX_INPUT_LENGTH",
@@ -61,9 +62,10 @@ def upload_size_limit(field: Any, storage: Any, *, multipart: bool = False) -> i
 def file_too_large(size: int, limit: int) -> str:
     """The message for a declared ``size`` over the upload's ``limit``
     (:func:`upload_size_limit`), for the user."""
-    return _("The file is too large (%(size)s bytes); the limit is %(limit)s bytes.") % {
-        "size": size,
-        "limit": limit,
+    said, most = size_pair(size, limit)
+    return _("The file is too large (%(size)s); the limit is %(limit)s.") % {
+        "size": said,
+        "limit": most,
     }
 
 
@@ -109,21 +111,21 @@ def upload_content_type(
     """
     if accepted is None:
         accepted = accepted_patterns(field)
-    listed = ", ".join(accepted)
+    # Named for a person, with the patterns an API client declares types against.
+    listed = {"names": describe_types(accepted), "patterns": ", ".join(accepted)}
     if content_type is None:
         content_type = mimetypes.guess_type(filename, strict=False)[0]
     if content_type is None:
         signed = signed_content_type(None, accepted)
         if signed is None:
             raise ContentTypeRefused(
-                _("Declare the file's content type (accepted: %(accepted)s).")
-                % {"accepted": listed}
+                _("Declare the file's content type. Accepted: %(names)s (%(patterns)s).") % listed
             )
         return signed
     signed = signed_content_type(content_type, accepted)
     if signed is None:
         raise ContentTypeRefused(
-            _("Files of type %(type)s are not accepted here (accepted: %(accepted)s).")
-            % {"type": content_type, "accepted": listed}
+            _("Files of type %(type)s are not accepted here. Accepted: %(names)s (%(patterns)s).")
+            % {"type": content_type, **listed}
         )
     return signed

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
 
 from buckets.signing.limits import MAX_KEY_BYTES
 from buckets.uploads.staging_names import max_upload_name_length
@@ -30,11 +31,16 @@ def staging_checks(field: Any) -> list[checks.CheckMessage]:
         if sample.startswith(prefix):
             errors.append(
                 checks.Error(
-                    f"'upload_to' ({field.upload_to!r}) puts files under the storage's "
-                    f"staging prefix {prefix!r}, where direct uploads wait to be moved and "
-                    "the staging clean-up (buckets_cleanup, buckets_lifecycle) deletes them.",
-                    hint="Choose another upload_to, or another UPLOAD_PREFIX "
-                    "(storage option 'upload_prefix').",
+                    _(
+                        "'upload_to' (%(upload_to)r) puts files under the storage's staging "
+                        "prefix %(prefix)r, where direct uploads wait to be moved and the "
+                        "staging clean-up (buckets_cleanup, buckets_lifecycle) deletes them."
+                    )
+                    % {"upload_to": field.upload_to, "prefix": prefix},
+                    hint=_(
+                        "Choose another upload_to, or another UPLOAD_PREFIX (storage option "
+                        "'upload_prefix')."
+                    ),
                     obj=field,
                     id="buckets.E103",
                 )
@@ -44,12 +50,18 @@ def staging_checks(field: Any) -> list[checks.CheckMessage]:
         if field.max_length < longest:
             errors.append(
                 checks.Warning(
-                    f"'max_length' ({field.max_length}) is shorter than a staging name can "
-                    f"be ({longest} characters with the staging prefix {prefix!r}).",
-                    hint="Staging names are not stored, but a file name moved under "
-                    "upload_to is cut to max_length, and one that cannot be cut to fit "
-                    "raises SuspiciousFileOperation on save. Use "
-                    f"max_length={longest} or more (the default is {MAX_KEY_BYTES}).",
+                    _(
+                        "'max_length' (%(max_length)d) is shorter than a staging name can be "
+                        "(%(longest)d characters with the staging prefix %(prefix)r)."
+                    )
+                    % {"max_length": field.max_length, "longest": longest, "prefix": prefix},
+                    hint=_(
+                        "Staging names are not stored, but a file name moved under upload_to "
+                        "is cut to max_length, and one that cannot be cut to fit raises "
+                        "SuspiciousFileOperation on save. Use max_length=%(longest)d or more "
+                        "(the default is %(default)d)."
+                    )
+                    % {"longest": longest, "default": MAX_KEY_BYTES},
                     obj=field,
                     id="buckets.W101",
                 )

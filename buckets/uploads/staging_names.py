@@ -54,10 +54,11 @@ _PART_HEX = 16  # nonce, field mac and user mac: 64 bits each
 
 #: The message of each code :func:`upload_error` gives, for the model field and the form
 #: field alike (each merges them into its ``default_error_messages``).
+#: Worded for a person at a form and for an API client alike (``validate_upload``).
 UPLOAD_ERROR_MESSAGES = {
-    "gone": _("The upload has expired or was already used; choose the file again."),
+    "gone": _("The upload has expired or was already used. Please upload the file again."),
     "not_uploaded": _(
-        "This file was not uploaded through this form. Please choose the file again."
+        "This file was not uploaded for this field (or not by you). Please upload it again."
     ),
 }
 _SEGMENT_RE = re.compile(rf"[0-9a-f]{{{3 * _PART_HEX}}}\Z")

@@ -39,3 +39,6 @@ class Folder(models.Model):
 class Attachment(models.Model):
     folder = models.ForeignKey(Folder, on_delete=models.CASCADE, related_name="attachments")
     file = S3FileField(_("file"), upload_to="attachments/", blank=True)
+
+    def __str__(self) -> str:
+        return self.file.name if self.file else f"{self.folder}: (no file)"

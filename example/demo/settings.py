@@ -1,13 +1,17 @@
 """The demo site: FakeS3Storage on the local disk and SQLite by default, no AWS account.
 
-Point it at real S3, MinIO or Ceph RGW with environment variables alone:
-DEMO_S3_BUCKET (switches to S3Storage), DEMO_S3_ENDPOINT_URL, DEMO_S3_ACCESS_KEY,
-DEMO_S3_SECRET_KEY, DEMO_S3_REGION. The bucket needs the CORS rule that
-``python manage.py buckets_cors --origin http://127.0.0.1:8000`` sets.
+``DEMO_S3=seaweedfs`` runs it on the bucket of the SeaweedFS server ``./run-demo
+--seaweedfs`` starts. Point it at real S3, MinIO or Ceph RGW with environment variables
+alone: DEMO_S3_BUCKET (switches to S3Storage), DEMO_S3_ENDPOINT_URL, DEMO_S3_ACCESS_KEY,
+DEMO_S3_SECRET_KEY, DEMO_S3_REGION; the bucket needs the CORS rule that ``manage.py
+buckets_cors`` sets (``demo_setup`` prints the command). Each mode keeps its database and
+media in its own folder (``demo.modes``).
 """
 
 import os
 from pathlib import Path
+
+from demo import modes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY = os.environ.get("DEMO_SECRET_KEY", "demo-only-not-secret-change-me")
@@ -51,7 +55,7 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("DEMO_DATABASE", BASE_DIR / "db.sqlite3"),
+        "NAME": os.environ.get("DEMO_DATABASE") or modes.mode_dir() / "db.sqlite3",
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -59,20 +63,14 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 STATIC_URL = "/static/"
 MEDIA_URL = "/media/"
-MEDIA_ROOT = os.environ.get("DEMO_MEDIA_ROOT", BASE_DIR / "media")
+MEDIA_ROOT = os.environ.get("DEMO_MEDIA_ROOT") or modes.mode_dir() / "media"
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/"
 
-if os.environ.get("DEMO_S3_BUCKET"):
-    AWS = {
-        "BUCKET": os.environ["DEMO_S3_BUCKET"],
-        "REGION": os.environ.get("DEMO_S3_REGION", "us-east-1"),
-    }
-    for key in ("ENDPOINT_URL", "ACCESS_KEY", "SECRET_KEY"):
-        if os.environ.get(f"DEMO_S3_{key}"):
-            AWS[key] = os.environ[f"DEMO_S3_{key}"]
-    if "ENDPOINT_URL" in AWS:
-        AWS["ADDRESSING_STYLE"] = "path"
+Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+_aws = modes.aws_setting()
+if _aws is not None:
+    AWS = _aws
     STORAGE_BACKEND = "buckets.storage.S3Storage"
 else:
     STORAGE_BACKEND = "buckets.test.storage.FakeS3Storage"

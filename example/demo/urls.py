@@ -13,6 +13,9 @@ FAKE = settings.STORAGES["default"]["BACKEND"] == "buckets.test.storage.FakeS3St
 urlpatterns = [
     path("", views.document_list, name="document_list"),
     path("upload/", views.upload, name="upload"),
+    path("documents/<int:pk>/edit/", views.edit, name="document_edit"),
+    path("documents/<int:pk>/delete/", views.delete, name="document_delete"),
+    path("about/", views.about, name="about"),
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url=static("demo/favicon.svg"))),
     path("", include("buckets.test.urls" if FAKE else "buckets.urls")),

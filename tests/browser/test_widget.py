@@ -202,7 +202,7 @@ def test_a_file_over_max_size_is_refused_in_words_and_nothing_is_stored(
     big = b"\x89PNG\r\n\x1a\n" + bytes(MiB)
     page.set_input_files("#id_image_file", files=[a_file("holiday.png", big, "image/png")])
     error = w.locator(".s3file-error")
-    # Both round to "1.0 MB", so the message counts bytes.
+    # Both round to "1.0 MiB", so the message counts bytes.
     expect(error).to_have_text(
         "“holiday.png” is too large (1,048,584 bytes). The limit is 1,048,576 bytes."
     )
@@ -255,8 +255,31 @@ def test_sizes_follow_the_plural_rules_of_the_page_language(
     page.set_input_files(
         "#id_pdf_file", files=[a_file("big.pdf", b"%PDF-" + bytes(2000), "application/pdf")]
     )
-    expect(error).to_contain_text("(2,0 KB)")
-    expect(error).to_contain_text("1,0 KB")
+    expect(error).to_contain_text("(2,0 KiB)")
+    expect(error).to_contain_text("1,0 KiB")
+
+
+def test_the_widget_speaks_the_language_of_the_page(
+    page: Page,
+    live_server: Any,
+    rgw_target: Any,
+    admin_user: Any,
+    login: Any,
+    settings: Any,
+    screenshot: Any,
+) -> None:
+    """The shipped German catalog, in the template and in what the script says."""
+    settings.LANGUAGE_CODE = "de"
+    _logged_in_avatar_page(page, live_server, login, admin_user)
+    w = widget(page, "image")
+    expect(w.locator(".s3file-hint")).to_have_text("Zulässig: Bilder, bis 1,0 MiB")
+    expect(w.locator(".s3file-choose")).to_have_text("Datei auswählen")
+    big = b"\x89PNG\r\n\x1a\n" + bytes(2 * MiB)
+    page.set_input_files("#id_image_file", files=[a_file("urlaub.png", big, "image/png")])
+    expect(w.locator(".s3file-error")).to_have_text(
+        "„urlaub.png“ ist zu groß (2,0 MiB). Erlaubt sind höchstens 1,0 MiB."
+    )
+    screenshot(w, "widget-error-de")
 
 
 def test_a_file_of_the_wrong_type_is_refused_in_words_and_nothing_is_stored(
@@ -285,7 +308,7 @@ def test_a_refusal_from_the_signing_view_is_shown_with_its_reason(
     data = b"%PDF-1.4\n" + bytes(5000)
     page.set_input_files("#id_pdf_file", files=[a_file("big.pdf", data, "application/pdf")])
     expect(w.locator(".s3file-error")).to_contain_text(
-        "The upload was refused: The file is too large (5009 bytes); the limit is 2048 bytes."
+        "The upload was refused: The file is too large (4.9 KiB); the limit is 2.0 KiB."
     )
     assert hidden_value(w) == ""
     assert target.keys() == []
@@ -400,7 +423,7 @@ def _document_with_file(target: Any, name: str, data: bytes) -> Document:
 
 
 def test_cancel_during_an_upload_keeps_the_previous_file(
-    page: Page, live_server: Any, target: Any, admin_user: Any, login: Any
+    page: Page, live_server: Any, target: Any, admin_user: Any, login: Any, screenshot: Any
 ) -> None:
     document = _document_with_file(target, "old.txt", b"old bytes")
     login(page.context, admin_user)
@@ -418,20 +441,24 @@ def test_cancel_during_an_upload_keeps_the_previous_file(
 
     # While it uploads, the form cannot be sent: not by the button, not by Enter, not by script.
     expect(page.locator("#save")).to_be_disabled()
-    page.locator("#id_name").press("Enter")
-    page.evaluate("() => document.getElementById('the-form').requestSubmit()")
-    expect(w.locator(".s3file-status")).to_have_text(
-        "Wait for the upload to finish, or cancel it, before saving."
+    busy = (
+        "The form cannot be sent yet: a file is still uploading. Wait for it to finish, "
+        "or cancel it."
     )
+    # Enter does nothing while the submit button is disabled: the widget says why.
+    page.locator("#id_name").press("Enter")
+    expect(w.locator(".s3file-error")).to_have_text(busy)
+    expect(w.locator(".s3file-error")).to_be_visible()
+    screenshot(w, "widget-busy-enter")
+    page.evaluate("() => document.getElementById('the-form').requestSubmit()")
+    expect(w.locator(".s3file-error")).to_have_text(busy)
     assert "saved" not in page.url
     expect(w).to_have_attribute("data-state", "uploading")
 
     w.get_by_role("button", name="Cancel").click()
     expect(w).to_have_attribute("data-state", "filled")
     expect(w.locator(".s3file-link")).to_have_text("old.txt")
-    expect(w.locator(".s3file-status")).to_have_text(
-        "Upload cancelled. The previous value is kept."
-    )
+    expect(w.locator(".s3file-status")).to_have_text("Upload cancelled. The current file is kept.")
     assert hidden_value(w) == "old.txt"
     expect(page.locator("#save")).to_be_enabled()
     throttle(page, None)
@@ -455,13 +482,94 @@ def test_remove_clears_the_field_on_save(
     expect(w.locator(".s3file-link")).to_have_text("face.png")
     w.get_by_role("button", name="Remove").click()
     expect(w).to_have_attribute("data-state", "empty")
-    expect(w.locator(".s3file-status")).to_have_text("File removed. Save the form to apply.")
+    expect(w.locator(".s3file-status")).to_have_text(
+        "“face.png” will be removed when the form is saved."
+    )
     assert hidden_value(w) == ""
     assert target.keys() == ["avatars/face.png"]  # nothing is deleted before the save
     save(page)
     avatar.refresh_from_db()
     assert not avatar.image
     assert target.keys() == []  # the orphan went after the commit
+
+
+def test_a_removal_can_be_undone_before_the_save(
+    page: Page, live_server: Any, target: Any, admin_user: Any, login: Any, screenshot: Any
+) -> None:
+    mark = Avatar._meta.get_field("image").written_mark  # type: ignore[attr-defined]
+    stored = target.storage.save("avatars/face.png", ContentFile(b"\x89PNG face"), metadata=mark)
+    avatar = Avatar.objects.create(image=stored)
+    login(page.context, admin_user)
+    page.goto(f"{live_server.url}/avatars/{avatar.pk}/")
+    w = widget(page, "image")
+    # By keyboard: Remove, then Undo, each the next stop after the other's result.
+    w.get_by_role("button", name="Replace").focus()
+    page.keyboard.press("Tab")
+    expect(w.get_by_role("button", name="Remove")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(w).to_have_attribute("data-state", "empty")
+    expect(w.locator(".s3file-removed")).to_contain_text(
+        "“face.png” will be removed when the form is saved."
+    )
+    expect(page.locator("#id_image_file")).to_be_focused()
+    screenshot(w, "widget-removed-undo")
+    page.keyboard.press("Tab")
+    expect(w.get_by_role("button", name="Undo")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(w).to_have_attribute("data-state", "filled")
+    expect(w.get_by_role("button", name="Replace")).to_be_focused()
+    expect(w.locator(".s3file-link")).to_have_text("face.png")
+    expect(w.locator(".s3file-removed")).to_be_hidden()
+    expect(w.locator(".s3file-status")).to_have_text("“face.png” is kept.")
+    assert hidden_value(w) == "avatars/face.png"
+
+
+def test_a_removal_survives_a_failed_save_and_can_still_be_undone(
+    page: Page, live_server: Any, target: Any, admin_user: Any, login: Any, screenshot: Any
+) -> None:
+    """Another field's error sends the form back: the removed file is still offered, not
+    lost from the form (before, the page came back with an empty field)."""
+    mark = Avatar._meta.get_field("image").written_mark  # type: ignore[attr-defined]
+    stored = target.storage.save("avatars/face.png", ContentFile(b"\x89PNG face"), metadata=mark)
+    avatar = Avatar.objects.create(image=stored)
+    login(page.context, admin_user)
+    page.goto(f"{live_server.url}/avatars/{avatar.pk}/")
+    image = widget(page, "image")
+    image.get_by_role("button", name="Remove").click()
+    # A value no upload made: the pdf field refuses it, so the save fails.
+    widget(page, "pdf").evaluate(
+        "(root) => { root.querySelector('input[type=hidden]').value = 'elsewhere.pdf'; }"
+    )
+    page.locator("#save").click()
+    page.wait_for_load_state()
+    image = widget(page, "image")
+    expect(image).to_have_attribute("data-state", "empty")
+    expect(image.locator(".s3file-removed")).to_contain_text(
+        "“face.png” will be removed when the form is saved."
+    )
+    screenshot(page, "page-removed-after-failed-save")
+    image.get_by_role("button", name="Undo").click()
+    expect(image).to_have_attribute("data-state", "filled")
+    expect(image.locator(".s3file-link")).to_have_text("face.png")
+    assert hidden_value(image) == "avatars/face.png"
+    widget(page, "pdf").evaluate(
+        "(root) => { root.querySelector('input[type=hidden]').value = ''; }"
+    )
+    save(page)
+    avatar.refresh_from_db()
+    assert avatar.image.name == "avatars/face.png"
+    assert target.keys() == ["avatars/face.png"]
+
+
+def test_a_required_field_offers_no_remove(
+    page: Page, live_server: Any, target: Any, admin_user: Any, login: Any
+) -> None:
+    document = _document_with_file(target, "old.txt", b"old bytes")  # Document.file: required
+    login(page.context, admin_user)
+    page.goto(f"{live_server.url}/documents/{document.pk}/")
+    w = widget(page, "file")
+    expect(w.get_by_role("button", name="Replace")).to_be_visible()
+    expect(w.locator(".s3file-remove")).to_have_count(0)
 
 
 def test_replace_an_existing_file(
@@ -672,7 +780,7 @@ def test_keyboard_only(
     chooser_input = page.locator("#id_file_file")
     expect(chooser_input).to_be_focused()
     expect(chooser_input).to_have_accessible_name(re.compile(r"^File:"))
-    expect(chooser_input).to_have_accessible_description("Any type of file, up to 5.0 TB")
+    expect(chooser_input).to_have_accessible_description("Any type of file, up to 5.0 TiB")
     outline = w.locator(".s3file-drop").evaluate("(el) => getComputedStyle(el).outlineStyle")
     assert outline == "solid"  # the focus is visible on the drop zone
     screenshot(w, "widget-focus")
@@ -682,12 +790,13 @@ def test_keyboard_only(
     expect(w).to_have_attribute("data-state", "filled")
     replace = w.get_by_role("button", name="Replace")
     expect(replace).to_be_focused()  # focus stays in the widget, on the next thing to do
-    page.keyboard.press("Tab")
-    remove = w.get_by_role("button", name="Remove")
-    expect(remove).to_be_focused()
-    page.keyboard.press("Enter")
-    expect(w).to_have_attribute("data-state", "empty")
-    expect(page.locator("#id_file_file")).to_be_focused()
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files([a_file("again.txt", b"again", "text/plain")])
+    expect(w.locator(".s3file-link")).to_have_text("again.txt")
+    expect(replace).to_be_focused()
+    page.keyboard.press("Tab")  # a required field has no Remove: out of the widget
+    expect(page.locator("#save")).to_be_focused()
     # Announced: progress and results in a polite live region, errors in an alert.
     expect(w.locator(".s3file-status")).to_have_attribute("aria-live", "polite")
     expect(w.locator(".s3file-error")).to_have_attribute("role", "alert")

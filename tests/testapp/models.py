@@ -67,3 +67,9 @@ class Archivable(models.Model):
 
     objects = UnarchivedManager()
     every = models.Manager()
+
+
+class LegacyAttachment(models.Model):
+    """Files kept the old way (a ``FileField`` on the local disk), to move into the bucket."""
+
+    file = models.FileField(upload_to="legacy/", max_length=255)

@@ -24,6 +24,8 @@ from django.apps import apps
 from django.core.files.storage import Storage, storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from buckets.uploads.field_tokens import field_label
 from buckets.uploads.staging_names import is_upload_name
@@ -51,22 +53,27 @@ def upload_field_labels() -> set[str | None]:
 
 
 class Command(BaseCommand):
-    help = (
-        "Delete staged direct uploads (under the staging prefix, uploads/) older than --hours. "
-        "Only names this site signed are deleted; anything else there is listed and kept."
-    )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Set here, in the language the command runs in (argparse takes no lazy text).
+        self.help = _(
+            "Delete staged direct uploads (under the staging prefix, uploads/) older than --hours. "
+            "Only names this site signed are deleted; anything else there is listed and kept."
+        )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--hours", type=float, default=24.0, help="Age (default 24).")
-        parser.add_argument("--storage", default="default", help="Storage alias (default).")
-        parser.add_argument("--dry-run", action="store_true", help="List, delete nothing.")
+        parser.add_argument("--hours", type=float, default=24.0, help=_("Age (default 24)."))
+        parser.add_argument("--storage", default="default", help=_("Storage alias (default)."))
+        parser.add_argument("--dry-run", action="store_true", help=_("List, delete nothing."))
 
     def handle(self, *args: Any, **options: Any) -> None:
         storage = storages[options["storage"]]
         settings = getattr(storage, "settings", None)
         prefix = getattr(settings, "upload_prefix", None)
         if not prefix:
-            raise CommandError(f"Storage {options['storage']!r} has no staging prefix.")
+            raise CommandError(
+                _("Storage %(alias)r has no staging prefix.") % {"alias": options["storage"]}
+            )
         labels = upload_field_labels()
         now = datetime.now(timezone.utc)
         cutoff = now - timedelta(hours=options["hours"])
@@ -74,7 +81,9 @@ class Command(BaseCommand):
         for name in walk(storage, prefix.rstrip("/")):
             if not is_upload_name(name, prefix=prefix, field_labels=labels):
                 kept += 1
-                self.stdout.write(f"kept {name}: not a staged upload made by this site")
+                self.stdout.write(
+                    _("kept %(name)s: not a staged upload made by this site") % {"name": name}
+                )
                 continue
             modified = storage.get_modified_time(name)
             if dj_timezone.is_naive(modified):
@@ -83,17 +92,39 @@ class Command(BaseCommand):
                 if not options["dry_run"]:
                     storage.delete(name)
                 deleted += 1
-                self.stdout.write(f"{'would delete' if options['dry_run'] else 'deleted'} {name}")
-        self.stdout.write(f"{deleted} staged file(s) older than {options['hours']} h.")
+                said = _("would delete %(name)s") if options["dry_run"] else _("deleted %(name)s")
+                self.stdout.write(said % {"name": name})
+        hours = options["hours"]
+        self.stdout.write(
+            ngettext(
+                "%(count)d staged file older than %(hours)s h.",
+                "%(count)d staged files older than %(hours)s h.",
+                deleted,
+            )
+            % {"count": deleted, "hours": hours}
+        )
         aborted = self._abort_stale_multipart(storage, prefix, labels, cutoff, options["dry_run"])
         if aborted is not None:
             self.stdout.write(
-                f"{aborted} unfinished multipart upload(s) older than {options['hours']} h."
+                ngettext(
+                    "%(count)d unfinished multipart upload older than %(hours)s h.",
+                    "%(count)d unfinished multipart uploads older than %(hours)s h.",
+                    aborted,
+                )
+                % {"count": aborted, "hours": hours}
             )
         if kept:
             self.stdout.write(
-                f"{kept} other file(s) under {prefix} kept. The staging prefix is for direct "
-                "uploads only: move them elsewhere (buckets_lifecycle's rule would expire them)."
+                ngettext(
+                    "%(count)d other file under %(prefix)s kept. The staging prefix is for "
+                    "direct uploads only: move it elsewhere (buckets_lifecycle's rule would "
+                    "expire it).",
+                    "%(count)d other files under %(prefix)s kept. The staging prefix is for "
+                    "direct uploads only: move them elsewhere (buckets_lifecycle's rule would "
+                    "expire them).",
+                    kept,
+                )
+                % {"count": kept, "prefix": prefix}
             )
 
     def _abort_stale_multipart(
@@ -113,12 +144,17 @@ class Command(BaseCommand):
         for upload in list_uploads(prefix):
             name, began = str(upload["Key"]), upload["Initiated"]
             if not is_upload_name(name, prefix=prefix, field_labels=labels):
-                self.stdout.write(f"kept multipart upload of {name}: not made by this site")
+                self.stdout.write(
+                    _("kept multipart upload of %(name)s: not made by this site") % {"name": name}
+                )
                 continue
             if isinstance(began, datetime) and began < cutoff:
                 if not dry_run:
                     storage.abort_multipart_upload(name, str(upload["UploadId"]))  # type: ignore[attr-defined]
                 aborted += 1
-                verb = "would abort" if dry_run else "aborted"
-                self.stdout.write(f"{verb} the multipart upload of {name}")
+                if dry_run:
+                    said = _("would abort the multipart upload of %(name)s")
+                else:
+                    said = _("aborted the multipart upload of %(name)s")
+                self.stdout.write(said % {"name": name})
         return aborted

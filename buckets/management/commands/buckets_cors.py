@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 #: The ``ID`` of the rule this command owns: running it again replaces that rule only.
 RULE_ID = "django-buckets-uploads"
@@ -49,23 +50,33 @@ def normalize_origin(value: str) -> str:
     parts = urlsplit(origin)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise CommandError(
-            f"{value!r} is not an origin: use scheme://host[:port], such as https://example.com."
+            _("%(value)r is not an origin: use scheme://host[:port], such as https://example.com.")
+            % {"value": value}
         )
     if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
         raise CommandError(
-            f"{value!r} is not an origin: an origin has no path, query or user, "
-            f"so use {parts.scheme}://{parts.netloc.rpartition('@')[2]}."
+            _(
+                "%(value)r is not an origin: an origin has no path, query or user, "
+                "so use %(origin)s."
+            )
+            % {"value": value, "origin": f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"}
         )
     if parts.netloc.count("*") > 1:
-        raise CommandError(f"{value!r}: S3 allows at most one '*' in an origin.")
+        raise CommandError(
+            _("%(value)r: S3 allows at most one '*' in an origin.") % {"value": value}
+        )
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 class Command(BaseCommand):
-    help = (
-        "Apply the bucket CORS rule the upload widget needs (POST and PUT from the site's "
-        "origins) to the bucket of a django-buckets storage, and print the configuration it set."
-    )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Set here, in the language the command runs in (argparse takes no lazy text).
+        self.help = _(
+            "Apply the bucket CORS rule the upload widget needs (POST and PUT from the site's "
+            "origins) to the bucket of a django-buckets storage, and print the configuration it "
+            "set."
+        )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -74,48 +85,57 @@ class Command(BaseCommand):
             dest="origins",
             default=[],
             metavar="ORIGIN",
-            help="A site origin allowed to upload, e.g. https://example.com (repeatable). "
-            "Default: settings.CSRF_TRUSTED_ORIGINS.",
+            help=_(
+                "A site origin allowed to upload, e.g. https://example.com (repeatable). "
+                "Default: settings.CSRF_TRUSTED_ORIGINS."
+            ),
         )
         parser.add_argument(
             "--storage",
             default="default",
-            help="The STORAGES alias whose bucket to configure (default: %(default)s).",
+            help=_("The STORAGES alias whose bucket to configure (default: %(default)s)."),
         )
         parser.add_argument(
             "--max-age",
             type=int,
             default=DEFAULT_MAX_AGE,
-            help="Seconds browsers may cache a preflight answer (default: %(default)s).",
+            help=_("Seconds browsers may cache a preflight answer (default: %(default)s)."),
         )
         parser.add_argument(
             "--dry-run",
             action="store_true",
-            help="Print the configuration without applying it.",
+            help=_("Print the configuration without applying it."),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         raw = options["origins"] or list(getattr(settings, "CSRF_TRUSTED_ORIGINS", []))
         if not raw:
             raise CommandError(
-                "Give the site's origin: --origin https://example.com (repeatable), "
-                "or set CSRF_TRUSTED_ORIGINS."
+                _(
+                    "Give the site's origin: --origin https://example.com (repeatable), "
+                    "or set CSRF_TRUSTED_ORIGINS."
+                )
             )
         origins = list(dict.fromkeys(normalize_origin(o) for o in raw))
         if options["max_age"] < 0:
-            raise CommandError("--max-age must be zero or more seconds.")
+            raise CommandError(_("--max-age must be zero or more seconds."))
 
         alias = options["storage"]
         try:
             storage = storages[alias]
         except Exception as exc:  # InvalidStorageError, ImproperlyConfigured...
-            raise CommandError(f"Storage {alias!r} cannot be loaded: {exc}") from exc
+            raise CommandError(
+                _("Storage %(alias)r cannot be loaded: %(error)s") % {"alias": alias, "error": exc}
+            ) from exc
         client = getattr(storage, "client", None)
         bucket = getattr(storage, "bucket_name", None)
         if client is None or not bucket:
             raise CommandError(
-                f"Storage {alias!r} ({type(storage).__name__}) is not a bucket with a boto3 "
-                f"client; a local fake needs no CORS rule (its uploads are same-origin)."
+                _(
+                    "Storage %(alias)r (%(class)s) is not a bucket with a boto3 client; a local "
+                    "fake needs no CORS rule (its uploads are same-origin)."
+                )
+                % {"alias": alias, "class": type(storage).__name__}
             )
 
         rules = [r for r in self._current_rules(client, bucket) if r.get("ID") != RULE_ID]
@@ -125,9 +145,15 @@ class Command(BaseCommand):
             try:
                 client.put_bucket_cors(Bucket=bucket, CORSConfiguration=configuration)
             except Exception as exc:  # botocore's ClientError and friends
-                raise CommandError(f"Could not set the CORS rules of {bucket!r}: {exc}") from exc
-        verb = "Would set" if options["dry_run"] else "Set"
-        self.stdout.write(f"{verb} the CORS configuration of bucket {bucket!r}:")
+                raise CommandError(
+                    _("Could not set the CORS rules of %(bucket)r: %(error)s")
+                    % {"bucket": bucket, "error": exc}
+                ) from exc
+        if options["dry_run"]:
+            said = _("Would set the CORS configuration of bucket %(bucket)r:")
+        else:
+            said = _("Set the CORS configuration of bucket %(bucket)r:")
+        self.stdout.write(said % {"bucket": bucket})
         self.stdout.write(json.dumps(configuration, indent=2))
 
     def _current_rules(self, client: Any, bucket: str) -> list[dict[str, Any]]:
@@ -137,4 +163,7 @@ class Command(BaseCommand):
             code = getattr(exc, "response", {}).get("Error", {}).get("Code")
             if code == "NoSuchCORSConfiguration":
                 return []
-            raise CommandError(f"Could not read the CORS rules of {bucket!r}: {exc}") from exc
+            raise CommandError(
+                _("Could not read the CORS rules of %(bucket)r: %(error)s")
+                % {"bucket": bucket, "error": exc}
+            ) from exc

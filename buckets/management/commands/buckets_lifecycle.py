@@ -21,6 +21,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from buckets.uploads.staging_names import is_upload_name
 
@@ -41,30 +43,40 @@ def staging_rule(prefix: str, days: int) -> dict[str, Any]:
 
 
 class Command(BaseCommand):
-    help = "Expire abandoned direct uploads under the staging prefix with a bucket lifecycle rule."
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Set here, in the language the command runs in (argparse takes no lazy text).
+        self.help = _(
+            "Expire abandoned direct uploads under the staging prefix with a bucket lifecycle rule."
+        )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--days", type=int, default=1, help="Age in days (default 1).")
-        parser.add_argument("--storage", default="default", help="Storage alias (default).")
+        parser.add_argument("--days", type=int, default=1, help=_("Age in days (default 1)."))
+        parser.add_argument("--storage", default="default", help=_("Storage alias (default)."))
         parser.add_argument(
-            "--dry-run", action="store_true", help="Print the configuration, change nothing."
+            "--dry-run", action="store_true", help=_("Print the configuration, change nothing.")
         )
         parser.add_argument(
             "--force",
             action="store_true",
-            help="Set the rule even if objects that are not staged uploads are under the prefix "
-            "(the bucket will delete them).",
+            help=_(
+                "Set the rule even if objects that are not staged uploads are under the prefix "
+                "(the bucket will delete them)."
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["days"] < 1:
-            raise CommandError("--days must be at least 1.")
+            raise CommandError(_("--days must be at least 1."))
         storage = storages[options["storage"]]
         client = getattr(storage, "client", None)
         if client is None:
             raise CommandError(
-                f"Storage {options['storage']!r} is not a bucket; for FakeS3Storage use "
-                "'manage.py buckets_cleanup'."
+                _(
+                    "Storage %(alias)r is not a bucket; for FakeS3Storage use "
+                    "'manage.py buckets_cleanup'."
+                )
+                % {"alias": options["storage"]}
             )
         staging = storage.settings.upload_prefix  # type: ignore[attr-defined]
         prefix = staging
@@ -88,10 +100,15 @@ class Command(BaseCommand):
                     Bucket=bucket, LifecycleConfiguration=configuration
                 )
         except (ClientError, BotoCoreError) as exc:
-            raise CommandError(f"Could not set the lifecycle of bucket {bucket!r}: {exc}") from exc
-        verb = "Would set" if options["dry_run"] else "Set"
-
-        self.stdout.write(f"{verb} the lifecycle configuration of bucket {bucket!r}:")
+            raise CommandError(
+                _("Could not set the lifecycle of bucket %(bucket)r: %(error)s")
+                % {"bucket": bucket, "error": exc}
+            ) from exc
+        if options["dry_run"]:
+            said = _("Would set the lifecycle configuration of bucket %(bucket)r:")
+        else:
+            said = _("Set the lifecycle configuration of bucket %(bucket)r:")
+        self.stdout.write(said % {"bucket": bucket})
         self.stdout.write(json.dumps(configuration, indent=2))
 
     def _refuse_if_not_staged(self, client: Any, bucket: str, key_prefix: str, prefix: str) -> None:
@@ -109,11 +126,25 @@ class Command(BaseCommand):
                     if len(offending) < SHOWN_KEYS:
                         offending.append(key)
         if count:
-            more = f" and {count - len(offending)} more" if count > len(offending) else ""
+            listed = ", ".join(offending)
+            if count > len(offending):
+                listed = _("%(listed)s and %(more)d more") % {
+                    "listed": listed,
+                    "more": count - len(offending),
+                }
             raise CommandError(
-                f"Bucket {bucket!r} holds {count} object(s) under the staging prefix "
-                f"{key_prefix!r} that are not staged uploads, which the lifecycle rule would "
-                f"delete: {', '.join(offending)}{more}. Move them out of the prefix (check that "
-                "no S3FileField's upload_to and no storage's location puts files there), or "
-                "run again with --force to set the rule anyway."
+                ngettext(
+                    "Bucket %(bucket)r holds %(count)d object under the staging prefix "
+                    "%(prefix)r that is not a staged upload, which the lifecycle rule would "
+                    "delete: %(listed)s. Move it out of the prefix (check that no "
+                    "S3FileField's upload_to and no storage's location puts files there), or "
+                    "run again with --force to set the rule anyway.",
+                    "Bucket %(bucket)r holds %(count)d objects under the staging prefix "
+                    "%(prefix)r that are not staged uploads, which the lifecycle rule would "
+                    "delete: %(listed)s. Move them out of the prefix (check that no "
+                    "S3FileField's upload_to and no storage's location puts files there), or "
+                    "run again with --force to set the rule anyway.",
+                    count,
+                )
+                % {"bucket": bucket, "count": count, "prefix": key_prefix, "listed": listed}
             )

@@ -21,7 +21,7 @@
  *
  * Each widget's root element receives bubbling events: s3file:start, s3file:progress
  * (detail.percent), s3file:uploaded (detail.name, detail.file), s3file:error (detail.message),
- * s3file:cancelled and s3file:removed. Progress also carries detail.loaded, detail.total,
+ * s3file:cancelled, s3file:removed and s3file:restored (an undone removal). Progress also carries detail.loaded, detail.total,
  * detail.speed (bytes a second) and detail.secondsLeft.
  */
 (function () {
@@ -82,15 +82,17 @@
     }
   }
 
-  // "3.2 MB": units are ["%s B", "%s KB", "%s MB", "%s GB"] (symbols: no plural forms).
+  // "3.2 MiB": binary units, labelled as such, as the server says sizes
+  // (buckets.uploads.wording.format_size): units are ["%s B", "%s KiB", "%s MiB", "%s GiB",
+  // "%s TiB"] (symbols: no plural forms), from data-messages.
   function formatSize(bytes, units, exact, lang) {
-    units = units && units.length ? units : ["%s B", "%s KB", "%s MB", "%s GB"];
+    units = units && units.length ? units : ["%s B", "%s KiB", "%s MiB", "%s GiB", "%s TiB"];
     if (bytes < 1024 || exact) {
       return formatBytes(bytes, units, lang);
     }
     var value = bytes;
     var unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
+    while (value >= 1023.95 && unit < units.length - 1) { // never "1,024.0 KiB"
       value /= 1024;
       unit += 1;
     }
@@ -389,7 +391,28 @@
       if (widget) {
         event.preventDefault();
         event.stopImmediatePropagation();
-        widget.say(widget.text("busy"));
+        widget.notice(widget.text("busy"));
+      }
+    },
+    true
+  );
+
+  // Enter in a field submits a form only through an enabled submit button: while an upload
+  // runs they are disabled, so the browser would do nothing, silently. Say why instead.
+  document.addEventListener(
+    "keydown",
+    function (event) {
+      var field = event.target;
+      if (event.key !== "Enter" || event.defaultPrevented || !field || !field.form) {
+        return;
+      }
+      if (field.matches("textarea, button, select, [contenteditable], input[type='button'], input[type='reset']")) {
+        return;
+      }
+      var widget = formBusy(field.form);
+      if (widget) {
+        event.preventDefault();
+        widget.notice(widget.text("busy"));
       }
     },
     true
@@ -411,7 +434,10 @@
     this.percent = root.querySelector(".s3file-percent");
     this.detail = root.querySelector(".s3file-detail");
     this.cancelButton = root.querySelector(".s3file-cancel");
-    this.removeButton = root.querySelector(".s3file-remove");
+    this.removeButton = root.querySelector(".s3file-remove"); // none on a required field
+    this.removedBox = root.querySelector(".s3file-removed");
+    this.removedText = root.querySelector(".s3file-removed-text");
+    this.undoButton = root.querySelector(".s3file-undo");
     this.replaceButton = root.querySelector(".s3file-replace");
     this.retryButton = root.querySelector(".s3file-retry");
     this.status = root.querySelector(".s3file-status");
@@ -427,6 +453,13 @@
     this.attempt = null;
     this.lastFile = null;
     this.objectUrl = null;
+    // The file a Remove took away, until the form is saved: the undo brings it back. The
+    // server renders one after a failed save (data-previous, the link still showing it).
+    this.previous = null;
+    var previous = root.getAttribute("data-previous");
+    if (previous && this.hidden && !this.hidden.value) {
+      this.previous = this.snapshot(previous);
+    }
     this.form = this.hidden ? this.hidden.form : root.closest("form");
 
     this.input.addEventListener("change", function () {
@@ -440,9 +473,16 @@
     this.cancelButton.addEventListener("click", function () {
       self.cancel();
     });
-    this.removeButton.addEventListener("click", function () {
-      self.remove();
-    });
+    if (this.removeButton) {
+      this.removeButton.addEventListener("click", function () {
+        self.remove();
+      });
+    }
+    if (this.undoButton) {
+      this.undoButton.addEventListener("click", function () {
+        self.undo();
+      });
+    }
     this.replaceButton.addEventListener("click", function () {
       self.input.click();
     });
@@ -505,6 +545,12 @@
     this.current.hidden = state !== "filled";
     this.drop.hidden = state !== "empty";
     this.progressBox.hidden = state !== "uploading";
+    if (this.removedBox) {
+      this.removedBox.hidden = !(state === "empty" && this.previous);
+      if (this.previous) {
+        this.removedText.textContent = this.text("removed", { name: this.previous.text });
+      }
+    }
     this.input.tabIndex = state === "empty" ? 0 : -1;
     if (this.busy) {
       this.root.setAttribute("aria-busy", "true");
@@ -522,6 +568,12 @@
 
   Widget.prototype.say = function (message) {
     this.status.textContent = message || "";
+  };
+
+  // A message that must be seen even while the upload runs (the status is then only for
+  // screen readers): why the form was not sent.
+  Widget.prototype.notice = function (message) {
+    this.error.textContent = message;
   };
 
   Widget.prototype.clearMessages = function () {
@@ -571,7 +623,8 @@
       var size = formatSize(file.size, sizes, false, this.lang);
       var most = formatSize(limit, sizes, false, this.lang);
       if (size === most) {
-        // "1.0 MB is too large, the limit is 1.0 MB" helps nobody: count the bytes.
+        // "1.0 MiB is too large, the limit is 1.0 MiB" helps nobody: count the bytes (as the
+        // server does, buckets.uploads.wording.size_pair).
         size = formatSize(file.size, sizes, true, this.lang);
         most = formatSize(limit, sizes, true, this.lang);
       }
@@ -1346,6 +1399,7 @@
     this.busy = false;
     this.attempt = null;
     this.lastFile = null;
+    this.error.textContent = ""; // a notice given meanwhile is answered
     this.hidden.value = name;
     this.hidden.dispatchEvent(new Event("change", { bubbles: true }));
     // The link opens the file the person just chose: the object itself may be private.
@@ -1400,22 +1454,68 @@
     this.abortAttempt();
     this.clearMessages();
     this.render();
-    this.say(this.text("cancelled"));
+    this.say(this.text(this.hidden.value ? "cancelled_kept" : "cancelled"));
     this.emit("cancelled");
+  };
+
+  // What the link shows for the current value, to show it again after an undo.
+  Widget.prototype.snapshot = function (value) {
+    return {
+      value: value,
+      href: this.link.getAttribute("href"),
+      download: this.link.getAttribute("download"),
+      text: this.link.textContent,
+      objectUrl: this.objectUrl,
+    };
   };
 
   Widget.prototype.remove = function () {
     this.abortAttempt();
     this.clearMessages();
+    if (this.hidden.value) {
+      if (this.previous && this.previous.objectUrl && this.previous.objectUrl !== this.objectUrl) {
+        URL.revokeObjectURL(this.previous.objectUrl);
+      }
+      this.previous = this.snapshot(this.hidden.value);
+      this.objectUrl = null; // kept by the snapshot, for the undo
+    }
     this.hidden.value = "";
     this.hidden.dispatchEvent(new Event("change", { bubbles: true }));
-    if (this.objectUrl) {
-      URL.revokeObjectURL(this.objectUrl);
-      this.objectUrl = null;
-    }
     this.render();
-    this.say(this.text("removed"));
+    if (this.previous) {
+      this.say(this.text("removed", { name: this.previous.text }));
+    }
     this.emit("removed");
+  };
+
+  // Bring back the file a Remove took away (the form not saved yet).
+  Widget.prototype.undo = function () {
+    var previous = this.previous;
+    if (!previous || this.busy) {
+      return;
+    }
+    this.previous = null;
+    this.clearMessages();
+    if (this.objectUrl && this.objectUrl !== previous.objectUrl) {
+      URL.revokeObjectURL(this.objectUrl);
+    }
+    this.objectUrl = previous.objectUrl;
+    if (previous.href) {
+      this.link.setAttribute("href", previous.href);
+    } else {
+      this.link.removeAttribute("href");
+    }
+    if (previous.download) {
+      this.link.setAttribute("download", previous.download);
+    } else {
+      this.link.removeAttribute("download");
+    }
+    this.link.textContent = previous.text;
+    this.hidden.value = previous.value;
+    this.hidden.dispatchEvent(new Event("change", { bubbles: true }));
+    this.render();
+    this.say(this.text("restored", { name: previous.text }));
+    this.emit("restored", { name: previous.value });
   };
 
   // -- discovery ------------------------------------------------------------------------------
