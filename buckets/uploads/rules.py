@@ -111,21 +111,26 @@ def upload_content_type(
     """
     if accepted is None:
         accepted = accepted_patterns(field)
-    # Named for a person, with the patterns an API client declares types against.
-    listed = {"names": describe_types(accepted), "patterns": ", ".join(accepted)}
     if content_type is None:
         content_type = mimetypes.guess_type(filename, strict=False)[0]
     if content_type is None:
         signed = signed_content_type(None, accepted)
         if signed is None:
             raise ContentTypeRefused(
-                _("Declare the file's content type. Accepted: %(names)s (%(patterns)s).") % listed
+                _("Declare the file's content type. Accepted: %(names)s (%(patterns)s).")
+                % _accepted_wording(accepted)
             )
         return signed
     signed = signed_content_type(content_type, accepted)
     if signed is None:
         raise ContentTypeRefused(
             _("Files of type %(type)s are not accepted here. Accepted: %(names)s (%(patterns)s).")
-            % {"type": content_type, **listed}
+            % {"type": content_type, **_accepted_wording(accepted)}
         )
     return signed
+
+
+def _accepted_wording(accepted: list[str]) -> dict[str, str]:
+    """The accepted types named for a person, with the patterns an API client declares
+    types against: worded only for a refusal."""
+    return {"names": describe_types(accepted), "patterns": ", ".join(accepted)}
