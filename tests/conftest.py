@@ -23,13 +23,44 @@ def s3_default(settings: Any, rgw: Any, bucket: str) -> S3Storage:
     return apply(settings, s3_site(rgw, bucket))
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The test database is a file in this session's temporary directory, not SQLite's
+    in-memory database.
+
+    A live server (``live_server``: the browser tests, the fake S3 endpoint) answers each
+    request in its own thread. With an in-memory database Django hands every such thread the
+    test's one connection, and concurrent requests (Uppy signing parts at once) then use one
+    ``sqlite3`` connection from several threads at a time, which failed with
+    ``InterfaceError: bad parameter or other API misuse`` on Python 3.12. A file lets each
+    thread open its own connection. pytest-django creates it (with migrations) and deletes it
+    at the end of the session; the directory is unique to the session, so suites run side by
+    side never share one.
+    """
+    from django.conf import settings
+
+    path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(path)
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup: None, live_server: Any) -> Any:
+    """pytest-django's live server, started once the test database exists: it hands the
+    test's own connection to its threads when the database *then* looks in memory, and
+    before the test database is set up the configured one (``:memory:``) does."""
+    return live_server
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _requests_leave_connections_alone() -> Iterator[None]:
     """Django closes stale database connections when a request starts and ends. A live
     server's thread can end a request after its test is over (the server answered early, the
-    client was still sending), when pytest-django blocks the database: that printed a
-    traceback in passing runs. The test database is in memory and managed by pytest-django,
-    so the suite turns that housekeeping off."""
+    client was still sending), when pytest-django blocks the database again: the check runs
+    through that block and printed a traceback in passing runs. The live server closes each
+    request thread's connection itself when the request is done (its ``close_request``), and
+    pytest-django manages the test database, so the suite turns that housekeeping off."""
     from django.core import signals
     from django.db import close_old_connections
 

@@ -335,6 +335,27 @@ def test_signing_key_matches_aws_example_and_plain_hmac_chain():
     assert signing.signing_key(SECRET, "20240229", REGION) == expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(key=st.binary(max_size=200), message=st.binary(max_size=300))
+def test_hmac_sha256_is_the_hmac_module(key, message):
+    """Signatures use ``HmacSha256`` (RFC 2104 from hashlib, key pads hashed once): the same
+    bytes as ``hmac.new`` for any key (shorter, as long as and longer than SHA-256's 64-byte
+    block) and message, on whichever Python runs the suite."""
+    keyed = signing.HmacSha256(key)
+    expected = hmac.new(key, message, hashlib.sha256).hexdigest()
+    assert keyed.hexdigest(message) == expected
+    assert keyed.hexdigest(message) == expected  # signing leaves the keyed state unchanged
+    assert keyed.hexdigest(b"") == hmac.new(key, b"", hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize("length", [0, 1, 32, 63, 64, 65, 128, 1000])
+def test_hmac_sha256_at_the_block_edges(length):
+    key = bytes(range(256)) * 4
+    keyed = signing.HmacSha256(key[:length])
+    for message in (b"", b"x", b"AWS4-HMAC-SHA256\n" * 9, bytes(range(256)) * 3):
+        assert keyed.hexdigest(message) == hmac.new(key[:length], message, "sha256").hexdigest()
+
+
 def test_signing_key_is_cached():
     signing.signing_key.cache_clear()
     signing.signing_key(SECRET, "20240101", REGION)

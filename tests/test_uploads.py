@@ -356,6 +356,24 @@ def test_mac_is_salted_hmac() -> None:
     assert segment[32:] == expect_user.hexdigest()[:16]
 
 
+@hsettings(max_examples=200, deadline=None)
+@given(
+    salt=st.text(max_size=60),
+    parts=st.lists(st.text(max_size=80), max_size=4),
+    secret=st.one_of(st.text(min_size=1, max_size=80), st.binary(min_size=1, max_size=80)),
+)
+def test_bound_mac_is_salted_hmac_for_any_input(salt: str, parts: list[str], secret: Any) -> None:
+    """``bound_mac`` derives and sets up ``salted_hmac``'s key once per salt and secret: the
+    same digits as ``salted_hmac`` itself, whatever the salt, parts (lone surrogates too)
+    and secret (text or bytes), on the Django and Python running the suite."""
+    from django.utils.crypto import salted_hmac
+
+    message = "".join(f"{len(part)}:{part}," for part in parts).encode("utf-8", "surrogatepass")
+    expected = salted_hmac(salt, message, secret, algorithm="sha256").hexdigest()
+    assert staging_names.bound_mac(salt, tuple(parts), secret, digits=64) == expected
+    assert staging_names.bound_mac(salt, tuple(parts), secret) == expected[:16]
+
+
 #: Staging names made by an earlier release (the MAC computed with a cached key and
 #: ``hmac.digest``) under SECRET_KEY "a-fixed-key-for-known-names": they must keep verifying.
 KNOWN_LABEL = "testapp.document.file"

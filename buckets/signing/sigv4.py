@@ -42,6 +42,7 @@ from urllib.parse import quote, urlsplit
 __all__ = [
     "ALGORITHM",
     "UNSIGNED_PAYLOAD",
+    "HmacSha256",
     "amz_date",
     "credential",
     "credential_scope",
@@ -92,16 +93,49 @@ def signing_key(secret_key: str, date_stamp: str, region: str, service: str = "s
     return _hmac_digest(k, TERMINATOR.encode("ascii"), "sha256")
 
 
+# HMAC's inner and outer pads (RFC 2104): each key byte XOR 0x36, and XOR 0x5C.
+_INNER_PAD = bytes(b ^ 0x36 for b in range(256))
+_OUTER_PAD = bytes(b ^ 0x5C for b in range(256))
+_SHA256_BLOCK = 64
+
+
+class HmacSha256:
+    """HMAC-SHA256 under one key, the key's work done once: the two padded key blocks are
+    hashed here, and each message then costs two copies of those SHA-256 states.
+
+    The very construction of RFC 2104 (and of ``hmac.new``), with public ``hashlib`` calls
+    only: the same bytes as ``hmac.new(key, message, "sha256")``, checked by the test suite
+    on every supported Python. A signing key changes once a day and signs every URL and
+    policy of that day, so its setup is cached (:func:`_keyed`); ``hmac.new(...).copy()``
+    would do the same work through the ``hmac`` module's Python wrapper on every call.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > _SHA256_BLOCK:
+            key = _sha256(key).digest()
+        block = key.ljust(_SHA256_BLOCK, b"\0")
+        self._inner = _sha256(block.translate(_INNER_PAD))
+        self._outer = _sha256(block.translate(_OUTER_PAD))
+
+    def hexdigest(self, message: bytes) -> str:
+        """The hex HMAC of ``message``."""
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
 @functools.lru_cache(maxsize=64)
-def _keyed_hmac(secret_key: str, date_stamp: str, region: str, service: str) -> hmac.HMAC:
-    """An HMAC already keyed with the signing key; copying it skips the key setup."""
-    return hmac.new(signing_key(secret_key, date_stamp, region, service), digestmod=_sha256)
+def _keyed(secret_key: str, date_stamp: str, region: str, service: str) -> HmacSha256:
+    """HMAC-SHA256 under the signing key, set up once per key and day."""
+    return HmacSha256(signing_key(secret_key, date_stamp, region, service))
 
 
 def _sign(secret_key: str, date_stamp: str, region: str, service: str, message: str) -> str:
-    h = _keyed_hmac(secret_key, date_stamp, region, service).copy()
-    h.update(message.encode("utf-8"))
-    return h.hexdigest()
+    return _keyed(secret_key, date_stamp, region, service).hexdigest(message.encode("utf-8"))
 
 
 def utc(now: datetime.datetime | None = None) -> datetime.datetime:
@@ -268,9 +302,8 @@ def presign_url(
         )
         encoded_path = quote_path(path)
         digest = _sha256((head + encoded_path + tail).encode("utf-8")).hexdigest()
-        h = keyed.copy()
-        h.update((sts_head + digest).encode("ascii"))
-        return scheme_host + encoded_path + suffix + h.hexdigest()
+        signature = keyed.hexdigest((sts_head + digest).encode("ascii"))
+        return scheme_host + encoded_path + suffix + signature
     return _presign_with_headers(
         stamp=stamp,
         scheme_host=scheme_host,
@@ -410,11 +443,11 @@ def _plain_parts(
     token: str | None,
     method: str,
     scheme_host: str,
-) -> tuple[str, str, str, hmac.HMAC, str]:
+) -> tuple[str, str, str, HmacSha256, str]:
     """What a query-less URL's signature needs apart from its path, for one second.
 
-    ``(canonical request head, canonical request tail, string-to-sign head, keyed HMAC,
-    URL suffix before the signature)``.
+    ``(canonical request head, canonical request tail, string-to-sign head, HMAC under the
+    signing key, URL suffix before the signature)``.
     """
     date_stamp = stamp[:8]
     cred, expires_s, token_q, auth = _auth_query(stamp, access_key, region, service, expires, token)
@@ -428,7 +461,7 @@ def _plain_parts(
         )
     tail = f"\n{canonical_query}\nhost:{host_header(scheme_host)}\n\nhost\n{UNSIGNED_PAYLOAD}"
     sts_head = f"{ALGORITHM}\n{stamp}\n{date_stamp}/{region}/{service}/{TERMINATOR}\n"
-    keyed = _keyed_hmac(secret_key, date_stamp, region, service)
+    keyed = _keyed(secret_key, date_stamp, region, service)
     return f"{method.upper()}\n", tail, sts_head, keyed, f"?{auth}&X-Amz-Signature="
 
 

@@ -19,7 +19,6 @@ from django.utils.functional import cached_property
 
 from buckets.storage import cloudfront, object_urls
 from buckets.storage.base import name_type_error
-from buckets.storage.object_urls import plain_chars
 
 if TYPE_CHECKING:
     import boto3
@@ -175,19 +174,13 @@ class S3UrlsMixin:
         (signed for CloudFront with ``cloudfront_key_id``/``cloudfront_key``).
         ``TypeError`` for a name that is no ``str`` (``None``: a field with no file)."""
         maker = self._url_maker
-        base = maker.public_base
+        prefix = maker.public_prefix
         try:
-            if base is not None:  # plain string formatting: the hot path of a list page
+            if prefix is not None:  # plain string formatting: the hot path of a list page
                 # maker.is_plain(), inlined: this line is most of a public list page's URL cost.
-                if (
-                    plain_chars(name)
-                    and name[0] not in "./"
-                    and "/." not in name
-                    and "//" not in name
-                    and len(name) <= maker.room
-                ):
-                    return base + maker.key_prefix + name
-                return base + maker.escaped_path(name)
+                if maker.plain_name(name) and "/." not in name and "//" not in name:
+                    return prefix + name
+                return maker.public_url(name)
             if self._cloudfront_signer is not None:
                 return self._cloudfront_url(name, expire)
             return maker.url(

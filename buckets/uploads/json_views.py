@@ -30,7 +30,8 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.log import log_response
@@ -105,14 +106,21 @@ def file_name_too_long() -> Refused:
     return Refused(400, {"key": [_("The file name is too long.")]})
 
 
-def json_answer(status: int, data: Any) -> JsonResponse:
-    """``data`` as JSON (a list too), never stored by a cache."""
-    response = JsonResponse(data, status=status, safe=False)
+#: The encoder of every answer: Django's, as ``JsonResponse`` uses (lazy translations,
+#: dates...), made once (encoding keeps no state in it) instead of once per answer.
+_ENCODER = DjangoJSONEncoder()
+
+
+def json_answer(status: int, data: Any) -> HttpResponse:
+    """``data`` as JSON (a list too), never stored by a cache: the answer ``JsonResponse``
+    gives, byte for byte."""
+    content = _ENCODER.encode(data)
+    response = HttpResponse(content, content_type="application/json", status=status)
     response.headers["Cache-Control"] = NO_STORE
     return response
 
 
-def error_answer(refused: Refused) -> JsonResponse:
+def error_answer(refused: Refused) -> HttpResponse:
     """The JSON errors of ``refused``, with its status."""
     return json_answer(refused.status, dict(refused.errors))
 

@@ -38,7 +38,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
 from buckets.uploads.json_views import (
     NO_STORE,
@@ -78,7 +78,7 @@ _UPPY_NAMES = {
 }
 
 
-def answer_refusal(refused: Refused, *, uppy: bool) -> JsonResponse:
+def answer_refusal(refused: Refused, *, uppy: bool) -> HttpResponse:
     """The JSON error answer; for Uppy's routes, with the inputs under Uppy's names and a
     ``"message"`` (which Uppy shows to the user)."""
     if not uppy:

@@ -90,7 +90,13 @@ def accepted_patterns(field: Any) -> list[str]:
     return list(accept_patterns(declared) or ())
 
 
-def upload_content_type(field: Any, filename: str, content_type: str | None = None) -> str:
+def upload_content_type(
+    field: Any,
+    filename: str,
+    content_type: str | None = None,
+    *,
+    accepted: list[str] | None = None,
+) -> str:
     """The Content-Type an upload of ``filename`` for ``field`` (None: no field) is signed,
     and so stored and served, with: the declared ``content_type``, else the one the file
     name implies, as :func:`buckets.signing.content_types.signed_content_type` signs it (a
@@ -100,24 +106,31 @@ def upload_content_type(field: Any, filename: str, content_type: str | None = No
     If nothing was declared and the name implies nothing, a field that accepts any type
     stores ``application/octet-stream`` and one with a single exact type pins that type;
     otherwise the client must declare the type. :class:`ContentTypeRefused`, with the
-    message the signed-URL view answers, when nothing may be signed.
+    message the signed-URL view answers, when nothing may be signed. ``accepted``: the
+    field's :func:`accepted_patterns`, when the caller has them already.
     """
-    accepted = accepted_patterns(field)
-    # Named for a person, with the patterns an API client declares types against.
-    listed = {"names": describe_types(accepted), "patterns": ", ".join(accepted)}
+    if accepted is None:
+        accepted = accepted_patterns(field)
     if content_type is None:
         content_type = mimetypes.guess_type(filename, strict=False)[0]
     if content_type is None:
         signed = signed_content_type(None, accepted)
         if signed is None:
             raise ContentTypeRefused(
-                _("Declare the file's content type. Accepted: %(names)s (%(patterns)s).") % listed
+                _("Declare the file's content type. Accepted: %(names)s (%(patterns)s).")
+                % _accepted_wording(accepted)
             )
         return signed
     signed = signed_content_type(content_type, accepted)
     if signed is None:
         raise ContentTypeRefused(
             _("Files of type %(type)s are not accepted here. Accepted: %(names)s (%(patterns)s).")
-            % {"type": content_type, **listed}
+            % {"type": content_type, **_accepted_wording(accepted)}
         )
     return signed
+
+
+def _accepted_wording(accepted: list[str]) -> dict[str, str]:
+    """The accepted types named for a person, with the patterns an API client declares
+    types against: worded only for a refusal."""
+    return {"names": describe_types(accepted), "patterns": ", ".join(accepted)}

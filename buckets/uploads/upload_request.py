@@ -12,18 +12,18 @@ permission check is asked about the field it names before any other input is loo
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-from django import forms
+from django.conf import DEFAULT_STORAGE_ALIAS
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.core.files.storage import default_storage
+from django.core.files.storage import storages
 from django.utils.translation import gettext as _
 
 from buckets.signing.content_types import normalize_content_type
 from buckets.signing.numbers import read_decimal
 from buckets.uploads.field_tokens import InvalidFieldToken, resolve_field_token
 from buckets.uploads.filenames import InvalidFilename, clean_filename
+from buckets.uploads.input_forms import InputField, InputForm
 from buckets.uploads.rules import (
     MAX_INPUT_LENGTH,
     ContentTypeRefused,
@@ -57,7 +57,7 @@ def upload_storage(field: Any, method: str = "presigned_post") -> Any:
     """The storage a direct upload for ``field`` (None: no field, the default storage)
     goes to; ``ImproperlyConfigured`` unless it takes direct uploads: it has
     ``settings.upload_prefix`` and ``method`` (the upload path's storage method)."""
-    storage = default_storage if field is None else field.storage
+    storage = storages[DEFAULT_STORAGE_ALIAS] if field is None else field.storage
     upload_prefix = getattr(getattr(storage, "settings", None), "upload_prefix", None)
     if upload_prefix is None or not hasattr(storage, method):
         raise ImproperlyConfigured(
@@ -66,21 +66,6 @@ def upload_storage(field: Any, method: str = "presigned_post") -> Any:
             f"buckets.test.storage.FakeS3Storage), not {storage!r}."
         )
     return storage
-
-
-class InputField(forms.Field):
-    """An input of the signing request: never required by Django (each field says what a
-    missing value means) and shared by every form.
-
-    Django copies a form's fields for each form, so that one form may change its own; these
-    keep no state and no form changes them, so a request does not pay for copying them.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=False, **kwargs)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> InputField:
-        return self
 
 
 class FileNameField(InputField):
@@ -129,7 +114,7 @@ class DeclaredSizeField(InputField):
         raise ValidationError(_("Enter the file size as a whole number of bytes."), "invalid")
 
 
-class SignedUploadForm(forms.Form):
+class SignedUploadForm(InputForm):
     """One upload to sign: ``key`` (the file name), ``field`` (a field token, optional),
     ``content_type`` and ``size`` (optional).
 
@@ -140,7 +125,7 @@ class SignedUploadForm(forms.Form):
     field token nothing else is decided (the storage and the limits are the field's).
     """
 
-    field = InputField()  # the token, resolved once for both uses: see _token
+    field = InputField()  # the token, resolved once for both uses: see _token()
     key = FileNameField()
     content_type = DeclaredContentTypeField()
     size = DeclaredSizeField()
@@ -152,15 +137,17 @@ class SignedUploadForm(forms.Form):
 
     storage: Any = None
     size_limit: int | None = None
+    _resolved: tuple[Any, str | None] | None = None
+    _accepted: list[str] | None = None
 
-    def __init__(self, data: Any) -> None:
-        # Never rendered: no label suffix to translate.
-        super().__init__(data, label_suffix="")
-
-    @functools.cached_property
     def _token(self) -> tuple[Any, str | None]:
         """``(model field, error message)`` for the ``field`` input: the field is None
-        without a token, and with an invalid one unless it is only expired."""
+        without a token, and with an invalid one unless it is only expired. Resolved once."""
+        if self._resolved is None:
+            self._resolved = self._resolve_token()
+        return self._resolved
+
+    def _resolve_token(self) -> tuple[Any, str | None]:
         token = self["field"].data
         if _is_empty(token):
             return None, None
@@ -174,10 +161,10 @@ class SignedUploadForm(forms.Form):
     def requested_field(self) -> Any:
         """The model field the token names (expired or not) or None: what the permission
         check is asked about. Reads no other input."""
-        return self._token[0]
+        return self._token()[0]
 
     def clean_field(self) -> Any:
-        field, error = self._token
+        field, error = self._token()
         if error is not None:
             raise ValidationError(error, code="invalid")
         return field
@@ -187,6 +174,7 @@ class SignedUploadForm(forms.Form):
         if self.has_error("field"):  # without the field, its storage and limits are unknown
             return data
         field = data.get("field")
+        self._accepted = accepted = accepted_patterns(field)
         self.storage = storage = upload_storage(field, self.storage_method)
         self.size_limit = limit = upload_size_limit(field, storage, multipart=self.multipart)
         size = data.get("size")
@@ -198,7 +186,7 @@ class SignedUploadForm(forms.Form):
         if filename and not self.has_error("content_type"):
             try:
                 data["content_type"] = upload_content_type(
-                    field, filename, data.get("content_type")
+                    field, filename, data.get("content_type"), accepted=accepted
                 )
             except ContentTypeRefused as exc:
                 self.add_error("content_type", str(exc))
@@ -206,7 +194,9 @@ class SignedUploadForm(forms.Form):
 
     def accepted_patterns(self) -> list[str]:
         """The types the requested field accepts (empty: any type)."""
-        return accepted_patterns(self.cleaned_data.get("field"))
+        if self._accepted is None:
+            self._accepted = accepted_patterns(self.cleaned_data.get("field"))
+        return self._accepted
 
 
 class MultipartUploadForm(SignedUploadForm):

@@ -219,9 +219,8 @@ def fake(request: pytest.FixtureRequest) -> Iterator[Target]:
 def _fake_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     settings = request.getfixturevalue("settings")
     tmp_path: Path = request.getfixturevalue("tmp_path")
-    # The live server thread shares the test database connection (in-memory SQLite) and
-    # touches it on every request (close_old_connections): grant it database access, as
-    # pytest-django does for tests naming ``live_server`` directly.
+    # The live server's request threads may use the test database (sessions, users): grant
+    # it database access, as pytest-django does for tests naming ``live_server`` directly.
     request.getfixturevalue("transactional_db")
     live_server = request.getfixturevalue("live_server")
     from tests.site_settings import apply, fake_site
