@@ -60,12 +60,22 @@ def _requests_leave_connections_alone() -> Iterator[None]:
     client was still sending), when pytest-django blocks the database again: the check runs
     through that block and printed a traceback in passing runs. The live server closes each
     request thread's connection itself when the request is done (its ``close_request``), and
-    pytest-django manages the test database, so the suite turns that housekeeping off."""
+    pytest-django manages the test database, so the suite turns that housekeeping off.
+
+    Django's test client disconnects the housekeeping around each request it makes and
+    connects it again afterwards, which would undo this after the first client request: the
+    client is given a stand-in that does nothing, so what it reconnects is that."""
     from django.core import signals
     from django.db import close_old_connections
+    from django.test import client
+
+    def leave_connections_alone(**kwargs: object) -> None:
+        return None
 
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
+    client.close_old_connections = leave_connections_alone  # type: ignore[assignment]
     yield
+    client.close_old_connections = close_old_connections
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
