@@ -14,8 +14,8 @@ def test_live_server_threads_do_not_share_the_tests_connection(live_server: Any)
     assert live_server.thread.connections_override == {}
 
 
-def _connected(signal: object) -> list[object]:
-    receivers = getattr(signal, "receivers")
+def _connected(signal: Any) -> list[object]:
+    receivers = signal.receivers
     return [ref() if callable(ref) else ref for _key, ref, *_rest in receivers]
 
 
