@@ -146,8 +146,10 @@ class BucketTarget(Target):
         client, bucket = self.client, self.storage.bucket_name
         try:
             if reader.size < self.threshold:
-                data = read_exactly(reader, self.threshold)
-                if len(data) >= self.threshold:
+                # One byte more than the source said it had: no buffer of the threshold's
+                # size for each small file, and a source that grew is caught here.
+                data = read_exactly(reader, reader.size + 1)
+                if len(data) > reader.size:
                     raise CopyFailed("the source grew while it was read")
                 answer = client.put_object(Bucket=bucket, Key=key, Body=data, **args)
                 on_bytes(len(data))
