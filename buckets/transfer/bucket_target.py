@@ -1,9 +1,10 @@
 """The fast target: an ``S3Storage``. Listings tell what is there; a PUT, or a multipart
 upload one part at a time, writes; each answer's ``ETag`` must be the MD5 of what was read.
 
-The bucket also checks each body against the signature or checksum boto3 sends with it, so
-no ``Content-MD5`` header is sent: it would only repeat those checks, and it slows RGW's PUTs
-down. A multipart upload that fails or is cancelled (Ctrl-C) is aborted: no part is left.
+That ETag check verifies every copy, so neither a ``Content-MD5`` header (it slows RGW's
+PUTs down) nor a CRC32 checksum is sent with a body (on plain HTTP the bucket still checks
+each body against its signature). A multipart upload that fails or is cancelled (Ctrl-C) is
+aborted: no part is left.
 """
 
 from __future__ import annotations
