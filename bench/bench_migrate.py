@@ -93,24 +93,31 @@ def fill_database(env: dict[str, str], names: list[str]) -> None:
 
 
 def measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Run ``command``; its wall time, peak RSS (MiB) and output."""
+    """Run ``command``; its wall time, CPU time (user + system: far steadier than wall time
+    on a shared machine), peak RSS (MiB) and output."""
     with tempfile.TemporaryFile("w+") as out:
         began = time.monotonic()
         proc = subprocess.Popen(command, env=env, cwd=HERE.parent, stdout=out, stderr=out)
         watched = psutil.Process(proc.pid)
         peak = 0
-        while proc.poll() is None:
+        ended: tuple[int, int, Any] = (0, 0, None)
+        while not ended[0]:
             try:
                 peak = max(peak, watched.memory_info().rss)
             except psutil.Error:
                 pass
             time.sleep(0.02)
+            ended = os.wait4(proc.pid, os.WNOHANG)
         seconds = time.monotonic() - began
+        _, status, usage = ended
+        returncode = os.waitstatus_to_exitcode(status)
+        proc.returncode = returncode
         out.seek(0)
         output = out.read()
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(command[:4])}... failed ({proc.returncode}):\n{output}")
-    return {"seconds": seconds, "rss_mib": peak / MiB, "output": output}
+    if returncode != 0:
+        raise SystemExit(f"{' '.join(command[:4])}... failed ({returncode}):\n{output}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"seconds": seconds, "cpu": cpu, "rss_mib": peak / MiB, "output": output}
 
 
 def count_keys(rgw: RGW, bucket: str) -> tuple[int, int]:
@@ -185,6 +192,7 @@ def report(results: dict[str, dict[str, Any]], files: int, total: int, workers: 
         [
             label,
             f"{results[key]['seconds']:.2f} s",
+            f"{results[key]['cpu']:.2f} s",
             f"{rate(key):.0f} MiB/s" if key.endswith("1") else "",
             f"{results[key]['rss_mib']:.0f} MiB",
         ]
@@ -196,7 +204,7 @@ def report(results: dict[str, dict[str, Any]], files: int, total: int, workers: 
         ]
     ]
     print(f"\n{files} files, {total / GiB:.2f} GiB, disk -> RGW (memstore) on 127.0.0.1\n")
-    print(table(["run", "wall time", "throughput", "peak RSS"], rows))
+    print(table(["run", "wall time", "CPU time", "throughput", "peak RSS"], rows))
     checks = [
         (
             f"throughput vs aws s3 sync >= {MIN_THROUGHPUT_RATIO}x",

@@ -1,16 +1,16 @@
 """The fast target: an ``S3Storage``. Listings tell what is there; a PUT, or a multipart
 upload one part at a time, writes; each answer's ``ETag`` must be the MD5 of what was read.
 
-The bucket also checks each body against the signature or checksum boto3 sends with it, so
-no ``Content-MD5`` header is sent: it would only repeat those checks, and it slows RGW's PUTs
-down. A multipart upload that fails or is cancelled (Ctrl-C) is aborted: no part is left.
+That ETag check verifies every copy, so neither a ``Content-MD5`` header (it slows RGW's
+PUTs down) nor a CRC32 checksum is sent with a body (on plain HTTP the bucket still checks
+each body against its signature). A multipart upload that fails or is cancelled (Ctrl-C) is
+aborted: no part is left.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -24,29 +24,43 @@ from buckets.storage.s3 import S3Storage
 from buckets.storage.s3io import translate_delete_error, translate_error
 from buckets.transfer.digests import ContentDigest, etag_matches
 from buckets.transfer.errors import CopyFailed
+from buckets.transfer.listing import read_listings_fast
 from buckets.transfer.reader import SourceReader
 from buckets.transfer.target_base import ObjectInfo, Target, read_exactly
 
 __all__ = ["BucketTarget", "raw_time_client"]
 
-#: Names per folder, on average, from which each folder is listed on its own.
-NAMES_PER_FOLDER = 20
+#: Names per folder, on average, from which each folder is listed on its own. A listing
+#: request costs about as much as reading a few hundred listed objects: one listing of a
+#: whole top-level folder is cheaper unless folders hold that many names each (or the
+#: bucket holds far more than is copied, which can't be known beforehand).
+NAMES_PER_FOLDER = 250
 
 
 def raw_time_client(storage: S3Storage, connections: int) -> Any:
-    """A client like the storage's, with ``connections`` pooled connections, that leaves
-    times as the server wrote them: botocore parses each one with dateutil, which costs
-    more than the rest of a listing page."""
+    """A client like the storage's, with ``connections`` pooled connections, made for bulk
+    work: times left as the server wrote them (botocore parses each with dateutil), listing
+    pages read by :func:`~buckets.transfer.listing.read_listings_fast`, and no CRC32 of
+    each body computed and sent unless S3 requires one (every copy is verified by its ETag
+    against the MD5 of the bytes read; a plain-HTTP request still signs its body)."""
     session = clients.new_session(storage.settings)
     factory = session._session.get_component("response_parser_factory")
     factory.set_parser_defaults(timestamp_parser=str)
-    pool = Config(max_pool_connections=connections)
-    return clients.new_client(session, storage.settings, more_config=pool)
+    bulk = Config(max_pool_connections=connections, request_checksum_calculation="when_required")
+    client = clients.new_client(session, storage.settings, more_config=bulk)
+    read_listings_fast(client)
+    return client
 
 
 def _top(name: str) -> str:
     """The top-level folder of ``name`` (``""`` for a name at the root)."""
-    return name.split("/", 1)[0] if "/" in name else ""
+    top, slash, _ = name.partition("/")
+    return top if slash else ""
+
+
+def _folder(name: str) -> str:
+    """``posixpath.dirname(name)`` for a clean storage name, cheaper."""
+    return name.rpartition("/")[0]
 
 
 class BucketTarget(Target):
@@ -73,7 +87,7 @@ class BucketTarget(Target):
         """Listings instead of a HEAD per name: of each folder holding names, several at
         once, when folders hold many names each; else of each top-level folder, whole."""
         names = list(names)
-        folders = {posixpath.dirname(name) for name in names}
+        folders = {_folder(name) for name in names}
         if len(folders) > 1 and len(folders) * NAMES_PER_FOLDER <= len(names):
             listings = [(folder, False) for folder in sorted(folders)]
         else:
@@ -102,7 +116,7 @@ class BucketTarget(Target):
         return found
 
     def info(self, name: str) -> ObjectInfo | None:
-        if posixpath.dirname(name) in self._folders or _top(name) in self._tops:
+        if _top(name) in self._tops or _folder(name) in self._folders:
             return self._listed.get(name)
         try:
             head = self._head(name)
@@ -133,8 +147,10 @@ class BucketTarget(Target):
         client, bucket = self.client, self.storage.bucket_name
         try:
             if reader.size < self.threshold:
-                data = read_exactly(reader, self.threshold)
-                if len(data) >= self.threshold:
+                # One byte more than the source said it had: no buffer of the threshold's
+                # size for each small file, and a source that grew is caught here.
+                data = read_exactly(reader, reader.size + 1)
+                if len(data) > reader.size:
                     raise CopyFailed("the source grew while it was read")
                 answer = client.put_object(Bucket=bucket, Key=key, Body=data, **args)
                 on_bytes(len(data))

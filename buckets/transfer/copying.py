@@ -15,14 +15,15 @@ The rules, each said once:
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, TypeGuard
 
 from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.storage import Storage
+from django.core.files.storage import FileSystemStorage, Storage
 
 from buckets.storage.keys import clean_name
 from buckets.transfer.errors import Cancelled, CopyFailed
@@ -83,8 +84,24 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+def _plain_file_system(storage: Storage) -> TypeGuard[FileSystemStorage]:
+    """A ``FileSystemStorage`` whose size and modification time are its files' own."""
+    kind = storage.__class__  # a lazy storage (default_storage) says what it wraps
+    return (
+        isinstance(storage, FileSystemStorage)
+        and kind.size is FileSystemStorage.size
+        and kind.get_modified_time is FileSystemStorage.get_modified_time
+    )
+
+
 def _stat(item: Item) -> tuple[int, datetime | None]:
-    size = item.source.size(item.name)
+    """The source's size and modification time (one ``stat`` for a plain
+    ``FileSystemStorage``, where asking the storage twice takes two)."""
+    source = item.source
+    if _plain_file_system(source):
+        found = os.stat(source.path(item.name))
+        return found.st_size, datetime.fromtimestamp(found.st_mtime, tz=timezone.utc)
+    size = source.size(item.name)
     try:
         modified = item.source.get_modified_time(item.name)
     except NotImplementedError:
