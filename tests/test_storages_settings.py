@@ -363,7 +363,9 @@ def test_cloudfront_without_the_extra_says_what_to_install(monkeypatch):
     pem = rsa_pem()
     monkeypatch.setitem(sys.modules, "cryptography.hazmat.primitives.serialization", None)
     storage = S3Storage(bucket_name="b", cloudfront_key_id="K2ID", cloudfront_key=pem)
-    with pytest.raises(ImproperlyConfigured, match=r"pip install 'django-buckets-s3\[cloudfront\]'"):
+    with pytest.raises(
+        ImproperlyConfigured, match=r"pip install 'django-buckets-s3\[cloudfront\]'"
+    ):
         storage.check_settings()
 
 

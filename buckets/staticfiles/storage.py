@@ -207,6 +207,14 @@ class S3ManifestStaticStorage(ManifestFilesMixin, S3StaticStorage):  # type: ign
             run.wait()
         super().save_manifest()
 
+    def file_hash(self, name: str, content: Any = None) -> str | None:
+        """Django's (the MD5 of the content, cut to twelve digits), but during a run a file on
+        disk is read for its MD5 once, whichever of the run's steps asks first."""
+        run = self._collecting
+        if run is None or content is None:
+            return super().file_hash(name, content)  # type: ignore[no-any-return]
+        return run.hashes.md5(getattr(content, "file", content))[0][:12]
+
     def hashed_name(self, name: str, content: Any = None, filename: Any = None) -> str:
         """Django's, but during a run a file collected by it is hashed from its source."""
         run = self._collecting
