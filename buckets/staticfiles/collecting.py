@@ -302,7 +302,10 @@ class Collecting:
                     return UNMODIFIED
             if not dry_run:
                 metadata = {CONTENT_MD5_METADATA: md5}
-                self.storage._upload(name, content, fileobj, metadata)
+                if size < self.storage.transfer_config.multipart_threshold:
+                    self.storage._put(name, content, fileobj, metadata)
+                else:
+                    self.storage._upload(name, content, fileobj, metadata)
                 self._record(name, RemoteObject(size, md5, datetime.now(timezone.utc)), False)
         return COPIED
 
