@@ -39,7 +39,12 @@ from typing import TYPE_CHECKING, Any
 from django.core.files.base import ContentFile, File
 
 from buckets.staticfiles.names import CONTENT_MD5_METADATA
-from buckets.staticfiles.objects import RemoteObject, content_md5, list_objects, same_content
+from buckets.staticfiles.objects import (
+    ContentHashes,
+    RemoteObject,
+    list_objects,
+    same_content,
+)
 from buckets.storage.files import disk_path
 from buckets.storage.keys import clean_name, prefix_for
 
@@ -68,6 +73,9 @@ Opener = Callable[[], File]
 
 _UPLOADING = RemoteObject(-1, "", datetime.min.replace(tzinfo=timezone.utc))
 _DEFERRED = RemoteObject(-2, "", datetime.min.replace(tzinfo=timezone.utc))
+#: What :meth:`Collecting.upload` gives for a file found unmodified without the pool.
+_FOUND_UNMODIFIED: Future[str] = Future()
+_FOUND_UNMODIFIED.set_result(UNMODIFIED)
 
 
 class Collecting:
@@ -100,6 +108,8 @@ class Collecting:
         self._queued: dict[str, Future[str]] = {}
         #: Storage name -> (source storage, path) of the files being collected.
         self.sources: dict[str, tuple[Storage, str]] = {}
+        #: The MD5s of the local files read by this run.
+        self.hashes = ContentHashes()
 
     # -- what the listing knows ----------------------------------------------------------
 
@@ -222,13 +232,24 @@ class Collecting:
     def _submit(
         self, name: str, opener: Opener, previous: RemoteObject | None, *, dry_run: bool
     ) -> Future[str]:
+        known: tuple[str, int] | None = None
+        if previous is not None and previous.single_part and not self.is_uploading(previous):
+            # Decided here, without a task: what the listing says is enough.
+            with opener() as content:
+                known = self.hashes.md5(getattr(content, "file", content))
+            if same_content(previous, *known, dict):
+                if not dry_run:
+                    with self._lock:
+                        self._objects[name] = previous
+                        self._add_dirs(name)
+                return _FOUND_UNMODIFIED
         if not dry_run:
             with self._lock:
                 self._objects[name] = _UPLOADING
                 self._add_dirs(name)
         self._slots.acquire()
         try:
-            future = self._pool.submit(self._upload, name, opener, previous, dry_run)
+            future = self._pool.submit(self._upload, name, opener, previous, dry_run, known)
         except BaseException:
             self._slots.release()
             raise
@@ -245,10 +266,15 @@ class Collecting:
             queued.exception()
 
     def _upload(
-        self, name: str, opener: Opener, previous: RemoteObject | None, dry_run: bool
+        self,
+        name: str,
+        opener: Opener,
+        previous: RemoteObject | None,
+        dry_run: bool,
+        known: tuple[str, int] | None,
     ) -> str:
         try:
-            return self._send(name, opener, previous, dry_run)
+            return self._send(name, opener, previous, dry_run, known)
         except BaseException:
             with self._lock:  # the bucket still holds what it held
                 if previous is None:
@@ -257,17 +283,29 @@ class Collecting:
                     self._objects[name] = previous
             raise
 
-    def _send(self, name: str, opener: Opener, previous: RemoteObject | None, dry_run: bool) -> str:
+    def _send(
+        self,
+        name: str,
+        opener: Opener,
+        previous: RemoteObject | None,
+        dry_run: bool,
+        known: tuple[str, int] | None,
+    ) -> str:
+        """Send what ``opener()`` opens unless ``previous`` holds its bytes; ``known``: its
+        MD5 and size when :meth:`_submit` has them already."""
         with opener() as content:
             fileobj = getattr(content, "file", content)
-            md5, size = content_md5(fileobj)
-            if previous is not None:
+            md5, size = known if known is not None else self.hashes.md5(fileobj)
+            if previous is not None and known is None:
                 if same_content(previous, md5, size, lambda: self.storage.metadata(name)):
                     self._record(name, previous, dry_run)
                     return UNMODIFIED
             if not dry_run:
                 metadata = {CONTENT_MD5_METADATA: md5}
-                self.storage._upload(name, content, fileobj, metadata)
+                if size < self.storage.transfer_config.multipart_threshold:
+                    self.storage._put(name, content, fileobj, metadata)
+                else:
+                    self.storage._upload(name, content, fileobj, metadata)
                 self._record(name, RemoteObject(size, md5, datetime.now(timezone.utc)), False)
         return COPIED
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
+import os
+import stat
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -21,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from buckets.staticfiles.names import CONTENT_MD5_METADATA
 from buckets.storage.s3io import translate_error
 
-__all__ = ["RemoteObject", "content_md5", "list_objects", "same_content"]
+__all__ = ["ContentHashes", "RemoteObject", "content_md5", "list_objects", "same_content"]
 
 #: Bytes read at a time when hashing a file.
 HASH_CHUNK = 1024 * 1024
@@ -69,6 +72,42 @@ def content_md5(fileobj: Any) -> tuple[str, int]:
     if hasattr(fileobj, "seek"):
         fileobj.seek(0)
     return digest.hexdigest(), size
+
+
+class ContentHashes:
+    """The MD5s of the files on disk read so far, for one ``collectstatic`` run: a file is
+    read once for its MD5 however many times the run asks (collected, hashed for its
+    hashed name, compared again under that name). A file is known by its device, inode,
+    size and modification time in nanoseconds, so a file changed in between is read again.
+    Anything not on disk is hashed each time."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[int, int, int, int], tuple[str, int]] = {}
+
+    def md5(self, fileobj: Any) -> tuple[str, int]:
+        """``(hex MD5, size)`` of ``fileobj`` as :func:`content_md5` gives it."""
+        key = _disk_identity(fileobj)
+        known = self._known.get(key) if key is not None else None
+        if known is None:
+            known = content_md5(fileobj)
+            if key is not None:
+                self._known[key] = known
+        elif hasattr(fileobj, "seek"):
+            fileobj.seek(0)
+        return known
+
+
+def _disk_identity(fileobj: Any) -> tuple[int, int, int, int] | None:
+    fileno = getattr(fileobj, "fileno", None)
+    if not callable(fileno):
+        return None
+    try:
+        found = os.fstat(fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        return None
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
 
 
 def same_content(

@@ -64,6 +64,22 @@ class S3StaticStorage(S3Storage):
             args["CacheControl"] = self.hashed_cache_control
         return args
 
+    def _put(
+        self, name: str, content: Any, fileobj: Any, metadata: Mapping[str, str] | None = None
+    ) -> None:
+        """One ``PutObject`` of a file below the multipart threshold, unconditionally:
+        boto3's managed transfer would set up (and tear down) a thread pool for each one."""
+        key = self._key(name)
+        try:
+            self.client.put_object(
+                Bucket=self.bucket_name,
+                Key=key,
+                Body=fileobj,
+                **self._put_args(name, content, metadata),
+            )
+        except (ClientError, BotoCoreError, ValueError) as exc:
+            raise translate_error(exc, key) from exc
+
     # -- one collectstatic run -----------------------------------------------------------
 
     @contextlib.contextmanager
@@ -206,6 +222,14 @@ class S3ManifestStaticStorage(ManifestFilesMixin, S3StaticStorage):  # type: ign
             run.flush()
             run.wait()
         super().save_manifest()
+
+    def file_hash(self, name: str, content: Any = None) -> str | None:
+        """Django's (the MD5 of the content, cut to twelve digits), but during a run a file on
+        disk is read for its MD5 once, whichever of the run's steps asks first."""
+        run = self._collecting
+        if run is None or content is None:
+            return super().file_hash(name, content)  # type: ignore[no-any-return]
+        return run.hashes.md5(getattr(content, "file", content))[0][:12]
 
     def hashed_name(self, name: str, content: Any = None, filename: Any = None) -> str:
         """Django's, but during a run a file collected by it is hashed from its source."""

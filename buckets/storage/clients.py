@@ -7,17 +7,19 @@ the storage will use.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.session
+import botocore.utils
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
 if TYPE_CHECKING:
     from buckets import conf
 
-__all__ = ["client_config", "new_client", "new_session", "transfer_config"]
+__all__ = ["client_config", "new_client", "new_session", "parse_timestamp", "transfer_config"]
 
 
 def new_session(settings: conf.S3Settings, *, loader: Any = None) -> boto3.session.Session:
@@ -28,10 +30,11 @@ def new_session(settings: conf.S3Settings, *, loader: Any = None) -> boto3.sessi
     thrown away (the system check makes one per storage) share one, so S3's service model
     is parsed once per process rather than once per session.
     """
-    botocore_session = None
+    botocore_session = botocore.session.get_session()
     if loader is not None:
-        botocore_session = botocore.session.get_session()
         botocore_session.register_component("data_loader", loader)
+    parsers = botocore_session.get_component("response_parser_factory")
+    parsers.set_parser_defaults(timestamp_parser=parse_timestamp)
     session = boto3.session.Session(
         aws_access_key_id=settings.access_key,
         aws_secret_access_key=settings.secret_key,
@@ -43,6 +46,21 @@ def new_session(settings: conf.S3Settings, *, loader: Any = None) -> boto3.sessi
     if loader is not None:  # boto3 adds its data directory to the path of every session
         loader.search_paths[:] = dict.fromkeys(loader.search_paths)
     return session
+
+
+def parse_timestamp(value: str) -> datetime:
+    """A timestamp of a response as a timezone-aware datetime, as botocore's own parser
+    gives it, but the ISO 8601 form of listings (``2024-01-31T12:00:00.000Z``) read without
+    dateutil: a listing of thousands of objects is parsed in a fraction of the time. Any
+    other form (HTTP dates of headers, epoch seconds) goes to botocore's parser."""
+    if value.endswith("Z"):
+        try:
+            parsed = datetime.fromisoformat(value[:-1])
+        except ValueError:
+            pass
+        else:
+            return parsed.replace(tzinfo=timezone.utc)
+    return botocore.utils.parse_timestamp(value)
 
 
 def new_client(
