@@ -27,12 +27,6 @@ def other_benchmarks() -> list[str]:
     return [n for n in names if n not in ("url", "transfer")]
 
 
-def garbage_collection(rgw: RGW) -> dict[str, str]:
-    """``RGW_CEPH_CONF`` for a child benchmark, so that it can free what it deleted (RGW's
-    memstore keeps deleted data in RAM until collected)."""
-    return {"RGW_CEPH_CONF": str(rgw.ceph_conf)} if rgw.ceph_conf else {}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="1G", help="transfer file size (1G)")
@@ -67,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 proc = subprocess.run(
                     [sys.executable, "-m", f"bench.bench_{name}"],
-                    env=dict(os.environ, **rgw.env(), **garbage_collection(rgw)),
+                    env=dict(os.environ, **rgw.env()),  # RGW_CEPH_CONF too: children free what they delete
                     cwd=HERE.parent,
                     timeout=OTHER_TIMEOUT,
                     check=False,
