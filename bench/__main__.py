@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import bench_transfer, bench_url
 from ._common import parse_size
-from ._rgw import RGW, log, rgw_server
+from ._rgw import log, rgw_server
 
 HERE = Path(__file__).resolve().parent
 #: Seconds any one other benchmark may take.
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 proc = subprocess.run(
                     [sys.executable, "-m", f"bench.bench_{name}"],
-                    env=dict(os.environ, **rgw.env()),  # RGW_CEPH_CONF too: children free what they delete
+                    env=dict(os.environ, **rgw.env()),  # with RGW_CEPH_CONF: children run the GC
                     cwd=HERE.parent,
                     timeout=OTHER_TIMEOUT,
                     check=False,
