@@ -79,3 +79,29 @@ def _requests_leave_connections_alone() -> Iterator[None]:
     client.close_old_connections = close_old_connections
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _overridden_storages_keep_their_options() -> Iterator[None]:
+    """On Django 4.2, overriding ``STORAGES`` in a test also sets the deprecated
+    ``DEFAULT_FILE_STORAGE``/``STATICFILES_STORAGE`` from it, and the storage handler then
+    rebuilds both aliases from those names alone, dropping their ``OPTIONS`` (a project's
+    own settings module is not affected: there they are not overridden). The suite gives the
+    handler ``STORAGES`` as set, as Django 5.1+ does."""
+    import django
+    from django.core.signals import setting_changed
+
+    if django.VERSION >= (5, 1):
+        yield
+        return
+
+    def keep_options(*, setting: str, **kwargs: Any) -> None:
+        if setting == "STORAGES":
+            from django.conf import settings
+            from django.core.files.storage import storages
+
+            storages._backends = dict(settings.STORAGES)
+
+    setting_changed.connect(keep_options)
+    yield
+    setting_changed.disconnect(keep_options)
