@@ -70,7 +70,8 @@ class Command(collectstatic.Command):
         self._run = run
         post_process, self.post_process = self.post_process, False
         try:
-            super().collect()
+            # Django's own counts (6.0 adds skipped and deleted files) stay in the answer.
+            collected = super().collect()
         finally:
             self.post_process = post_process
         self._finish_copies()
@@ -78,6 +79,7 @@ class Command(collectstatic.Command):
             self._post_process_found()
         self._run = None
         return {
+            **collected,
             "modified": self.copied_files + self.symlinked_files,
             "unmodified": self.unmodified_files,
             "post_processed": self.post_processed_files,
