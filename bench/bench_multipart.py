@@ -43,21 +43,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from s3servers.chromium import CHROMIUM, CHROMIUM_ARGS
+
 from ._common import MiB, format_size, parse_size, table, verdict
 from ._rgw import RGW, bench_bucket, log, rgw_server
 
 HERE = Path(__file__).resolve().parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 MODES = {
     "multipart": "widget, multipart (5 MiB parts, 4 at once)",
     "post": "widget, one POST",

@@ -32,7 +32,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from s3servers import free_port, list_keys
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from s3servers.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 

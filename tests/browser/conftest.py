@@ -19,19 +19,9 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from s3servers.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.site_settings import apply, fake_site
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 HAS_FAKE = importlib.util.find_spec("buckets.test.urls") is not None
 TARGETS = ["rgw", "fake"] if HAS_FAKE else ["rgw"]
