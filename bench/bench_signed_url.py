@@ -121,11 +121,12 @@ def configure(storage_options: dict[str, Any]) -> None:
     global _bucket
     _bucket = storage_options["bucket_name"]
     urls = type(sys)("bench_signed_url_urls")
+    # The baselines first: resolving them walks none of the upload endpoints' patterns.
     urls.urlpatterns = [  # type: ignore[attr-defined]
-        path("", include("buckets.urls")),
         path(BOTO3.strip("/") + "/", boto3_view),
         path(GUIDE.strip("/") + "/", boto3_guide_view),
         path(NULL.strip("/") + "/", null_view),
+        path("", include("buckets.urls")),
     ]
     settings.configure(
         SECRET_KEY="bench-only-not-secret",

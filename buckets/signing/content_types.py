@@ -10,6 +10,7 @@ sniffed nor code, and accepted by the field; anything else is refused or stored 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -95,6 +96,11 @@ SCRIPT_CAPABLE_TYPES = (
     *RUNNABLE_TYPES,
 )
 SCRIPT_CAPABLE_SUFFIXES = ("+xml", "/xml")
+# The same lists as sets, for lookups (the tuples keep the order the widget receives).
+_TOP_LEVEL = frozenset(SIGNABLE_TOP_LEVEL_TYPES)
+_SNIFFED = frozenset(SNIFFED_TYPES)
+_RUNNABLE = frozenset(RUNNABLE_TYPES)
+_SCRIPT_CAPABLE = frozenset(SCRIPT_CAPABLE_TYPES)
 
 
 def normalize_content_type(content_type: str) -> str | None:
@@ -102,6 +108,13 @@ def normalize_content_type(content_type: str) -> str | None:
     anything else (other parameters, lists, control characters, over 255 characters)."""
     if len(content_type) > MAX_CONTENT_TYPE:
         return None
+    return _normalize(content_type)
+
+
+@functools.lru_cache(maxsize=256)
+def _normalize(content_type: str) -> str | None:
+    """:func:`normalize_content_type` of a string of at most ``MAX_CONTENT_TYPE``
+    characters, remembered: a site signs the same few types over and over."""
     match = _CONTENT_TYPE_RE.fullmatch(content_type.strip(HTTP_WHITESPACE))
     if match is None:
         return None
@@ -113,7 +126,7 @@ def is_script_capable(content_type: str) -> bool:
     """Whether a browser opening an object of this type may run script in it (HTML, SVG
     and other XML, JavaScript): such types are never matched by a wildcard."""
     essence = content_type.split(";", 1)[0].strip(HTTP_WHITESPACE).lower()
-    return essence in SCRIPT_CAPABLE_TYPES or essence.endswith(SCRIPT_CAPABLE_SUFFIXES)
+    return essence in _SCRIPT_CAPABLE or essence.endswith(SCRIPT_CAPABLE_SUFFIXES)
 
 
 def _signable_as_itself(essence: str) -> bool:
@@ -122,9 +135,9 @@ def _signable_as_itself(essence: str) -> bool:
     match = _SIGNABLE_ESSENCE_RE.fullmatch(essence)
     return (
         match is not None
-        and match.group(1) in SIGNABLE_TOP_LEVEL_TYPES
-        and essence not in SNIFFED_TYPES
-        and essence not in RUNNABLE_TYPES
+        and match.group(1) in _TOP_LEVEL
+        and essence not in _SNIFFED
+        and essence not in _RUNNABLE
     )
 
 

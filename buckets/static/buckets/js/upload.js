@@ -42,6 +42,10 @@
   var MAX_FAILURES = 6;
   var RECORD_PREFIX = "djangoBuckets.multipart:";
   var RECORD_MAX_AGE = 7 * 24 * 3600 * 1000;
+  // Progress is drawn at most this often (ms), and always at the end: parts in flight report
+  // many times a second each, and every drawing formats numbers and lays out text, on the
+  // same cores that send the file.
+  var PROGRESS_EVERY = 250;
   // Types a browser shows without running script: the local preview opens these in place.
   var INERT_TYPE = /^(image\/(png|jpeg|gif|webp|avif|bmp)|video\/[a-z0-9.+-]+|audio\/[a-z0-9.+-]+|application\/pdf|text\/plain)$/i;
 
@@ -54,6 +58,16 @@
       }
       return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : match;
     });
+  }
+
+  // One Intl.NumberFormat per language and options: making one costs far more than using it.
+  var numberFormats = {};
+  function numberFormat(lang, options) {
+    var key = JSON.stringify([lang || "", options]);
+    if (!numberFormats[key]) {
+      numberFormats[key] = new Intl.NumberFormat(lang, options);
+    }
+    return numberFormats[key];
   }
 
   // A BCP 47 language tag the Intl API takes, or undefined (the browser's own language).
@@ -74,9 +88,7 @@
   // symbol (units[0], "%s B"), which needs no plural either.
   function formatBytes(bytes, units, lang) {
     try {
-      return new Intl.NumberFormat(lang, { style: "unit", unit: "byte", unitDisplay: "long" }).format(
-        bytes
-      );
+      return numberFormat(lang, { style: "unit", unit: "byte", unitDisplay: "long" }).format(bytes);
     } catch (e) {
       return String(units[0] || "%s B").replace("%s", bytes.toLocaleString(lang));
     }
@@ -96,10 +108,7 @@
       value /= 1024;
       unit += 1;
     }
-    var text = value.toLocaleString(lang, {
-      maximumFractionDigits: 1,
-      minimumFractionDigits: 1,
-    });
+    var text = numberFormat(lang, { maximumFractionDigits: 1, minimumFractionDigits: 1 }).format(value);
     return String(units[unit]).replace("%s", text);
   }
 
@@ -127,7 +136,7 @@
       unit = "minute";
     }
     try {
-      return new Intl.NumberFormat(lang, { style: "unit", unit: unit, unitDisplay: "long" }).format(value);
+      return numberFormat(lang, { style: "unit", unit: unit, unitDisplay: "long" }).format(value);
     } catch (e) {
       return value + " " + unit.charAt(0);
     }
@@ -659,6 +668,7 @@
       this.detail.textContent = "";
     }
     this.announced = 0;
+    this.progressDrawn = 0;
     this.meter = new Meter(0);
     this.stalled = false;
     this.render();
@@ -1350,7 +1360,28 @@
     );
   };
 
+  // Progress as it comes: drawn now, or with the newest figures when PROGRESS_EVERY is up.
   Widget.prototype.showProgress = function (loaded, total) {
+    var self = this;
+    var attempt = this.attempt;
+    var wait = PROGRESS_EVERY - (Date.now() - (this.progressDrawn || 0));
+    this.progressLatest = [loaded, total];
+    if (loaded >= total || wait <= 0) {
+      this.drawProgress(loaded, total);
+    } else if (!this.progressTimer) {
+      this.progressTimer = setTimeout(function () {
+        self.progressTimer = null;
+        if (self.attempt === attempt && self.busy) {
+          self.drawProgress(self.progressLatest[0], self.progressLatest[1]);
+        }
+      }, wait);
+    }
+  };
+
+  Widget.prototype.drawProgress = function (loaded, total) {
+    clearTimeout(this.progressTimer);
+    this.progressTimer = null;
+    this.progressDrawn = Date.now();
     var percent = Math.min(100, Math.floor((loaded / total) * 100));
     var speed = this.meter ? this.meter.speed(loaded) : 0;
     var secondsLeft = speed > 0 ? (total - loaded) / speed : null;
