@@ -10,7 +10,15 @@ the file and the widget sends it straight to an RGW bucket on 127.0.0.1:
   (5 MiB parts up to 48 GiB), 4 parts at a time;
 * ``post``: no threshold, so the file goes up in one pre-signed POST (S3 takes up to 5 GiB);
 * ``aws s3 cp``: awscli (from PyPI) uploads the same file, with its defaults (8 MiB parts,
-  10 at a time). Its time includes starting the CLI, as a person typing it waits for it.
+  10 at a time). Its time includes starting the CLI, as a person typing it waits for it;
+* ``put-file`` and ``put-slice``: no widget, a script sends the file in one pre-signed PUT,
+  as the ``File`` or as a ``Blob`` slice of all of it. A part's body is always a slice
+  (Uppy's too), which Chromium sends through its blob system at a higher CPU cost than a
+  ``File``: ``put-slice`` is that cost with no multipart work around it, the floor for a
+  browser multipart upload on a machine whose cores are all busy.
+
+Beside each browser upload, the CPU time Chromium's processes spent on it is printed (the
+cores are shared with RGW, so CPU decides the speed on a small machine).
 
 A widget upload is timed inside the page, from the widget's ``s3file:start`` event to its
 ``s3file:uploaded`` (which comes after the server completed a multipart upload); each
@@ -53,6 +61,8 @@ MODES = {
     "multipart": "widget, multipart (5 MiB parts, 4 at once)",
     "post": "widget, one POST",
     "aws": "aws s3 cp (awscli defaults)",
+    "put-file": "script, one PUT of the File",
+    "put-slice": "script, one PUT of a Blob slice",
 }
 #: The widget's multipart upload against ``aws s3 cp``: throughput ratio at least this.
 MIN_RATIO = 0.7
@@ -111,6 +121,21 @@ TIMER = """() => {
 }"""
 
 
+def chromium_cpu_seconds() -> float:
+    """User and system CPU seconds of every running Chromium process (Linux ``/proc``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() != "chromium":
+                continue
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 class Browser:
     """One headless Chromium; each upload in a fresh page."""
 
@@ -123,20 +148,23 @@ class Browser:
         self._browser = self._playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS
         )
+        self.last_cpu = 0.0
 
     def upload(self, url: str, path: Path) -> tuple[float, str]:
         """Seconds the widget took to upload ``path`` from the page at ``url``, and the
-        storage name it got."""
+        storage name it got; Chromium's CPU seconds for it are kept in ``last_cpu``."""
         page = self._browser.new_page()
         try:
             page.goto(url)
             page.evaluate(TIMER)
+            cpu_before = chromium_cpu_seconds()
             page.set_input_files("[data-s3file] input[type='file']", str(path))
             page.wait_for_function(
                 "() => window.__bench.end !== undefined || window.__bench.error !== undefined",
                 timeout=UPLOAD_TIMEOUT * 1000,
                 polling=100,
             )
+            self.last_cpu = chromium_cpu_seconds() - cpu_before  # before the page's renderer ends
             result = page.evaluate("() => window.__bench")
         finally:
             page.close()
@@ -189,6 +217,7 @@ def run(
 
     s3 = rgw.client()
     times: dict[str, list[float]] = {mode: [] for mode in MODES}
+    cpu: dict[str, list[float]] = {mode: [] for mode in MODES}
     with tempfile.TemporaryDirectory(dir=workdir, prefix="bench-multipart-") as tmp:
         path = Path(tmp) / "big.bin"
         log(f"writing a {format_size(size)} file...")
@@ -206,6 +235,8 @@ def run(
                     "multipart": lambda: browser.upload(f"{site}/?mode=multipart", path),
                     "post": lambda: browser.upload(f"{site}/?mode=post", path),
                     "aws": lambda: (aws_upload(rgw, bucket, path, "aws.bin"), "aws.bin"),
+                    "put-file": lambda: browser.upload(f"{site}/?mode=put-file", path),
+                    "put-slice": lambda: browser.upload(f"{site}/?mode=put-slice", path),
                 }
                 for i in range(repeat):
                     for mode in modes or list(MODES):
@@ -217,13 +248,15 @@ def run(
                         s3.delete_object(Bucket=bucket, Key=key)
                         rgw.collect_garbage()
                         times[mode].append(seconds)
+                        if mode != "aws":
+                            cpu[mode].append(browser.last_cpu)
                         log(f"  {seconds:.1f} s, {size / MiB / seconds:.0f} MiB/s")
             finally:
                 browser.close()
-    return report(size, times)
+    return report(size, times, cpu)
 
 
-def report(size: int, times: dict[str, list[float]]) -> bool:
+def report(size: int, times: dict[str, list[float]], cpu: dict[str, list[float]]) -> bool:
     """The table of the modes that ran; the verdict when both multipart and awscli ran."""
     median = {mode: statistics.median(runs) for mode, runs in times.items() if runs}
     speed = {mode: size / MiB / seconds for mode, seconds in median.items()}
@@ -234,12 +267,13 @@ def report(size: int, times: dict[str, list[float]]) -> bool:
             f"{median[mode]:.1f} s",
             f"{speed[mode]:.0f} MiB/s",
             f"{speed[mode] / reference:.2f}x" if reference else "-",
+            f"{statistics.median(cpu[mode]):.1f} s" if cpu.get(mode) else "-",
             " ".join(f"{s:.1f}" for s in times[mode]),
         ]
         for mode in median
     ]
     print(f"\nUpload of {format_size(size)} from Chromium to RGW on 127.0.0.1 (median of runs)")
-    print(table(["upload", "time", "throughput", "vs aws s3 cp", "runs (s)"], rows))
+    print(table(["upload", "time", "throughput", "vs aws s3 cp", "Chromium CPU", "runs (s)"], rows))
     if not reference or "multipart" not in speed:
         return True
     ratio = speed["multipart"] / reference
@@ -265,9 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     size = parse_size(args.size)
     with rgw_server(memstore_bytes(size)) as rgw:
-        ok = run(
-            rgw, size=size, repeat=max(1, args.repeat), workdir=args.dir, modes=args.mode
-        )
+        ok = run(rgw, size=size, repeat=max(1, args.repeat), workdir=args.dir, modes=args.mode)
     return 1 if args.strict and not ok else 0
 
 

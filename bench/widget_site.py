@@ -5,7 +5,10 @@ script is served from the app's static files) on a storage whose options come as
 ``BENCH_STORAGE_OPTIONS`` (an RGW bucket), the upload endpoints (``buckets.urls``), anyone
 allowed to upload, ``DEBUG`` off, no database. ``/?mode=multipart`` renders the widget with
 the default multipart threshold; ``/?mode=post`` with none, so the same file goes up in one
-POST.
+POST. ``/?mode=put-file`` and ``/?mode=put-slice`` show no widget but a script that sends the
+chosen file in one pre-signed ``PUT`` (``/put-url/`` signs it with the storage's client), as
+the ``File`` itself or as a ``Blob`` slice of it (the body every multipart client gives a
+part): what Chromium costs to send each kind of body, with no multipart work around it.
 
 ``python -m bench.widget_site [threads]`` serves it with waitress on 127.0.0.1, on a free
 port printed as the first line of stdout.
@@ -44,6 +47,28 @@ STATIC_ROOT = str(Path(__file__).resolve().parent.parent / "buckets" / "static")
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>bench</title>{{ form.media }}</head>
 <body><form method="post">{{ form.as_div }}</form></body></html>"""
+#: One PUT of the chosen file (``{{ body }}``: the File, or a Blob slice of all of it), with
+#: the widget's events, so the bench times it the same way.
+PUT_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>bench</title></head>
+<body><div data-s3file><input type="file"></div>
+<script>
+const root = document.querySelector("[data-s3file]");
+const emit = (name, detail) => root.dispatchEvent(new CustomEvent("s3file:" + name, { detail }));
+root.querySelector("input").addEventListener("change", async (event) => {
+  const file = event.target.files[0];
+  emit("start", {});
+  const signed = await (await fetch("/put-url/?mode={{ mode }}")).json();
+  const xhr = new XMLHttpRequest();
+  xhr.open("PUT", signed.url);
+  xhr.onload = () => xhr.status < 300
+    ? emit("uploaded", { name: signed.key })
+    : emit("error", { message: "PUT answered " + xhr.status });
+  xhr.onerror = () => emit("error", { message: "PUT failed" });
+  xhr.send({{ body }});
+});
+</script></body></html>"""
+PUT_BODIES = {"put-file": "file", "put-slice": "file.slice(0, file.size)"}
 
 
 def page(request: Any) -> Any:
@@ -59,10 +84,30 @@ def page(request: Any) -> Any:
             model = Upload
             fields = ["file"]
 
-    threshold = {} if request.GET.get("mode") != "post" else {"BUCKETS_MULTIPART_THRESHOLD": None}
+    mode = request.GET.get("mode")
+    if mode in PUT_BODIES:
+        put_page = Engine().from_string(PUT_PAGE)
+        return HttpResponse(put_page.render(Context({"mode": mode, "body": PUT_BODIES[mode]})))
+    threshold = {} if mode != "post" else {"BUCKETS_MULTIPART_THRESHOLD": None}
     with override_settings(**threshold):
         html = Engine().from_string(PAGE).render(Context({"form": UploadForm()}))
     return HttpResponse(html)
+
+
+def put_url(request: Any) -> Any:
+    """A pre-signed ``PUT`` of the key ``<mode>.bin`` (one hour), for ``PUT_PAGE``."""
+    from django.core.files.storage import default_storage
+    from django.http import Http404, JsonResponse
+
+    mode = request.GET.get("mode")
+    if mode not in PUT_BODIES:
+        raise Http404
+    storage: Any = default_storage
+    key = f"{mode}.bin"
+    url = storage.client.generate_presigned_url(
+        "put_object", Params={"Bucket": storage.bucket_name, "Key": key}, ExpiresIn=3600
+    )
+    return JsonResponse({"url": url, "key": key})
 
 
 def _urlpatterns() -> list[Any]:
@@ -71,6 +116,7 @@ def _urlpatterns() -> list[Any]:
 
     return [
         path("", page),
+        path("put-url/", put_url),
         path("", include("buckets.urls")),
         re_path(r"^static/(?P<path>.*)$", serve, {"document_root": STATIC_ROOT}),
     ]

@@ -227,16 +227,25 @@ def test_ctrl_c_stops_cleanly_and_aborts_the_multipart_upload(site, s3):
     aborts the upload in flight (no parts left), and says so with exit status 130."""
     add_file(site["media"], BIG, body(BIG, 16 * MiB))
     sent = threading.Event()
-    real_add = Progress.add_bytes
+    stopped = threading.Event()
+    real_add, real_stop = Progress.add_bytes, Transfer.stop
 
     def add_bytes(self: Progress, n: int) -> None:
         real_add(self, n)
         if not sent.is_set():
             sent.set()
             os.kill(os.getpid(), signal.SIGINT)
+            # The main thread answers the signal by stopping the transfer; the worker goes
+            # on only then, so on a busy machine the rest of the file is not sent first.
+            assert stopped.wait(timeout=60), "the SIGINT was not handled"
+
+    def stop(self: Transfer) -> None:
+        real_stop(self)
+        stopped.set()
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Progress, "add_bytes", add_bytes)
+        patch.setattr(Transfer, "stop", stop)
         output, error = migrate_failing("--no-progress")
     assert error.returncode == 130 and "Interrupted" in str(error)
     assert "1 not done (interrupted)" in output
