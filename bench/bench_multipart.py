@@ -7,7 +7,7 @@ widget; headless Chromium (Debian's ``/usr/bin/chromium``, driven by Playwright)
 the file and the widget sends it straight to an RGW bucket on 127.0.0.1:
 
 * ``multipart``: the default threshold, so the file goes up in the server's part plan
-  (5 MiB parts up to 48 GiB), 4 parts at a time;
+  (5 MiB parts up to 48 GiB), 6 parts at a time;
 * ``post``: no threshold, so the file goes up in one pre-signed POST (S3 takes up to 5 GiB);
 * ``aws s3 cp``: awscli (from PyPI) uploads the same file, with its defaults (8 MiB parts,
   10 at a time). Its time includes starting the CLI, as a person typing it waits for it;
@@ -58,7 +58,7 @@ from ._rgw import RGW, bench_bucket, log, rgw_server
 
 HERE = Path(__file__).resolve().parent
 MODES = {
-    "multipart": "widget, multipart (5 MiB parts, 4 at once)",
+    "multipart": "widget, multipart (5 MiB parts, 6 at once)",
     "post": "widget, one POST",
     "aws": "aws s3 cp (awscli defaults)",
     "put-file": "script, one PUT of the File",

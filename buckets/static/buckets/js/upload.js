@@ -37,8 +37,8 @@
   // Multipart uploads: parts in flight at once, part URLs asked for in one call, failures of
   // one part (or one call to the server) in a row before the upload stops with an error,
   // and how long the record of an unfinished upload is worth keeping.
-  var PARTS_AT_ONCE = 4;
-  var SIGN_BATCH = 8;
+  var PARTS_AT_ONCE = 6;
+  var SIGN_BATCH = 16;
   var MAX_FAILURES = 6;
   var RECORD_PREFIX = "djangoBuckets.multipart:";
   var RECORD_MAX_AGE = 7 * 24 * 3600 * 1000;
@@ -1064,6 +1064,9 @@
         while (!paused && running < PARTS_AT_ONCE && queue.length) {
           launch(queue.shift());
         }
+        if (!paused) {
+          self.signAhead(state, queue, attempt);
+        }
       }
 
       function resync() {
@@ -1156,13 +1159,32 @@
     });
   };
 
+  // Whether part n has a URL that stays valid for another minute at least.
+  function freshUrl(state, n, now) {
+    var cached = state.urls[n];
+    return !!cached && cached.expiresAt - now > 60000;
+  }
+
+  // Sign the next parts before their turn: when one of the next SIGN_BATCH parts has no URL
+  // yet, a batch is asked for from it, while the parts in flight still run (a part never
+  // waits for a call to the site unless the site is slower than the bucket).
+  Widget.prototype.signAhead = function (state, queue, attempt) {
+    var now = Date.now();
+    for (var i = 0; i < queue.length && i < SIGN_BATCH; i++) {
+      var n = queue[i];
+      if (!freshUrl(state, n, now) && !state.signing[n]) {
+        this.partUrl(state, n, queue, attempt); // its failure is met again when the part runs
+        return;
+      }
+    }
+  };
+
   // A URL for part n: signed earlier and still valid, or signed now with the next parts.
   Widget.prototype.partUrl = function (state, n, queue, attempt) {
     var self = this;
     var now = Date.now();
     var fresh = function (m) {
-      var cached = state.urls[m];
-      return cached && cached.expiresAt - now > 60000;
+      return freshUrl(state, m, now);
     };
     if (fresh(n)) {
       return Promise.resolve(state.urls[n].url);
