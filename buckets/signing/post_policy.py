@@ -144,9 +144,7 @@ def build_post_policy(
         fields[name] = value
 
     document = {"expiration": expiration.strftime(EXPIRATION_FORMAT), "conditions": conditions}
-    policy_b64 = base64.b64encode(
-        _COMPACT_JSON.encode(document).encode("utf-8")
-    ).decode("ascii")
+    policy_b64 = base64.b64encode(_COMPACT_JSON.encode(document).encode("utf-8")).decode("ascii")
     fields["policy"] = policy_b64
     fields["x-amz-signature"] = signing.sign_policy(
         policy_b64, secret_key, date_stamp, region, service
