@@ -243,10 +243,16 @@ def test_ctrl_c_stops_cleanly_and_aborts_the_multipart_upload(site, s3):
         real_stop(self)
         stopped.set()
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Progress, "add_bytes", add_bytes)
-        patch.setattr(Transfer, "stop", stop)
-        output, error = migrate_failing("--no-progress")
+    # Python's own handler, as in a terminal: a shell without job control starts a
+    # background job (``pytest &`` in a script) with SIGINT ignored, and Python keeps that.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(Progress, "add_bytes", add_bytes)
+            patch.setattr(Transfer, "stop", stop)
+            output, error = migrate_failing("--no-progress")
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert error.returncode == 130 and "Interrupted" in str(error)
     assert "1 not done (interrupted)" in output
     assert list_keys(s3, site["bucket"]) == []
