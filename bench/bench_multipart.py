@@ -37,6 +37,7 @@ Needs ``playwright`` (never ``playwright install``: Debian's Chromium is used) a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import selectors
@@ -51,7 +52,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from s3servers.chromium import CHROMIUM, CHROMIUM_ARGS
+from s3servers.chromium import CHROMIUM, CHROMIUM_ARGS, chromium_processes, cpu_seconds
 
 from ._common import MiB, format_size, parse_size, table, verdict
 from ._rgw import RGW, bench_bucket, log, rgw_server
@@ -121,19 +122,13 @@ TIMER = """() => {
 }"""
 
 
-def chromium_cpu_seconds() -> float:
-    """User and system CPU seconds of every running Chromium process (Linux ``/proc``)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if Path(f"/proc/{pid}/comm").read_text().strip() != "chromium":
-                continue
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended meanwhile
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
+def chromium_cpu() -> dict[int, float]:
+    """CPU seconds used so far by each Chromium process this process started."""
+    used = {}
+    for pid in chromium_processes():
+        with contextlib.suppress(OSError):  # the process ended meanwhile
+            used[pid] = cpu_seconds(pid)
+    return used
 
 
 class Browser:
@@ -157,14 +152,16 @@ class Browser:
         try:
             page.goto(url)
             page.evaluate(TIMER)
-            cpu_before = chromium_cpu_seconds()
+            cpu_before = chromium_cpu()
             page.set_input_files("[data-s3file] input[type='file']", str(path))
             page.wait_for_function(
                 "() => window.__bench.end !== undefined || window.__bench.error !== undefined",
                 timeout=UPLOAD_TIMEOUT * 1000,
                 polling=100,
             )
-            self.last_cpu = chromium_cpu_seconds() - cpu_before  # before the page's renderer ends
+            # Before the page's renderer ends; a process begun meanwhile counts from zero.
+            cpu_after = chromium_cpu()
+            self.last_cpu = sum(cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after)
             result = page.evaluate("() => window.__bench")
         finally:
             page.close()

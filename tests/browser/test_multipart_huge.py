@@ -13,7 +13,6 @@ skips it in a quick local run.
 
 from __future__ import annotations
 
-import collections
 import os
 import re
 import shutil
@@ -25,6 +24,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from s3servers.chromium import chromium_processes, cpu_seconds
 from tests.browser.conftest import Target, _fake_target
 from tests.browser.test_multipart_widget import THRESHOLD, open_form, part_count
 from tests.testapp.models import Document
@@ -62,40 +62,6 @@ def resident(pid: int, field: str) -> int:
 def reset_peak(pid: int) -> None:
     """Make the process's peak resident memory its current one (Linux: clear_refs 5)."""
     Path(f"/proc/{pid}/clear_refs").write_text("5")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def chromium_processes() -> dict[int, str]:
-    """Every Chromium process this test process started (through Playwright's driver)."""
-    children: dict[int, list[int]] = collections.defaultdict(list)
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children[ppid].append(int(entry.name))
-    found: dict[int, str] = {}
-    todo = [os.getpid()]
-    while todo:
-        pid = todo.pop()
-        for child in children.get(pid, []):
-            todo.append(child)
-            try:
-                # Chromium rewrites its children's titles into one string: split on spaces.
-                words = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").split()
-            except OSError:
-                continue
-            if words and b"chromium" in words[0]:
-                kind = next((w for w in words if w.startswith(b"--type=")), b"--type=browser")
-                sub = next((w for w in words if w.startswith(b"--utility-sub-type=")), b"=")
-                found[child] = f"{kind.decode()[7:]} {sub.decode().split('=')[1]}".strip()
-    return found
 
 
 @pytest.fixture
