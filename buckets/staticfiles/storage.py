@@ -64,22 +64,6 @@ class S3StaticStorage(S3Storage):
             args["CacheControl"] = self.hashed_cache_control
         return args
 
-    def _put(
-        self, name: str, content: Any, fileobj: Any, metadata: Mapping[str, str] | None = None
-    ) -> None:
-        """One ``PutObject`` of a file below the multipart threshold, unconditionally:
-        boto3's managed transfer would set up (and tear down) a thread pool for each one."""
-        key = self._key(name)
-        try:
-            self.client.put_object(
-                Bucket=self.bucket_name,
-                Key=key,
-                Body=fileobj,
-                **self._put_args(name, content, metadata),
-            )
-        except (ClientError, BotoCoreError, ValueError) as exc:
-            raise translate_error(exc, key) from exc
-
     # -- one collectstatic run -----------------------------------------------------------
 
     @contextlib.contextmanager

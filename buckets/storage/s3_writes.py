@@ -93,6 +93,23 @@ class S3WritesMixin(_Base):
         except (ClientError, BotoCoreError, ValueError) as exc:
             raise translate_error(exc, key) from exc
 
+    def _put(
+        self, name: str, content: Any, fileobj: Any, metadata: Mapping[str, str] | None = None
+    ) -> None:
+        """One ``PutObject``, unconditionally, for a file below the multipart threshold:
+        boto3's managed transfer (:meth:`_upload`) would set up and tear down a thread pool
+        for each of many small files (``collectstatic``)."""
+        key = self._key(name)
+        try:
+            self.client.put_object(
+                Bucket=self.bucket_name,
+                Key=key,
+                Body=fileobj,
+                **self._put_args(name, content, metadata),
+            )
+        except (ClientError, BotoCoreError, ValueError) as exc:
+            raise translate_error(exc, key) from exc
+
     def _save_if_absent(
         self,
         name: str,
