@@ -1183,10 +1183,7 @@
   Widget.prototype.partUrl = function (state, n, queue, attempt) {
     var self = this;
     var now = Date.now();
-    var fresh = function (m) {
-      return freshUrl(state, m, now);
-    };
-    if (fresh(n)) {
+    if (freshUrl(state, n, now)) {
       return Promise.resolve(state.urls[n].url);
     }
     if (state.signing[n]) {
@@ -1195,7 +1192,7 @@
     var batch = [n];
     for (var i = 0; i < queue.length && batch.length < SIGN_BATCH; i++) {
       var m = queue[i];
-      if (!fresh(m) && !state.signing[m] && batch.indexOf(m) === -1) {
+      if (!freshUrl(state, m, now) && !state.signing[m] && batch.indexOf(m) === -1) {
         batch.push(m);
       }
     }
