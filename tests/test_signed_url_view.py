@@ -701,6 +701,32 @@ def test_csrf_is_enforced_for_cookie_sessions(user: User) -> None:
 
 
 @pytest.mark.django_db
+def test_the_csrf_check_follows_a_change_of_trusted_origins(user: User, settings: Any) -> None:
+    """One CSRF checker serves every request; it reads ``CSRF_TRUSTED_ORIGINS`` again
+    when the setting changes, as a new Django middleware would."""
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(user)
+    secret = "abcdefghijklmnopqrstuvwxyzABCDEF"
+    c.cookies["csrftoken"] = secret
+
+    def post() -> int:
+        return c.post(
+            URL,
+            json.dumps({"key": "a.txt"}),
+            content_type="application/json",
+            HTTP_X_CSRFTOKEN=secret,
+            HTTP_ORIGIN="http://admin.example.com",
+        ).status_code
+
+    settings.CSRF_TRUSTED_ORIGINS = []
+    assert post() == 403
+    settings.CSRF_TRUSTED_ORIGINS = ["http://admin.example.com"]
+    assert post() == 200
+    settings.CSRF_TRUSTED_ORIGINS = []
+    assert post() == 403
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "cookie, header, reason",
     [

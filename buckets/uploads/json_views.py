@@ -22,7 +22,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import (
     BadRequest,
@@ -31,6 +31,7 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware
@@ -185,13 +186,13 @@ _csrf_logger = logging.getLogger("django.security.csrf")
 
 
 class _CsrfCheck(CsrfViewMiddleware):
-    """Django's CSRF checks, with a rejection kept as a :class:`Refused` (Django's failure
+    """Django's CSRF checks, with a rejection raised as a :class:`Refused` (Django's failure
     view, ``CSRF_FAILURE_VIEW``, renders an HTML page; a script reads JSON). The rejection
-    is still logged as Django logs it."""
+    is still logged as Django logs it. It keeps no state of a request, so one serves all
+    requests, as Django's middleware does (it caches ``CSRF_TRUSTED_ORIGINS``' parsing:
+    a new one is made when that setting changes)."""
 
-    refused: Refused | None = None
-
-    def _reject(self, request: HttpRequest, reason: str) -> HttpResponse:
+    def _reject(self, request: HttpRequest, reason: str) -> NoReturn:
         message = _("CSRF verification failed: %(reason)s Reload the page and try again.") % {
             "reason": reason.rstrip(".") + "."
         }
@@ -206,8 +207,23 @@ class _CsrfCheck(CsrfViewMiddleware):
                 logger=_csrf_logger,
             )
 
-        self.refused = Refused(403, {"detail": [message]}, log)
-        return error_answer(self.refused)  # unused: check_csrf raises self.refused
+        raise Refused(403, {"detail": [message]}, log)
+
+
+def _no_response(request: HttpRequest) -> HttpResponse:
+    raise AssertionError("the CSRF check only decides; it never answers a request")
+
+
+_csrf_check = _CsrfCheck(_no_response)
+
+
+def _renew_csrf_check(*, setting: str, **kwargs: Any) -> None:
+    global _csrf_check
+    if setting == "CSRF_TRUSTED_ORIGINS":
+        _csrf_check = _CsrfCheck(_no_response)
+
+
+setting_changed.connect(_renew_csrf_check)
 
 
 def check_csrf(request: HttpRequest, *, reads_body: bool = True) -> None:
@@ -216,10 +232,7 @@ def check_csrf(request: HttpRequest, *, reads_body: bool = True) -> None:
     token: it is refused after the permission check instead."""
     if not request.COOKIES or unread_body_refused(request, reads_body=reads_body):
         return
-    csrf = _CsrfCheck(lambda r: HttpResponse())
-    csrf.process_view(request, None, (), {})  # type: ignore[arg-type]
-    if csrf.refused is not None:
-        raise csrf.refused
+    _csrf_check.process_view(request, None, (), {})  # type: ignore[arg-type]
 
 
 def granted(request: HttpRequest, field: Any, unreadable: Refused | None = None) -> UploadGrant:
