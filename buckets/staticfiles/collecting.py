@@ -19,6 +19,10 @@ when the command ends, so no web request ever answers from it.
 * An error or Ctrl-C cancels the uploads not yet started and waits for the ones under way:
   each object is written whole (a PUT, or a multipart upload boto3 aborts on failure) or
   not at all; held writes and deletes are not made.
+
+Over 300 lines on purpose: the listing, the queue of uploads and the held writes are one
+run's state under one lock (an upload's end updates the listing that ``exists()`` reads),
+so :class:`Collecting` keeps them together.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ Reading keeps one GET body open from the current position and reopens it (with a
 ``n`` bytes holds about ``n`` bytes. Writing sends parts of a multipart upload as they fill,
 and a small file becomes a single PUT; the part being filled stays in memory up to
 ``max_memory_size`` bytes and is spooled to a temporary file beyond.
+
+Reader and writer share this module (a little over 300 lines) with the error translation
+both use (:func:`translate_error`, ``NoSuchBucketError``).
 """
 
 from __future__ import annotations
