@@ -38,7 +38,7 @@ class InputValue(BoundField):
         self.form = form
         self.field = field
         self.name = name
-        self.html_name = name if form.prefix is None else form.add_prefix(name)
+        self.html_name = form.add_prefix(name)
 
     @property
     def data(self) -> Any:
