@@ -702,8 +702,8 @@ def test_csrf_is_enforced_for_cookie_sessions(user: User) -> None:
 
 @pytest.mark.django_db
 def test_the_csrf_check_follows_a_change_of_trusted_origins(user: User, settings: Any) -> None:
-    """One CSRF checker serves every request; it reads ``CSRF_TRUSTED_ORIGINS`` again
-    when the setting changes, as a new Django middleware would."""
+    """The CSRF check reads ``CSRF_TRUSTED_ORIGINS`` as it is now, not as it was when an
+    earlier request was checked."""
     c = Client(enforce_csrf_checks=True)
     c.force_login(user)
     secret = "abcdefghijklmnopqrstuvwxyzABCDEF"

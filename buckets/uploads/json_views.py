@@ -31,7 +31,6 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.core.serializers.json import DjangoJSONEncoder
-from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware
@@ -188,9 +187,8 @@ _csrf_logger = logging.getLogger("django.security.csrf")
 class _CsrfCheck(CsrfViewMiddleware):
     """Django's CSRF checks, with a rejection raised as a :class:`Refused` (Django's failure
     view, ``CSRF_FAILURE_VIEW``, renders an HTML page; a script reads JSON). The rejection
-    is still logged as Django logs it. It keeps no state of a request, so one serves all
-    requests, as Django's middleware does (it caches ``CSRF_TRUSTED_ORIGINS``' parsing:
-    a new one is made when that setting changes)."""
+    is still logged as Django logs it. One is made per check: it caches its parsing of
+    ``CSRF_TRUSTED_ORIGINS``, which a shared one would keep after the setting changed."""
 
     def _reject(self, request: HttpRequest, reason: str) -> NoReturn:
         message = _("CSRF verification failed: %(reason)s Reload the page and try again.") % {
@@ -214,25 +212,13 @@ def _no_response(request: HttpRequest) -> HttpResponse:
     raise AssertionError("the CSRF check only decides; it never answers a request")
 
 
-_csrf_check = _CsrfCheck(_no_response)
-
-
-def _renew_csrf_check(*, setting: str, **kwargs: Any) -> None:
-    global _csrf_check
-    if setting == "CSRF_TRUSTED_ORIGINS":
-        _csrf_check = _CsrfCheck(_no_response)
-
-
-setting_changed.connect(_renew_csrf_check)
-
-
 def check_csrf(request: HttpRequest, *, reads_body: bool = True) -> None:
     """Django's CSRF check for a request that carries cookies (see the module doc);
     :class:`Refused` (403) when it fails. A body too large to be read is not parsed for a
     token: it is refused after the permission check instead."""
     if not request.COOKIES or unread_body_refused(request, reads_body=reads_body):
         return
-    _csrf_check.process_view(request, None, (), {})  # type: ignore[arg-type]
+    _CsrfCheck(_no_response).process_view(request, None, (), {})  # type: ignore[arg-type]
 
 
 def granted(request: HttpRequest, field: Any, unreadable: Refused | None = None) -> UploadGrant:
